@@ -1,0 +1,67 @@
+/*
+ * crypto: process-wide OpenSSL set-up, the GOST engine, and the hash
+ * algorithms OCSP CertIDs and the store's indexes use.
+ */
+#ifndef OTZYV_CRYPTO_H
+#define OTZYV_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+enum gost_mode {
+	GOST_AUTO, /* load the engine when installed */
+	GOST_YES,  /* the engine is required */
+	GOST_NO,   /* never load it */
+};
+
+/* Hash algorithms of OCSP CertIDs. The values are persisted in the
+ * store's certid keys: never renumber. */
+enum hash_alg {
+	HASH_SHA1 = 1,
+	HASH_SHA256 = 2,
+	HASH_SHA384 = 3,
+	HASH_SHA512 = 4,
+	HASH_STREEBOG256 = 5,
+	HASH_STREEBOG512 = 6,
+	HASH_GOST94 = 7,
+};
+#define HASH_FIRST HASH_SHA1
+#define HASH_LAST HASH_GOST94
+#define HASH_MAX_LEN 64
+
+/*
+ * Initialises OpenSSL and, as `mode` says, the GOST engine, so that GOST
+ * keys, signatures and Streebog digests work everywhere in the process.
+ * Call once, before any thread starts. Returns 1, or 0 with a message
+ * naming the missing package in err.
+ */
+int crypto_init(enum gost_mode mode, char *err, size_t errlen);
+
+/* 1 when the GOST engine is loaded. */
+int crypto_have_gost(void);
+
+/* The digest for `alg`, or NULL when this process cannot compute it. */
+const EVP_MD *crypto_md(enum hash_alg alg);
+
+/* "sha1", "sha256", ..., "streebog256": stable names for output. */
+const char *crypto_hash_name(enum hash_alg alg);
+
+/* The hash_alg of an EVP_MD / digest NID, or 0. */
+enum hash_alg crypto_hash_from_nid(int nid);
+
+/* Hashes buf into out (HASH_MAX_LEN bytes); returns the length, 0 when
+ * the algorithm is unavailable. */
+size_t crypto_hash(enum hash_alg alg, const void *buf, size_t len,
+		   uint8_t *out);
+
+/* The subjectPublicKey BIT STRING octets of `cert`, which OCSP's
+ * issuerKeyHash (RFC 6960 4.1.1) hashes. Pointer into the certificate. */
+int crypto_spki_bits(X509 *cert, const uint8_t **out, size_t *out_len);
+
+/* Reads a certificate, PEM or DER. NULL with a message on failure. */
+X509 *crypto_load_cert(const char *path, char *err, size_t errlen);
+
+#endif

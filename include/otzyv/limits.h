@@ -1,0 +1,37 @@
+/*
+ * Every ceiling otzyv applies to untrusted input, in one place.
+ * A limit that an operator may need to change is a config key instead;
+ * these are the ones no legitimate input comes near.
+ */
+#ifndef OTZYV_LIMITS_H
+#define OTZYV_LIMITS_H
+
+/* Nesting depth of DER constructed values. A CRL nests about 8 deep
+ * (CertificateList / tbs / revoked / entry / extensions / extension /
+ * GeneralNames / name); OCSP requests about 10. */
+#define MAX_DER_DEPTH 32
+
+/* Serial number octets. RFC 5280 4.1.2.2 allows 20; we accept more
+ * because CAs in the wild exceed it, but bound what a key can hold. */
+#define MAX_SERIAL_LEN 64
+
+/* CRL number octets: RFC 5280 5.2.3 says at most 20. */
+#define MAX_CRL_NUMBER_LEN 20
+
+/* Key identifiers (AKI / SKI) octets. */
+#define MAX_KEYID_LEN 64
+
+/* A CRL is indexed by 32-bit offsets into the mapped file. */
+#define MAX_CRL_FILE_SIZE ((size_t)0xFFFFFFFFu)
+
+/* Entries in one CRL: the merge keeps a 16-byte index record per entry. */
+#define MAX_CRL_ENTRIES (64u * 1024 * 1024)
+
+/* An issuer's display name and URLs as stored. */
+#define MAX_NAME_LEN 1024
+#define MAX_URL_LEN 2048
+
+/* Default LMDB map size: revoked entries cost about 80 bytes each. */
+#define DEFAULT_MAP_SIZE ((size_t)8 << 30)
+
+#endif

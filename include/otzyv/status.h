@@ -1,0 +1,114 @@
+/*
+ * status: the answer to "what is the status of this serial of this
+ * issuer at instant T?", from the store and the freshness policy, and
+ * its JSON form (DESIGN.md, "JSON status answer"). One place, so the
+ * CLI, OCSP and /v1/status can never disagree.
+ *
+ * Freshness: the issuer's current CRL covers T when T is at or before
+ * its thisUpdate (the history is definitive up to there), or when both T
+ * and now are at or before nextUpdate + stale_grace. A CRL without
+ * nextUpdate covers nothing after its thisUpdate. Outside that, the
+ * answer is "unknown" with fresh = false, and the history's word is
+ * kept as last_known: stale data is never "good".
+ */
+#ifndef OTZYV_STATUS_H
+#define OTZYV_STATUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include "otzyv/limits.h"
+#include "otzyv/store.h"
+
+enum status_code {
+	STATUS_GOOD,
+	STATUS_REVOKED,
+	STATUS_ON_HOLD,
+	STATUS_UNKNOWN,
+};
+
+/* Why an answer is "unknown". */
+enum status_why {
+	WHY_NONE,
+	WHY_UNKNOWN_ISSUER, /* no stored CA issued it */
+	WHY_NO_CRL,         /* the CA has no CRL in the store yet */
+	WHY_STALE,          /* the CRL does not cover the instant asked */
+};
+
+#define STATUS_MAX_HISTORY 32
+
+struct status_period {
+	enum status_code status; /* REVOKED or ON_HOLD */
+	int reason;
+	int64_t from;
+	int64_t to; /* 0 while it lasts */
+};
+
+struct status_query {
+	uint32_t issuer_id; /* 0: unknown issuer */
+	const uint8_t *serial; /* DER INTEGER contents */
+	size_t serial_len;
+	int64_t at;  /* the instant asked about */
+	int64_t now; /* the instant of asking */
+	int64_t stale_grace;
+	X509 *cert; /* the certificate itself, when known, or NULL */
+};
+
+struct status_answer {
+	enum status_code status;
+	enum status_why why;
+	int fresh;
+	int64_t as_of;
+	uint8_t serial[MAX_SERIAL_LEN];
+	size_t serial_len;
+
+	uint32_t issuer_id;
+	char issuer_name[MAX_NAME_LEN];
+	uint8_t key_id[MAX_KEYID_LEN];
+	size_t key_id_len;
+
+	/* What the history says at `as_of` (also when stale). */
+	enum status_code history_status; /* GOOD, REVOKED or ON_HOLD */
+	int64_t revoked_at;
+	int reason;
+	int has_invalidity;
+	int64_t invalidity;
+
+	struct status_period history[STATUS_MAX_HISTORY];
+	size_t nhistory;
+
+	int has_validity;
+	int64_t not_before, not_after;
+
+	int has_source;
+	struct crl_number crl_number;
+	int64_t this_update, next_update, fetched_at;
+	char url[MAX_URL_LEN];
+};
+
+/* Answers q into out. Store errors are returned; an unknown issuer or a
+ * missing CRL is an answer (STATUS_UNKNOWN), not an error. */
+enum store_err status_lookup(struct store *s, const struct status_query *q,
+			     struct status_answer *out);
+
+/* "good", "revoked", "on_hold", "unknown". */
+const char *status_name(enum status_code c);
+
+/* The JSON status object; the caller owns the reference. */
+json_t *status_to_json(const struct status_answer *a);
+
+/*
+ * Serials as people write them: hex of the magnitude, optionally with a
+ * leading '-' for a negative serial, as `openssl x509 -serial` prints.
+ * status_serial_parse() gives the DER INTEGER contents (minimal two's
+ * complement) and returns the length, or 0 on bad input.
+ */
+size_t status_serial_parse(const char *hex, uint8_t *out, size_t cap);
+
+/* The inverse: out needs 2 * len + 2 bytes. Returns out. */
+char *status_serial_format(const uint8_t *der, size_t len, char *out);
+
+#endif

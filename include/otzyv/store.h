@@ -1,0 +1,252 @@
+/*
+ * store: the LMDB environment and its schema (DESIGN.md, "Data model").
+ *
+ *   meta     "schema" -> u32; "next_issuer" -> u32; "event_seq" -> u64
+ *   issuers  u32 id (big-endian) -> issuer record (tagged fields)
+ *   certid   u8 hash_alg || name hash || key hash -> u32 id
+ *   revoked  u32 id || serial octets -> revocation history
+ *   events   u64 unix microseconds || u32 sequence -> JSON text
+ *
+ * Invariants:
+ *  - Only one writer at a time (LMDB's own lock); readers never block
+ *    and see each write transaction whole or not at all. A CRL merge is
+ *    one write transaction, so no reader sees half a CRL.
+ *  - Revocation histories are only appended to or closed, never deleted:
+ *    an entry that leaves the CRL gets a removal time and CRL number.
+ *  - The issuer record's CRL metadata and the issuer's revoked entries
+ *    always change in the same transaction.
+ *
+ * Pointers in records read from the store point into the LMDB map and
+ * are valid only until the read transaction they came from ends.
+ *
+ * Store calls return enum store_err; library codes are translated here.
+ */
+#ifndef OTZYV_STORE_H
+#define OTZYV_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include "otzyv/crl.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+enum store_err {
+	STORE_OK = 0,
+	STORE_NOTFOUND,   /* no such record */
+	STORE_MAP_FULL,   /* the map is full: raise [store] map_size */
+	STORE_ROLLBACK,   /* CRL older than the stored one */
+	STORE_CONFLICT,   /* same CRL number, different content */
+	STORE_UNCHANGED,  /* the stored CRL, again */
+	STORE_SCHEMA,     /* store written by a newer otzyv */
+	STORE_CORRUPT,    /* a record that does not decode */
+	STORE_BUSY,       /* too many readers */
+	STORE_IO,         /* anything else from LMDB or the OS */
+	STORE_INVALID,    /* bad argument (entries unsorted, limits) */
+};
+
+const char *store_strerror(enum store_err e);
+
+struct store;
+struct store_txn;
+
+/* Where an issuer came from; a bit set. */
+#define STORE_SRC_CONFIG 0x1u
+#define STORE_SRC_TSL 0x2u
+#define STORE_SRC_MANUAL 0x4u
+
+/* The CRL an issuer's revoked entries currently reflect. */
+struct store_crl_meta {
+	int present;
+	struct crl_number number; /* len 0: the CRL has none */
+	int64_t this_update;
+	int64_t next_update; /* 0: the CRL has none */
+	uint64_t entries;    /* entries listed in this CRL */
+	int64_t fetched_at;  /* when it was imported */
+	uint8_t sha256[32];  /* of the CRL file as imported */
+	const char *url;     /* where it came from, or NULL */
+	const char *etag;
+	const char *last_modified;
+};
+
+struct store_issuer {
+	uint32_t id;
+	const char *name; /* display name: config section or subject */
+	const uint8_t *subject; /* Name DER */
+	size_t subject_len;
+	const uint8_t *cert; /* certificate DER */
+	size_t cert_len;
+	uint8_t spki_sha1[20];
+	uint8_t spki_sha256[32];
+	const uint8_t *ski; /* subjectKeyIdentifier octets, or NULL */
+	size_t ski_len;
+	unsigned source; /* STORE_SRC_* */
+	struct store_crl_meta crl;
+	const char *last_error; /* last rejected import or fetch, or NULL */
+	int64_t last_error_at;
+};
+
+/* One period during which a serial was listed on its issuer's CRL. */
+struct store_episode {
+	int64_t revoked_at;
+	int reason; /* CRL_REASON_ABSENT when the entry had none */
+	int has_invalidity;
+	int64_t invalidity;
+	int64_t listed_at; /* thisUpdate of the CRL that first listed it */
+	struct crl_number listed_in;
+	int removed; /* it left the CRL */
+	int64_t removed_at; /* thisUpdate of the CRL it was missing from */
+	struct crl_number removed_in;
+};
+
+/* The raw history of one serial; walk it with store_history_next(). */
+struct store_history {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* What the CRL history says of one serial at one instant. */
+enum store_state {
+	STORE_STATE_NOT_LISTED, /* good, as far as the CRLs go */
+	STORE_STATE_REVOKED,
+	STORE_STATE_ON_HOLD,
+};
+
+/*
+ * Opens (creating when `create`) the environment in directory `dir`.
+ * map_size 0 means DEFAULT_MAP_SIZE. STORE_SCHEMA when the store was
+ * written by a newer schema. The handle may be shared by threads; open
+ * it after any fork().
+ */
+enum store_err store_open(const char *dir, size_t map_size, int create,
+			  struct store **out);
+void store_close(struct store *s);
+
+/* A read transaction. Keep it short; end it with store_txn_end(). */
+enum store_err store_read_begin(struct store *s, struct store_txn **out);
+void store_txn_end(struct store_txn *t);
+
+/* The issuer record `id`. STORE_NOTFOUND when absent. */
+enum store_err store_issuer_get(struct store_txn *t, uint32_t id,
+				struct store_issuer *out);
+
+/* Calls fn for each issuer in id order until it returns non-zero. */
+enum store_err store_issuer_foreach(struct store_txn *t,
+				    int (*fn)(const struct store_issuer *,
+					      void *),
+				    void *arg);
+
+/* The issuer whose certid under `alg` is name_hash || key_hash. */
+enum store_err store_issuer_by_certid(struct store_txn *t, int alg,
+				      const uint8_t *name_hash,
+				      const uint8_t *key_hash, size_t hash_len,
+				      uint32_t *out_id);
+
+/* The issuer whose subject is the Name DER `name` and, when `keyid` is
+ * given, whose SKI or SPKI SHA-1 equals it. Ties: the newest (highest
+ * id) wins. STORE_NOTFOUND when none. */
+enum store_err store_issuer_find(struct store_txn *t, const uint8_t *name,
+				 size_t name_len, const uint8_t *keyid,
+				 size_t keyid_len, uint32_t *out_id);
+
+/*
+ * Adds the CA certificate `cert` or, when an issuer with the same subject
+ * and key exists, refreshes its certificate and ORs in `source`. `name`
+ * (may be NULL) replaces the display name when given. Indexes certids
+ * for every hash algorithm this process has. One write transaction.
+ */
+enum store_err store_issuer_register(struct store *s, X509 *cert,
+				     const char *name, unsigned source,
+				     uint32_t *out_id);
+
+/* Records a failed import or fetch on the issuer and in the journal:
+ * `event` is the journal record (the store adds "time"). */
+enum store_err store_issuer_fail(struct store *s, uint32_t id,
+				 const char *why, json_t *event);
+
+/* The history of (issuer, serial). STORE_NOTFOUND: never listed. */
+enum store_err store_history_get(struct store_txn *t, uint32_t issuer,
+				 const uint8_t *serial, size_t serial_len,
+				 struct store_history *out);
+
+/* 1 with *out set, 0 at the end, -1 when the record is corrupt. */
+int store_history_next(struct store_history *h, struct store_episode *out);
+
+/*
+ * The state of (issuer, serial) at instant `at`, in its own read
+ * transaction. When listed, *out_ep (may be NULL) is the episode that
+ * decides. The newest episode covering `at` wins: a hold later turned
+ * into a revocation answers "revoked".
+ */
+enum store_err store_state_at(struct store *s, uint32_t issuer,
+			      const uint8_t *serial, size_t serial_len,
+			      int64_t at, enum store_state *out,
+			      struct store_episode *out_ep);
+
+/* The same decision over a history already read. */
+enum store_state store_history_state(struct store_history h, int64_t at,
+				     struct store_episode *out_ep);
+
+/* One entry of a CRL being merged, from the caller's iterator. */
+struct store_entry {
+	const uint8_t *serial;
+	size_t serial_len;
+	int64_t revoked_at;
+	int reason;
+	int has_invalidity;
+	int64_t invalidity;
+};
+
+/* Yields the CRL's entries in store key order (serials compared as
+ * memcmp, then shorter first), each serial once: 1, 0 at end, -1 on
+ * error (the merge aborts with STORE_INVALID). */
+typedef int (*store_entry_fn)(void *arg, struct store_entry *out);
+
+struct store_merge_stats {
+	uint64_t added;    /* newly listed (or listed again) */
+	uint64_t changed;  /* listed before, with other details */
+	uint64_t removed;  /* no longer listed */
+	uint64_t kept;     /* unchanged */
+};
+
+/*
+ * Merges a parsed and verified CRL of issuer `id` in one write
+ * transaction: entries added, changed ones updated (a hold turned into a
+ * revocation closes the hold and opens a new episode), vanished ones
+ * marked removed; the issuer's CRL metadata replaced by `meta`; a
+ * "crl_imported" event written. Rollback protection against the stored
+ * CRL: a lower CRL number, or without numbers an older thisUpdate, is
+ * STORE_ROLLBACK; the same number with another file hash is
+ * STORE_CONFLICT; the same file is STORE_UNCHANGED. Nothing is written
+ * unless STORE_OK is returned.
+ */
+enum store_err store_merge_crl(struct store *s, uint32_t id,
+			       const struct store_crl_meta *meta,
+			       store_entry_fn next, void *arg,
+			       struct store_merge_stats *out_stats);
+
+/* Appends an event in its own write transaction (adds "time"). */
+enum store_err store_event_log(struct store *s, json_t *event);
+
+/* Calls fn(time_us, seq, json) for events at or after since_us, oldest
+ * first, until fn returns non-zero. */
+enum store_err store_event_foreach(struct store_txn *t, int64_t since_us,
+				   int (*fn)(int64_t, uint64_t, const char *,
+					     size_t, void *),
+				   void *arg);
+
+/* Calls fn for each serial of `issuer` with its history, in key order. */
+enum store_err store_revoked_foreach(
+    struct store_txn *t, uint32_t issuer,
+    int (*fn)(const uint8_t *serial, size_t len, struct store_history h,
+	      void *arg),
+    void *arg);
+
+/* Size of the map in use and of the data file, for reports. */
+enum store_err store_usage(struct store *s, uint64_t *out_map_size,
+			   uint64_t *out_used);
+
+#endif

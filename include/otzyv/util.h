@@ -1,0 +1,41 @@
+/*
+ * util: small helpers every module shares: hex, RFC 3339 times, the
+ * clock, and read-only file mappings.
+ */
+#ifndef OTZYV_UTIL_H
+#define OTZYV_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Lower-case hex of buf into out (2 * len + 1 bytes). Returns out. */
+char *hex_encode(const uint8_t *buf, size_t len, char *out);
+
+/* Decodes hex (either case, optional ':' separators, optional "0x")
+ * into out[cap]; returns the length, or -1 on bad input or overflow. */
+long hex_decode(const char *s, uint8_t *out, size_t cap);
+
+/* "2026-11-21T05:41:43Z" into out[32]. Returns out. */
+char *time_format(int64_t t, char *out);
+
+/* RFC 3339 ("2026-11-21T05:41:43Z", with "+03:00" offsets, fractions
+ * ignored, 't'/'z' accepted) or "@UNIX". Returns 1 or 0. */
+int time_parse(const char *s, int64_t *out);
+
+/* Seconds since the epoch. Honours $OTZYV_NOW (a time_parse() string)
+ * so tests can pin the clock. */
+int64_t clock_now(void);
+
+/* A read-only mapping of a whole file. */
+struct mapfile {
+	const uint8_t *data;
+	size_t len;
+	int fd;
+};
+
+/* Maps `path`; returns 0 or an errno value. An empty file maps to
+ * data == NULL, len == 0. */
+int mapfile_open(const char *path, struct mapfile *out);
+void mapfile_close(struct mapfile *m);
+
+#endif

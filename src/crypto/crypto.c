@@ -1,0 +1,193 @@
+/*
+ * OpenSSL and GOST engine set-up. OpenSSL 3 still ships GOST only as an
+ * engine (libengine-gost-openssl); registering it as the default for all
+ * methods makes d2i_X509, EVP_get_digestbynid and EVP_DigestVerify see
+ * GOST keys and Streebog without any caller knowing about engines.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/engine.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "otzyv/crypto.h"
+
+static int have_gost;
+
+static int
+load_gost(void)
+{
+	ENGINE *e;
+
+	ENGINE_load_builtin_engines();
+	e = ENGINE_by_id("gost");
+	if (e == NULL)
+		return 0;
+	if (!ENGINE_init(e)) {
+		ENGINE_free(e);
+		return 0;
+	}
+	/* Only GOST's own algorithms: the engine is default just for the
+	 * NIDs it implements, so RSA and ECDSA stay with the provider. */
+	ENGINE_register_all_complete();
+	ENGINE_set_default(e, ENGINE_METHOD_ALL & ~ENGINE_METHOD_RAND);
+	ENGINE_finish(e);
+	ENGINE_free(e);
+	return 1;
+}
+
+int
+crypto_init(enum gost_mode mode, char *err, size_t errlen)
+{
+	if (!OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL)) {
+		snprintf(err, errlen, "OpenSSL failed to initialise");
+		return 0;
+	}
+	if (mode != GOST_NO && !have_gost)
+		have_gost = load_gost();
+	ERR_clear_error();
+	if (mode == GOST_YES && !have_gost) {
+		snprintf(err, errlen,
+			 "[crypto] gost = yes but the GOST engine is not "
+			 "available: install the Debian package "
+			 "libengine-gost-openssl");
+		return 0;
+	}
+	return 1;
+}
+
+int
+crypto_have_gost(void)
+{
+	return have_gost;
+}
+
+const char *
+crypto_hash_name(enum hash_alg alg)
+{
+	switch (alg) {
+	case HASH_SHA1:
+		return "sha1";
+	case HASH_SHA256:
+		return "sha256";
+	case HASH_SHA384:
+		return "sha384";
+	case HASH_SHA512:
+		return "sha512";
+	case HASH_STREEBOG256:
+		return "streebog256";
+	case HASH_STREEBOG512:
+		return "streebog512";
+	case HASH_GOST94:
+		return "gostr3411-94";
+	}
+	return "unknown";
+}
+
+static int
+hash_nid(enum hash_alg alg)
+{
+	switch (alg) {
+	case HASH_SHA1:
+		return NID_sha1;
+	case HASH_SHA256:
+		return NID_sha256;
+	case HASH_SHA384:
+		return NID_sha384;
+	case HASH_SHA512:
+		return NID_sha512;
+	case HASH_STREEBOG256:
+		return NID_id_GostR3411_2012_256;
+	case HASH_STREEBOG512:
+		return NID_id_GostR3411_2012_512;
+	case HASH_GOST94:
+		return NID_id_GostR3411_94;
+	}
+	return NID_undef;
+}
+
+enum hash_alg
+crypto_hash_from_nid(int nid)
+{
+	int a;
+
+	for (a = HASH_FIRST; a <= HASH_LAST; a++)
+		if (hash_nid((enum hash_alg)a) == nid)
+			return (enum hash_alg)a;
+	return 0;
+}
+
+const EVP_MD *
+crypto_md(enum hash_alg alg)
+{
+	int nid = hash_nid(alg);
+
+	if (nid == NID_undef)
+		return NULL;
+	if (alg >= HASH_STREEBOG256 && !have_gost)
+		return NULL;
+	return EVP_get_digestbynid(nid);
+}
+
+size_t
+crypto_hash(enum hash_alg alg, const void *buf, size_t len, uint8_t *out)
+{
+	const EVP_MD *md = crypto_md(alg);
+	unsigned int n = 0;
+
+	if (md == NULL || EVP_MD_get_size(md) > HASH_MAX_LEN)
+		return 0;
+	if (!EVP_Digest(buf, len, out, &n, md, NULL)) {
+		ERR_clear_error();
+		return 0;
+	}
+	return n;
+}
+
+int
+crypto_spki_bits(X509 *cert, const uint8_t **out, size_t *out_len)
+{
+	const ASN1_BIT_STRING *bits = X509_get0_pubkey_bitstr(cert);
+
+	if (bits == NULL)
+		return 0;
+	*out = ASN1_STRING_get0_data(bits);
+	*out_len = (size_t)ASN1_STRING_length(bits);
+	return 1;
+}
+
+X509 *
+crypto_load_cert(const char *path, char *err, size_t errlen)
+{
+	BIO *bio = BIO_new_file(path, "rb");
+	X509 *x = NULL;
+	char head[11];
+	int n;
+
+	if (bio == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 strerror(errno));
+		ERR_clear_error();
+		return NULL;
+	}
+	n = BIO_read(bio, head, sizeof(head) - 1);
+	BIO_reset(bio);
+	if (n > 0 && memchr(head, '-', (size_t)n) != NULL)
+		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	else
+		x = d2i_X509_bio(bio, NULL);
+	BIO_free(bio);
+	if (x == NULL) {
+		unsigned long e = ERR_peek_last_error();
+
+		snprintf(err, errlen, "%s: not a certificate (PEM or DER)%s%s",
+			 path, e ? ": " : "",
+			 e ? ERR_reason_error_string(e) : "");
+	}
+	ERR_clear_error();
+	return x;
+}

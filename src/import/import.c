@@ -1,0 +1,398 @@
+/*
+ * CRL import: map, parse, identify the issuer, verify, index, merge.
+ *
+ * Memory: the CRL stays in the page cache (mapped, not copied); the only
+ * allocation that grows with the CRL is the sort index, 8 bytes per
+ * entry. LMDB's dirty pages are the rest.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "otzyv/crl.h"
+#include "otzyv/import.h"
+#include "otzyv/util.h"
+
+/* One entry of the sort index: where its serial lies in the file. */
+struct slot {
+	uint32_t entry; /* offset of the entry in the file */
+	uint8_t skip;   /* from the entry to the serial's contents */
+	uint8_t len;    /* serial length */
+};
+
+struct job {
+	struct store *s;
+	const struct import_opts *opts;
+	struct import_result *res;
+	const char *label;
+	struct crl crl;
+	X509 *ca;
+	struct slot *slots;
+	size_t nslots;
+	size_t pos; /* next slot the merge iterator yields */
+};
+
+static enum import_status
+finish(struct job *j, enum import_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets the outcome; a rejection is also recorded in the store. */
+static enum import_status
+finish(struct job *j, enum import_status st, const char *fmt, ...)
+{
+	struct import_result *r = j->res;
+	va_list ap;
+	json_t *ev;
+
+	r->status = st;
+	va_start(ap, fmt);
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	if (st != IMPORT_REJECTED)
+		return st;
+	ev = json_pack("{s:s, s:s, s:s, s:s?}", "type", "crl_rejected", "file",
+		       j->label, "reason", r->msg, "url", j->opts->url);
+	if (ev == NULL)
+		return st;
+	if (r->issuer_id != 0) {
+		json_object_set_new(ev, "issuer", json_integer(r->issuer_id));
+		store_issuer_fail(j->s, r->issuer_id, r->msg, ev);
+	} else {
+		store_event_log(j->s, ev);
+	}
+	json_decref(ev);
+	return st;
+}
+
+/* The issuer: registered from opts, or looked up by name and AKI. */
+static enum import_status
+find_issuer(struct job *j)
+{
+	struct store_txn *t = NULL;
+	struct store_issuer is;
+	const unsigned char *p;
+	enum store_err e;
+	uint32_t id;
+
+	if (j->opts->issuer != NULL) {
+		e = store_issuer_register(j->s, j->opts->issuer, j->opts->name,
+					  j->opts->source ? j->opts->source
+							  : STORE_SRC_MANUAL,
+					  &id);
+		if (e != STORE_OK)
+			return finish(j, IMPORT_ERROR, "%s: registering the "
+						       "issuer: %s",
+				      j->label, store_strerror(e));
+		j->res->issuer_id = id;
+		if ((j->ca = X509_dup(j->opts->issuer)) == NULL)
+			return finish(j, IMPORT_ERROR, "out of memory");
+		return IMPORT_OK;
+	}
+	if ((e = store_read_begin(j->s, &t)) != STORE_OK)
+		return finish(j, IMPORT_ERROR, "%s: %s", j->label,
+			      store_strerror(e));
+	e = store_issuer_find(t, j->crl.issuer, j->crl.issuer_len, j->crl.aki,
+			      j->crl.aki_len, &id);
+	if (e == STORE_OK && (e = store_issuer_get(t, id, &is)) == STORE_OK) {
+		p = is.cert;
+		j->ca = d2i_X509(NULL, &p, (long)is.cert_len);
+	}
+	store_txn_end(t);
+	if (e == STORE_NOTFOUND)
+		return finish(j, IMPORT_REJECTED,
+			      "%s: no stored CA has the CRL's issuer name%s; "
+			      "give the CA certificate with --issuer",
+			      j->label,
+			      j->crl.aki ? " and authority key identifier" : "");
+	if (e != STORE_OK || j->ca == NULL)
+		return finish(j, IMPORT_ERROR, "%s: reading the issuer: %s",
+			      j->label,
+			      e != STORE_OK ? store_strerror(e) : "bad DER");
+	j->res->issuer_id = id;
+	return IMPORT_OK;
+}
+
+static enum import_status
+verify(struct job *j)
+{
+	struct crl_error err;
+	EVP_PKEY *key;
+	int ok;
+
+	if (!crl_check_issuer(&j->crl, j->ca, &err))
+		return finish(j, IMPORT_REJECTED, "%s: %s", j->label, err.msg);
+	if ((key = X509_get0_pubkey(j->ca)) == NULL)
+		return finish(j, IMPORT_REJECTED,
+			      "%s: the CA's public key is not usable here "
+			      "(a GOST key needs libengine-gost-openssl)",
+			      j->label);
+	ok = crl_verify_signature(&j->crl, key, &err);
+	ERR_clear_error();
+	if (!ok)
+		return finish(j, IMPORT_REJECTED, "%s: %s", j->label, err.msg);
+	return IMPORT_OK;
+}
+
+/* Policy checks beyond RFC 5280's syntax. */
+static enum import_status
+check_policy(struct job *j)
+{
+	const struct crl *c = &j->crl;
+
+	if (c->is_delta)
+		return finish(j, IMPORT_REJECTED,
+			      "%s: RFC 5280 5.2.4: delta CRL; only complete "
+			      "CRLs are imported",
+			      j->label);
+	if (c->idp_indirect)
+		return finish(j, IMPORT_REJECTED,
+			      "%s: RFC 5280 5.2.5: indirect CRLs are not "
+			      "supported",
+			      j->label);
+	if (c->this_update > j->opts->now + IMPORT_CLOCK_SLACK)
+		return finish(j, IMPORT_REJECTED,
+			      "%s: RFC 5280 5.1.2.4: thisUpdate is in the "
+			      "future",
+			      j->label);
+	return IMPORT_OK;
+}
+
+static int
+slot_cmp(const void *a, const void *b, void *arg)
+{
+	const uint8_t *buf = arg;
+	const struct slot *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(buf + x->entry + x->skip, buf + y->entry + y->skip, n);
+
+	if (c != 0)
+		return c;
+	return (int)x->len - (int)y->len;
+}
+
+/* Walks every entry once (checking it) and builds the sort index. */
+static enum import_status
+index_entries(struct job *j)
+{
+	struct crl_iter it;
+	struct crl_entry e;
+	struct crl_error err;
+	size_t cap = 0;
+	int rc;
+
+	crl_iter_init(&j->crl, &it);
+	while ((rc = crl_iter_next(&it, &e, &err)) == 1) {
+		if (e.cert_issuer != NULL)
+			return finish(j, IMPORT_REJECTED,
+				      "%s: entry %zu: RFC 5280 5.3.3: "
+				      "certificateIssuer is only for indirect "
+				      "CRLs, which are not supported",
+				      j->label, j->nslots);
+		if (j->nslots == cap) {
+			struct slot *n;
+
+			if (cap >= MAX_CRL_ENTRIES)
+				return finish(j, IMPORT_REJECTED,
+					      "%s: more than %u entries",
+					      j->label, MAX_CRL_ENTRIES);
+			cap = cap ? cap * 2 : 1024;
+			if ((n = realloc(j->slots, cap * sizeof(*n))) == NULL)
+				return finish(j, IMPORT_ERROR,
+					      "out of memory");
+			j->slots = n;
+		}
+		j->slots[j->nslots].entry = (uint32_t)e.offset;
+		j->slots[j->nslots].skip =
+		    (uint8_t)(e.serial - (j->crl.buf + e.offset));
+		j->slots[j->nslots].len = (uint8_t)e.serial_len;
+		j->nslots++;
+	}
+	if (rc < 0)
+		return finish(j, IMPORT_REJECTED, "%s: %s", j->label, err.msg);
+	qsort_r(j->slots, j->nslots, sizeof(*j->slots), slot_cmp,
+		(void *)j->crl.buf);
+	return IMPORT_OK;
+}
+
+static void
+to_store_entry(const struct crl_entry *e, struct store_entry *out)
+{
+	out->serial = e->serial;
+	out->serial_len = e->serial_len;
+	out->revoked_at = e->revoked_at;
+	out->reason = e->reason;
+	out->has_invalidity = e->has_invalidity;
+	out->invalidity = e->invalidity;
+}
+
+/*
+ * store_entry_fn over the sorted index. A serial listed twice (seen in
+ * the wild) is yielded once, with its earliest revocation: the answer
+ * that is never wrongly "good".
+ */
+static int
+next_entry(void *arg, struct store_entry *out)
+{
+	struct job *j = arg;
+	struct crl_entry e, dup;
+	struct crl_error err;
+
+	if (j->pos == j->nslots)
+		return 0;
+	if (!crl_entry_at(&j->crl, j->slots[j->pos].entry, &e, &err))
+		return -1;
+	j->pos++;
+	while (j->pos < j->nslots &&
+	       slot_cmp(&j->slots[j->pos - 1], &j->slots[j->pos],
+			(void *)j->crl.buf) == 0) {
+		if (!crl_entry_at(&j->crl, j->slots[j->pos].entry, &dup, &err))
+			return -1;
+		if (dup.revoked_at < e.revoked_at)
+			e = dup;
+		j->res->duplicates++;
+		j->pos++;
+	}
+	to_store_entry(&e, out);
+	return 1;
+}
+
+static enum import_status
+merge(struct job *j)
+{
+	struct store_crl_meta meta;
+	enum store_err e;
+	struct import_result *r = j->res;
+
+	memset(&meta, 0, sizeof(meta));
+	meta.present = 1;
+	meta.number = j->crl.number;
+	meta.this_update = j->crl.this_update;
+	meta.next_update = j->crl.has_next_update ? j->crl.next_update : 0;
+	meta.fetched_at = j->opts->now;
+	SHA256(j->crl.buf, j->crl.len, meta.sha256);
+	meta.url = j->opts->url;
+	meta.etag = j->opts->etag;
+	meta.last_modified = j->opts->last_modified;
+	e = store_merge_crl(j->s, r->issuer_id, &meta, next_entry, j,
+			    &r->stats);
+	switch (e) {
+	case STORE_OK:
+		r->entries = r->stats.added + r->stats.changed + r->stats.kept;
+		return finish(j, IMPORT_OK, "imported");
+	case STORE_UNCHANGED:
+		return finish(j, IMPORT_UNCHANGED, "%s: already imported",
+			      j->label);
+	case STORE_ROLLBACK:
+	case STORE_CONFLICT:
+		return finish(j, IMPORT_REJECTED, "%s: RFC 5280 5.2.3: %s",
+			      j->label, store_strerror(e));
+	default:
+		return finish(j, IMPORT_ERROR, "%s: %s", j->label,
+			      store_strerror(e));
+	}
+}
+
+enum import_status
+import_crl_der(struct store *s, const uint8_t *der, size_t len,
+	       const char *label, const struct import_opts *opts,
+	       struct import_result *out)
+{
+	struct job j;
+	struct crl_error err;
+	enum import_status st;
+
+	memset(out, 0, sizeof(*out));
+	memset(&j, 0, sizeof(j));
+	j.s = s;
+	j.opts = opts;
+	j.res = out;
+	j.label = label;
+	if (len > MAX_CRL_FILE_SIZE) {
+		st = finish(&j, IMPORT_REJECTED, "%s: larger than 4 GiB",
+			    label);
+		goto out;
+	}
+	if (!crl_parse(der, len, &j.crl, &err)) {
+		st = finish(&j, IMPORT_REJECTED, "%s: %s", label, err.msg);
+		goto out;
+	}
+	out->number = j.crl.number;
+	out->this_update = j.crl.this_update;
+	out->next_update = j.crl.next_update;
+	if ((st = find_issuer(&j)) != IMPORT_OK ||
+	    (st = verify(&j)) != IMPORT_OK ||
+	    (st = check_policy(&j)) != IMPORT_OK ||
+	    (st = index_entries(&j)) != IMPORT_OK)
+		goto out;
+	st = merge(&j);
+out:
+	free(j.slots);
+	X509_free(j.ca);
+	return st;
+}
+
+/* PEM "X509 CRL" into DER; NULL when `m` is not PEM. */
+static unsigned char *
+pem_to_der(const struct mapfile *m, long *out_len)
+{
+	BIO *bio;
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	size_t i = 0;
+
+	while (i < m->len && i < 64 &&
+	       (m->data[i] == ' ' || m->data[i] == '\n' || m->data[i] == '\r' ||
+		m->data[i] == '\t'))
+		i++;
+	if (m->len - i < 10 || memcmp(m->data + i, "-----BEGIN", 10) != 0)
+		return NULL;
+	if ((bio = BIO_new_mem_buf(m->data, (int)m->len)) == NULL)
+		return NULL;
+	if (!PEM_read_bio(bio, &name, &header, &data, out_len) ||
+	    strcmp(name, "X509 CRL") != 0) {
+		OPENSSL_free(data);
+		data = NULL;
+	}
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	BIO_free(bio);
+	ERR_clear_error();
+	return data;
+}
+
+enum import_status
+import_crl_file(struct store *s, const char *path,
+		const struct import_opts *opts, struct import_result *out)
+{
+	struct mapfile m;
+	unsigned char *der = NULL;
+	long der_len = 0;
+	enum import_status st;
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = mapfile_open(path, &m)) != 0) {
+		out->status = IMPORT_ERROR;
+		snprintf(out->msg, sizeof(out->msg), "%s: cannot read: %s",
+			 path, strerror(e));
+		return IMPORT_ERROR;
+	}
+	if (m.len > 10 && m.len <= INT32_MAX)
+		der = pem_to_der(&m, &der_len);
+	if (der != NULL)
+		st = import_crl_der(s, der, (size_t)der_len, path, opts, out);
+	else
+		st = import_crl_der(s, m.data ? m.data : (const uint8_t *)"",
+				    m.len, path, opts, out);
+	OPENSSL_free(der);
+	mapfile_close(&m);
+	return st;
+}

@@ -1,0 +1,694 @@
+/*
+ * otzyv: the command-line front end. Every command opens the same store
+ * the daemon uses (LMDB is multi-process safe), through the library.
+ *
+ * Exit codes: status: 0 good, 1 revoked or on hold, 2 unknown;
+ * import-crl: 0 imported or unchanged, 1 rejected; any command: 3 and
+ * up on errors (3 usage or config, 4 store or I/O).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "otzyv/config.h"
+#include "otzyv/crypto.h"
+#include "otzyv/import.h"
+#include "otzyv/log.h"
+#include "otzyv/status.h"
+#include "otzyv/store.h"
+#include "otzyv/util.h"
+
+#define EXIT_USAGE 3
+#define EXIT_STORE 4
+
+struct ctx {
+	struct config *cfg;
+	struct store *store;
+	int64_t now;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: otzyv [-c CONFIG] COMMAND [ARGS]\n"
+		"\n"
+		"commands:\n"
+		"  import-crl FILE... [--issuer CERT] [--url URL]\n"
+		"  status CERT [--at TIME] [--json]\n"
+		"  status --issuer CERT --serial HEX [--at TIME] [--json]\n"
+		"  cas [--json]\n"
+		"  dump [--ca NAME|ID]\n"
+		"  events [--since TIME]\n"
+		"\n"
+		"CONFIG defaults to $OTZYV_CONF, else %s.\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+static int
+die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("otzyv: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+/* Registers every [ca NAME] certificate (no write when nothing changed). */
+static int
+sync_config_cas(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->cfg->ncas; i++) {
+		const struct config_ca *ca = &c->cfg->cas[i];
+		char err[512];
+		X509 *x = crypto_load_cert(ca->cert, err, sizeof(err));
+		uint32_t id;
+		enum store_err e;
+
+		if (x == NULL)
+			return die(EXIT_USAGE, "%s:%d: [ca %s] cert: %s",
+				   c->cfg->path, ca->line, ca->name, err);
+		e = store_issuer_register(c->store, x, ca->name,
+					  STORE_SRC_CONFIG, &id);
+		X509_free(x);
+		if (e != STORE_OK)
+			return die(EXIT_STORE, "%s: [ca %s]: %s",
+				   c->cfg->store_path, ca->name,
+				   store_strerror(e));
+	}
+	return 0;
+}
+
+static int
+open_ctx(struct ctx *c, const char *conf)
+{
+	char err[512];
+	enum store_err e;
+
+	if ((c->cfg = config_load(conf, err, sizeof(err))) == NULL)
+		return die(EXIT_USAGE, "%s", err);
+	if (!crypto_init(c->cfg->gost, err, sizeof(err)))
+		return die(EXIT_USAGE, "%s: %s", conf, err);
+	e = store_open(c->cfg->store_path, (size_t)c->cfg->map_size, 1,
+		       &c->store);
+	if (e != STORE_OK)
+		return die(EXIT_STORE, "%s: cannot open the store: %s",
+			   c->cfg->store_path, store_strerror(e));
+	c->now = clock_now();
+	return sync_config_cas(c);
+}
+
+/* ---- import-crl --------------------------------------------------- */
+
+static int
+cmd_import(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"issuer", required_argument, NULL, 'i'},
+	    {"url", required_argument, NULL, 'u'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct import_opts io = {0};
+	struct import_result r;
+	X509 *issuer = NULL;
+	char err[512], num[2 * (MAX_CRL_NUMBER_LEN + 1) + 2];
+	int ch, i, worst = 0;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			X509_free(issuer);
+			if ((issuer = crypto_load_cert(optarg, err,
+						       sizeof(err))) == NULL)
+				return die(EXIT_USAGE, "%s", err);
+			break;
+		case 'u':
+			io.url = optarg;
+			break;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		X509_free(issuer);
+		return die(EXIT_USAGE, "import-crl: no CRL file given");
+	}
+	io.issuer = issuer;
+	io.now = c->now;
+	for (i = optind; i < argc; i++) {
+		enum import_status st =
+		    import_crl_file(c->store, argv[i], &io, &r);
+
+		switch (st) {
+		case IMPORT_OK:
+			printf("imported %s: issuer %u, CRL number %s, %llu "
+			       "entries (%llu added, %llu changed, %llu "
+			       "removed)\n",
+			       argv[i], r.issuer_id,
+			       r.number.len ? status_serial_format(
+						  r.number.v, r.number.len, num)
+					    : "none",
+			       (unsigned long long)r.entries,
+			       (unsigned long long)r.stats.added,
+			       (unsigned long long)r.stats.changed,
+			       (unsigned long long)r.stats.removed);
+			if (r.duplicates)
+				printf("note: %s lists %llu serials more than "
+				       "once; kept the earliest revocation\n",
+				       argv[i],
+				       (unsigned long long)r.duplicates);
+			if (r.next_update && r.next_update < c->now)
+				printf("note: %s is past its nextUpdate; "
+				       "answers from it are \"unknown\" until "
+				       "a newer CRL is imported\n",
+				       argv[i]);
+			break;
+		case IMPORT_UNCHANGED:
+			printf("unchanged %s: already imported\n", argv[i]);
+			break;
+		case IMPORT_REJECTED:
+			fprintf(stderr, "otzyv: rejected %s\n", r.msg);
+			worst = worst > 1 ? worst : 1;
+			break;
+		case IMPORT_ERROR:
+			fprintf(stderr, "otzyv: error: %s\n", r.msg);
+			worst = EXIT_STORE;
+			break;
+		}
+	}
+	X509_free(issuer);
+	return worst;
+}
+
+/* ---- status ------------------------------------------------------- */
+
+/* The issuer of `cert` among stored CAs, or 0. */
+static uint32_t
+issuer_of(struct ctx *c, X509 *cert)
+{
+	struct store_txn *t;
+	unsigned char *name = NULL;
+	int name_len = i2d_X509_NAME(X509_get_issuer_name(cert), &name);
+	const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(cert);
+	uint32_t id = 0;
+
+	if (name_len > 0 && store_read_begin(c->store, &t) == STORE_OK) {
+		if (store_issuer_find(
+			t, name, (size_t)name_len,
+			aki ? ASN1_STRING_get0_data(aki) : NULL,
+			aki ? (size_t)ASN1_STRING_length(aki) : 0,
+			&id) != STORE_OK)
+			id = 0;
+		store_txn_end(t);
+	}
+	OPENSSL_free(name);
+	return id;
+}
+
+/* The stored id of CA certificate `ca` itself, or 0. */
+static uint32_t
+id_of_ca(struct ctx *c, X509 *ca)
+{
+	unsigned char *name = NULL;
+	int name_len = i2d_X509_NAME(X509_get_subject_name(ca), &name);
+	const uint8_t *key;
+	size_t key_len;
+	uint8_t nh[HASH_MAX_LEN], kh[HASH_MAX_LEN];
+	struct store_txn *t;
+	uint32_t id = 0;
+
+	if (name_len > 0 && crypto_spki_bits(ca, &key, &key_len) &&
+	    store_read_begin(c->store, &t) == STORE_OK) {
+		crypto_hash(HASH_SHA256, name, (size_t)name_len, nh);
+		crypto_hash(HASH_SHA256, key, key_len, kh);
+		if (store_issuer_by_certid(t, HASH_SHA256, nh, kh, 32, &id) !=
+		    STORE_OK)
+			id = 0;
+		store_txn_end(t);
+	}
+	OPENSSL_free(name);
+	return id;
+}
+
+static size_t
+cert_serial(X509 *x, uint8_t *out, size_t cap)
+{
+	unsigned char *der = NULL, *p;
+	int n = i2d_ASN1_INTEGER(X509_get_serialNumber(x), &der);
+	struct der_cursor cur;
+	struct der_tlv t;
+	size_t len = 0;
+
+	if (n > 0) {
+		p = der;
+		der_init(&cur, p, (size_t)n);
+		if (der_next(&cur, &t) == DER_OK && t.len <= cap) {
+			memcpy(out, t.val, t.len);
+			len = t.len;
+		}
+	}
+	OPENSSL_free(der);
+	return len;
+}
+
+static void
+print_status(const struct status_answer *a)
+{
+	char ts[32], ser[2 * MAX_SERIAL_LEN + 2], num[64];
+	const char *reason = crl_reason_name(a->reason);
+	size_t i;
+
+	printf("status: %s\n", status_name(a->status));
+	printf("serial: %s\n",
+	       status_serial_format(a->serial, a->serial_len, ser));
+	if (a->why == WHY_UNKNOWN_ISSUER) {
+		printf("issuer: not a CA in the store\n");
+		return;
+	}
+	printf("issuer: %u %s\n", a->issuer_id, a->issuer_name);
+	printf("as of: %s\n", time_format(a->as_of, ts));
+	if (a->history_status != STATUS_GOOD) {
+		printf("%s: %s%s%s%s\n",
+		       a->status == STATUS_UNKNOWN ? "last known" : "since",
+		       time_format(a->revoked_at, ts), reason ? " (" : "",
+		       reason ? reason : "", reason ? ")" : "");
+		if (a->has_invalidity)
+			printf("invalidity date: %s\n",
+			       time_format(a->invalidity, ts));
+	}
+	for (i = 0; i < a->nhistory; i++) {
+		const struct status_period *p = &a->history[i];
+
+		printf("history: %s from %s", status_name(p->status),
+		       time_format(p->from, ts));
+		if (p->to)
+			printf(" to %s", time_format(p->to, ts));
+		putchar('\n');
+	}
+	if (a->has_validity)
+		printf("validity: %s to %s\n", time_format(a->not_before, ts),
+		       time_format(a->not_after, ser));
+	if (!a->has_source) {
+		printf("crl: none imported for this CA\n");
+		return;
+	}
+	printf("crl: number %s, thisUpdate %s",
+	       a->crl_number.len ? status_serial_format(a->crl_number.v,
+							a->crl_number.len, num)
+				 : "none",
+	       time_format(a->this_update, ts));
+	if (a->next_update)
+		printf(", nextUpdate %s", time_format(a->next_update, ts));
+	printf(", %s\n", a->fresh ? "fresh" : "NOT FRESH: status unknown");
+}
+
+static int
+cmd_status(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"issuer", required_argument, NULL, 'i'},
+	    {"serial", required_argument, NULL, 's'},
+	    {"at", required_argument, NULL, 'a'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct status_query q = {0};
+	struct status_answer a;
+	uint8_t serial[MAX_SERIAL_LEN];
+	const char *issuer_path = NULL, *serial_hex = NULL;
+	char err[512];
+	X509 *cert = NULL, *ca = NULL;
+	int ch, json = 0, rc = EXIT_USAGE;
+	enum store_err e;
+
+	q.now = c->now;
+	q.at = c->now;
+	q.stale_grace = c->cfg->stale_grace;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			issuer_path = optarg;
+			break;
+		case 's':
+			serial_hex = optarg;
+			break;
+		case 'a':
+			if (!time_parse(optarg, &q.at))
+				return die(EXIT_USAGE,
+					   "--at: \"%s\" is not an RFC 3339 "
+					   "time (2026-11-21T10:00:00Z)",
+					   optarg);
+			break;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		if (optind + 1 != argc || issuer_path || serial_hex)
+			return die(EXIT_USAGE, "status: give a certificate, "
+					       "or --issuer and --serial");
+		if ((cert = crypto_load_cert(argv[optind], err,
+					     sizeof(err))) == NULL)
+			return die(EXIT_USAGE, "%s", err);
+		q.serial_len = cert_serial(cert, serial, sizeof(serial));
+		q.issuer_id = issuer_of(c, cert);
+		q.cert = cert;
+	} else {
+		if (!issuer_path || !serial_hex)
+			return die(EXIT_USAGE, "status: give a certificate, "
+					       "or --issuer and --serial");
+		if ((ca = crypto_load_cert(issuer_path, err, sizeof(err))) ==
+		    NULL)
+			return die(EXIT_USAGE, "%s", err);
+		q.serial_len =
+		    status_serial_parse(serial_hex, serial, sizeof(serial));
+		if (q.serial_len == 0) {
+			X509_free(ca);
+			return die(EXIT_USAGE,
+				   "--serial: \"%s\" is not a hex serial",
+				   serial_hex);
+		}
+		q.issuer_id = id_of_ca(c, ca);
+	}
+	q.serial = serial;
+	e = status_lookup(c->store, &q, &a);
+	if (e != STORE_OK) {
+		rc = die(EXIT_STORE, "%s: %s", c->cfg->store_path,
+			 store_strerror(e));
+		goto out;
+	}
+	if (json) {
+		json_t *o = status_to_json(&a);
+
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(o);
+	} else {
+		print_status(&a);
+	}
+	rc = a.status == STATUS_GOOD	  ? 0
+	     : a.status == STATUS_UNKNOWN ? 2
+					  : 1;
+out:
+	X509_free(cert);
+	X509_free(ca);
+	return rc;
+}
+
+/* ---- cas ---------------------------------------------------------- */
+
+static const char *
+crl_state(const struct store_issuer *is, int64_t now, int64_t grace)
+{
+	if (!is->crl.present)
+		return "never_fetched";
+	if (is->crl.next_update == 0 || now > is->crl.next_update + grace)
+		return "stale";
+	if (is->last_error != NULL)
+		return "failing";
+	return "fresh";
+}
+
+struct cas_ctx {
+	struct ctx *c;
+	json_t *arr;
+};
+
+static int
+one_ca(const struct store_issuer *is, void *arg)
+{
+	struct cas_ctx *cc = arg;
+	const struct store_crl_meta *m = &is->crl;
+	const char *state = crl_state(is, cc->c->now, cc->c->cfg->stale_grace);
+	char ts[32], ts2[32], num[64], kid[2 * MAX_KEYID_LEN + 1];
+	json_t *o, *crl;
+
+	if (cc->arr == NULL) {
+		printf("%u\t%s\t%s", is->id, state, is->name);
+		if (m->present)
+			printf("\tcrl %s\t%s .. %s\t%llu entries",
+			       m->number.len ? status_serial_format(
+						   m->number.v, m->number.len,
+						   num)
+					     : "-",
+			       time_format(m->this_update, ts),
+			       m->next_update ? time_format(m->next_update, ts2)
+					      : "-",
+			       (unsigned long long)m->entries);
+		if (is->last_error)
+			printf("\tlast error: %s", is->last_error);
+		putchar('\n');
+		return 0;
+	}
+	o = json_pack("{s:i, s:s, s:s, s:s}", "id", (json_int_t)is->id,
+		      "name", is->name ? is->name : "", "state", state,
+		      "key_id",
+		      is->ski ? hex_encode(is->ski, is->ski_len, kid)
+			      : hex_encode(is->spki_sha1, 20, kid));
+	json_object_set_new(
+	    o, "source",
+	    json_pack("{s:b, s:b, s:b}", "config",
+		      !!(is->source & STORE_SRC_CONFIG), "tsl",
+		      !!(is->source & STORE_SRC_TSL), "manual",
+		      !!(is->source & STORE_SRC_MANUAL)));
+	if (m->present) {
+		crl = json_pack("{s:s, s:s, s:I, s:s, s:s}", "this_update",
+				time_format(m->this_update, ts), "fetched_at",
+				time_format(m->fetched_at, ts2), "entries",
+				(json_int_t)m->entries, "sha256",
+				hex_encode(m->sha256, 32, kid), "url",
+				m->url ? m->url : "");
+		if (m->number.len)
+			json_object_set_new(
+			    crl, "number",
+			    json_string(status_serial_format(
+				m->number.v, m->number.len, num)));
+		if (m->next_update)
+			json_object_set_new(
+			    crl, "next_update",
+			    json_string(time_format(m->next_update, ts)));
+		json_object_set_new(o, "crl", crl);
+	}
+	if (is->last_error) {
+		json_object_set_new(o, "last_error",
+				    json_string(is->last_error));
+		json_object_set_new(
+		    o, "last_error_at",
+		    json_string(time_format(is->last_error_at, ts)));
+	}
+	json_array_append_new(cc->arr, o);
+	return 0;
+}
+
+static int
+cmd_cas(struct ctx *c, int argc, char **argv)
+{
+	struct cas_ctx cc = {c, NULL};
+	struct store_txn *t;
+	enum store_err e;
+
+	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+		cc.arr = json_array();
+	else if (argc != 1)
+		return die(EXIT_USAGE, "usage: otzyv cas [--json]");
+	if ((e = store_read_begin(c->store, &t)) != STORE_OK)
+		return die(EXIT_STORE, "%s", store_strerror(e));
+	e = store_issuer_foreach(t, one_ca, &cc);
+	store_txn_end(t);
+	if (cc.arr != NULL) {
+		json_dumpf(cc.arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(cc.arr);
+	}
+	return e == STORE_OK ? 0 : die(EXIT_STORE, "%s", store_strerror(e));
+}
+
+/* ---- dump --------------------------------------------------------- */
+
+struct dump_ctx {
+	uint32_t only; /* 0: every issuer */
+	const char *only_name;
+	struct store_txn *t;
+	enum store_err e;
+};
+
+static int
+dump_serial(const uint8_t *serial, size_t len, struct store_history h,
+	    void *arg)
+{
+	struct store_episode ep;
+	char ser[2 * MAX_SERIAL_LEN + 2], ts[32];
+	uint32_t *issuer = arg;
+	int rc;
+
+	printf("%u %s", *issuer, status_serial_format(serial, len, ser));
+	while ((rc = store_history_next(&h, &ep)) == 1) {
+		const char *reason = crl_reason_name(ep.reason);
+
+		printf(" %s", time_format(ep.revoked_at, ts));
+		printf("/%s", reason ? reason : "-");
+		if (ep.removed)
+			printf("..%s", time_format(ep.removed_at, ts));
+	}
+	putchar('\n');
+	return rc < 0;
+}
+
+static int
+dump_issuer(const struct store_issuer *is, void *arg)
+{
+	struct dump_ctx *d = arg;
+	uint32_t id = is->id;
+
+	if (d->only && d->only != is->id)
+		return 0;
+	if (d->only_name && (is->name == NULL || strcmp(d->only_name, is->name)))
+		return 0;
+	d->e = store_revoked_foreach(d->t, is->id, dump_serial, &id);
+	return d->e != STORE_OK;
+}
+
+static int
+cmd_dump(struct ctx *c, int argc, char **argv)
+{
+	struct dump_ctx d = {0};
+	enum store_err e;
+
+	if (argc == 3 && strcmp(argv[1], "--ca") == 0) {
+		char *end;
+		unsigned long v = strtoul(argv[2], &end, 10);
+
+		if (*end == '\0' && v > 0 && v <= UINT32_MAX)
+			d.only = (uint32_t)v;
+		else
+			d.only_name = argv[2];
+	} else if (argc != 1) {
+		return die(EXIT_USAGE, "usage: otzyv dump [--ca NAME|ID]");
+	}
+	printf("# issuer serial revoked/reason[..removed] ...\n");
+	if ((e = store_read_begin(c->store, &d.t)) != STORE_OK)
+		return die(EXIT_STORE, "%s", store_strerror(e));
+	e = store_issuer_foreach(d.t, dump_issuer, &d);
+	store_txn_end(d.t);
+	if (e == STORE_OK)
+		e = d.e;
+	return e == STORE_OK ? 0 : die(EXIT_STORE, "%s", store_strerror(e));
+}
+
+/* ---- events ------------------------------------------------------- */
+
+static int
+print_event(int64_t us, uint64_t seq, const char *json, size_t len, void *arg)
+{
+	(void)us;
+	(void)seq;
+	(void)arg;
+	printf("%.*s\n", (int)len, json);
+	return 0;
+}
+
+static int
+cmd_events(struct ctx *c, int argc, char **argv)
+{
+	struct store_txn *t;
+	int64_t since = 0;
+	enum store_err e;
+
+	if (argc == 3 && strcmp(argv[1], "--since") == 0) {
+		if (!time_parse(argv[2], &since))
+			return die(EXIT_USAGE, "--since: \"%s\" is not an RFC "
+					       "3339 time",
+				   argv[2]);
+	} else if (argc != 1) {
+		return die(EXIT_USAGE, "usage: otzyv events [--since TIME]");
+	}
+	if ((e = store_read_begin(c->store, &t)) != STORE_OK)
+		return die(EXIT_STORE, "%s", store_strerror(e));
+	e = store_event_foreach(t, since * 1000000, print_event, NULL);
+	store_txn_end(t);
+	return e == STORE_OK ? 0 : die(EXIT_STORE, "%s", store_strerror(e));
+}
+
+/* ---- main --------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int (*fn)(struct ctx *, int, char **);
+} commands[] = {
+    {"import-crl", cmd_import}, {"status", cmd_status}, {"cas", cmd_cas},
+    {"dump", cmd_dump},		{"events", cmd_events},
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *conf = getenv("OTZYV_CONF");
+	struct ctx c = {0};
+	size_t i;
+	int ch, rc;
+
+	if (conf == NULL || *conf == '\0')
+		conf = CONFIG_DEFAULT_PATH;
+	while ((ch = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("otzyv %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0]))
+		return die(EXIT_USAGE, "unknown command \"%s\" (try --help)",
+			   argv[optind]);
+	if ((rc = open_ctx(&c, conf)) == 0) {
+		argv += optind;
+		argc -= optind;
+		optind = 1;
+		rc = commands[i].fn(&c, argc, argv);
+	}
+	store_close(c.store);
+	config_free(c.cfg);
+	return rc;
+}

@@ -1,0 +1,241 @@
+/*
+ * Status answers from the store's history and the freshness policy.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <openssl/x509v3.h>
+
+#include "otzyv/status.h"
+#include "otzyv/util.h"
+
+const char *
+status_name(enum status_code c)
+{
+	switch (c) {
+	case STATUS_GOOD:
+		return "good";
+	case STATUS_REVOKED:
+		return "revoked";
+	case STATUS_ON_HOLD:
+		return "on_hold";
+	case STATUS_UNKNOWN:
+		return "unknown";
+	}
+	return "unknown";
+}
+
+static int
+covers(const struct store_crl_meta *crl, int64_t at, int64_t now,
+       int64_t grace)
+{
+	if (!crl->present)
+		return 0;
+	if (at <= crl->this_update)
+		return 1;
+	if (crl->next_update == 0)
+		return 0;
+	return at <= crl->next_update + grace &&
+	       now <= crl->next_update + grace;
+}
+
+static void
+copy_issuer(const struct store_issuer *is, struct status_answer *a)
+{
+	const struct store_crl_meta *m = &is->crl;
+
+	snprintf(a->issuer_name, sizeof(a->issuer_name), "%s",
+		 is->name ? is->name : "");
+	if (is->ski != NULL && is->ski_len <= sizeof(a->key_id)) {
+		memcpy(a->key_id, is->ski, is->ski_len);
+		a->key_id_len = is->ski_len;
+	} else {
+		memcpy(a->key_id, is->spki_sha1, 20);
+		a->key_id_len = 20;
+	}
+	if (!m->present)
+		return;
+	a->has_source = 1;
+	a->crl_number = m->number;
+	a->this_update = m->this_update;
+	a->next_update = m->next_update;
+	a->fetched_at = m->fetched_at;
+	snprintf(a->url, sizeof(a->url), "%s", m->url ? m->url : "");
+}
+
+static void
+copy_history(struct store_history h, int64_t at, struct status_answer *a)
+{
+	struct store_episode ep;
+	struct store_history walk = h;
+	enum store_state st;
+
+	while (store_history_next(&walk, &ep) == 1 &&
+	       a->nhistory < STATUS_MAX_HISTORY) {
+		struct status_period *p = &a->history[a->nhistory++];
+
+		p->status = ep.reason == CRL_REASON_CERTIFICATE_HOLD
+				? STATUS_ON_HOLD
+				: STATUS_REVOKED;
+		p->reason = ep.reason;
+		p->from = ep.revoked_at;
+		p->to = ep.removed ? ep.removed_at : 0;
+	}
+	st = store_history_state(h, at, &ep);
+	if (st == STORE_STATE_NOT_LISTED)
+		return;
+	a->history_status =
+	    st == STORE_STATE_ON_HOLD ? STATUS_ON_HOLD : STATUS_REVOKED;
+	a->revoked_at = ep.revoked_at;
+	a->reason = ep.reason;
+	a->has_invalidity = ep.has_invalidity;
+	a->invalidity = ep.invalidity;
+}
+
+static void
+copy_validity(X509 *cert, struct status_answer *a)
+{
+	struct tm tm;
+
+	if (cert == NULL)
+		return;
+	if (!ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm))
+		return;
+	a->not_before = (int64_t)timegm(&tm);
+	if (!ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm))
+		return;
+	a->not_after = (int64_t)timegm(&tm);
+	a->has_validity = 1;
+}
+
+enum store_err
+status_lookup(struct store *s, const struct status_query *q,
+	      struct status_answer *out)
+{
+	struct store_txn *t = NULL;
+	struct store_issuer is;
+	struct store_history h;
+	enum store_err e;
+
+	memset(out, 0, sizeof(*out));
+	out->status = STATUS_UNKNOWN;
+	out->history_status = STATUS_GOOD;
+	out->reason = CRL_REASON_ABSENT;
+	out->as_of = q->at;
+	out->issuer_id = q->issuer_id;
+	if (q->serial_len > sizeof(out->serial))
+		return STORE_INVALID;
+	memcpy(out->serial, q->serial, q->serial_len);
+	out->serial_len = q->serial_len;
+	copy_validity(q->cert, out);
+	if (q->issuer_id == 0) {
+		out->why = WHY_UNKNOWN_ISSUER;
+		return STORE_OK;
+	}
+	if ((e = store_read_begin(s, &t)) != STORE_OK)
+		return e;
+	e = store_issuer_get(t, q->issuer_id, &is);
+	if (e == STORE_NOTFOUND) {
+		out->why = WHY_UNKNOWN_ISSUER;
+		e = STORE_OK;
+		goto out;
+	}
+	if (e != STORE_OK)
+		goto out;
+	copy_issuer(&is, out);
+	e = store_history_get(t, q->issuer_id, q->serial, q->serial_len, &h);
+	if (e == STORE_OK)
+		copy_history(h, q->at, out);
+	else if (e != STORE_NOTFOUND)
+		goto out;
+	e = STORE_OK;
+	if (!is.crl.present) {
+		out->why = WHY_NO_CRL;
+	} else if (!covers(&is.crl, q->at, q->now, q->stale_grace)) {
+		out->why = WHY_STALE;
+	} else {
+		out->fresh = 1;
+		out->status = out->history_status;
+	}
+out:
+	store_txn_end(t);
+	return e;
+}
+
+size_t
+status_serial_parse(const char *hex, uint8_t *out, size_t cap)
+{
+	uint8_t mag[MAX_SERIAL_LEN + 1];
+	long n;
+	size_t i = 0, len;
+	int neg = 0, carry;
+
+	if (*hex == '-') {
+		neg = 1;
+		hex++;
+	}
+	if ((n = hex_decode(hex, mag, sizeof(mag))) <= 0)
+		return 0;
+	while (i + 1 < (size_t)n && mag[i] == 0)
+		i++;
+	len = (size_t)n - i;
+	if (neg && len == 1 && mag[i] == 0)
+		neg = 0; /* -0 is 0 */
+	/* Positive: prepend 0x00 when the top bit is set. Negative: two's
+	 * complement of the magnitude, then trim redundant 0xFF. */
+	if (!neg) {
+		int pad = mag[i] & 0x80 ? 1 : 0;
+
+		if (len + pad > cap || len + pad > MAX_SERIAL_LEN)
+			return 0;
+		out[0] = 0;
+		memcpy(out + pad, mag + i, len);
+		return len + pad;
+	}
+	if (len + 1 > cap || len + 1 > MAX_SERIAL_LEN + 1)
+		return 0;
+	out[0] = 0xFF;
+	carry = 1;
+	for (size_t k = len; k > 0; k--) {
+		unsigned v = (uint8_t)~mag[i + k - 1] + (unsigned)carry;
+
+		out[k] = (uint8_t)v;
+		carry = v > 0xFF;
+	}
+	len++;
+	i = 0;
+	while (i + 1 < len && out[i] == 0xFF && (out[i + 1] & 0x80))
+		i++;
+	memmove(out, out + i, len - i);
+	len -= i;
+	return len <= MAX_SERIAL_LEN ? len : 0;
+}
+
+char *
+status_serial_format(const uint8_t *der, size_t len, char *out)
+{
+	uint8_t mag[MAX_SERIAL_LEN + 1];
+	size_t i;
+	int carry = 1;
+
+	if (len == 0 || len > MAX_SERIAL_LEN) {
+		out[0] = '\0';
+		return out;
+	}
+	if (!(der[0] & 0x80)) {
+		i = len > 1 && der[0] == 0 ? 1 : 0;
+		return hex_encode(der + i, len - i, out);
+	}
+	for (i = len; i > 0; i--) {
+		unsigned v = (uint8_t)~der[i - 1] + (unsigned)carry;
+
+		mag[i - 1] = (uint8_t)v;
+		carry = v > 0xFF;
+	}
+	for (i = 0; i + 1 < len && mag[i] == 0; i++)
+		;
+	out[0] = '-';
+	hex_encode(mag + i, len - i, out + 1);
+	return out;
+}

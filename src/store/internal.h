@@ -1,0 +1,63 @@
+/*
+ * Private to src/store: the LMDB handles and the record codecs.
+ */
+#ifndef OTZYV_STORE_INTERNAL_H
+#define OTZYV_STORE_INTERNAL_H
+
+#include <lmdb.h>
+
+#include "otzyv/store.h"
+
+struct store {
+	MDB_env *env;
+	MDB_dbi meta, issuers, certid, revoked, events;
+	size_t map_size;
+};
+
+struct store_txn {
+	struct store *s;
+	MDB_txn *txn;
+};
+
+enum store_err store_err_from_mdb(int rc);
+
+/* Big-endian fixed-width integers, as keys sort. */
+void be32_put(uint8_t *p, uint32_t v);
+uint32_t be32_get(const uint8_t *p);
+void be64_put(uint8_t *p, uint64_t v);
+uint64_t be64_get(const uint8_t *p);
+
+/* A growable byte buffer for encoding records. Out of memory is fatal:
+ * records are bounded by the inputs. */
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_free(struct buf *b);
+
+/* Issuer records: tagged fields (u8 tag, u32 length, value). */
+void issuer_encode(const struct store_issuer *is, struct buf *out);
+enum store_err issuer_decode(uint32_t id, const uint8_t *p, size_t len,
+			     struct store_issuer *out);
+enum store_err issuer_get_txn(MDB_txn *txn, struct store *s, uint32_t id,
+			      struct store_issuer *out);
+enum store_err issuer_put_txn(MDB_txn *txn, struct store *s,
+			      const struct store_issuer *is);
+
+/* Revocation histories: version octet, then episodes. */
+void history_start(struct buf *out);
+void episode_encode(const struct store_episode *ep, struct buf *out);
+
+/* Journal write inside the caller's write transaction. */
+enum store_err event_put_txn(MDB_txn *txn, struct store *s, json_t *event);
+
+/* Meta counters inside a write transaction. */
+enum store_err meta_next(MDB_txn *txn, struct store *s, const char *key,
+			 uint64_t *out);
+
+#define REVOKED_KEY_MAX (4 + MAX_SERIAL_LEN)
+size_t revoked_key(uint32_t issuer, const uint8_t *serial, size_t len,
+		   uint8_t *out);
+
+#endif

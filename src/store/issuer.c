@@ -1,0 +1,348 @@
+/*
+ * Issuers and their certid index.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <openssl/x509v3.h>
+
+#include "internal.h"
+#include "otzyv/crypto.h"
+#include "otzyv/util.h"
+
+enum store_err
+issuer_get_txn(MDB_txn *txn, struct store *s, uint32_t id,
+	       struct store_issuer *out)
+{
+	uint8_t kb[4];
+	MDB_val k = {4, kb}, v;
+	int rc;
+
+	be32_put(kb, id);
+	if ((rc = mdb_get(txn, s->issuers, &k, &v)) != 0)
+		return store_err_from_mdb(rc);
+	return issuer_decode(id, v.mv_data, v.mv_size, out);
+}
+
+enum store_err
+issuer_put_txn(MDB_txn *txn, struct store *s, const struct store_issuer *is)
+{
+	struct buf b = {0};
+	uint8_t kb[4];
+	MDB_val k = {4, kb}, v;
+	int rc;
+
+	be32_put(kb, is->id);
+	issuer_encode(is, &b);
+	v.mv_data = b.p;
+	v.mv_size = b.len;
+	rc = mdb_put(txn, s->issuers, &k, &v, 0);
+	buf_free(&b);
+	return store_err_from_mdb(rc);
+}
+
+enum store_err
+store_issuer_get(struct store_txn *t, uint32_t id, struct store_issuer *out)
+{
+	return issuer_get_txn(t->txn, t->s, id, out);
+}
+
+enum store_err
+store_issuer_foreach(struct store_txn *t,
+		     int (*fn)(const struct store_issuer *, void *), void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct store_issuer is;
+	enum store_err e = STORE_OK;
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->s->issuers, &cur)) != 0)
+		return store_err_from_mdb(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 4 ||
+		    (e = issuer_decode(be32_get(k.mv_data), v.mv_data,
+				       v.mv_size, &is)) != STORE_OK)
+			break;
+		if (fn(&is, arg))
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (e == STORE_OK && k.mv_size != 4 && rc == 0)
+		e = STORE_CORRUPT;
+	if (e == STORE_OK && rc != 0 && rc != MDB_NOTFOUND)
+		e = store_err_from_mdb(rc);
+	return e;
+}
+
+static size_t
+certid_key(int alg, const uint8_t *name_hash, const uint8_t *key_hash,
+	   size_t hlen, uint8_t *out)
+{
+	out[0] = (uint8_t)alg;
+	memcpy(out + 1, name_hash, hlen);
+	memcpy(out + 1 + hlen, key_hash, hlen);
+	return 1 + 2 * hlen;
+}
+
+enum store_err
+store_issuer_by_certid(struct store_txn *t, int alg, const uint8_t *name_hash,
+		       const uint8_t *key_hash, size_t hash_len,
+		       uint32_t *out_id)
+{
+	uint8_t kb[1 + 2 * HASH_MAX_LEN];
+	MDB_val k, v;
+	int rc;
+
+	if (hash_len > HASH_MAX_LEN)
+		return STORE_NOTFOUND;
+	k.mv_data = kb;
+	k.mv_size = certid_key(alg, name_hash, key_hash, hash_len, kb);
+	if ((rc = mdb_get(t->txn, t->s->certid, &k, &v)) != 0)
+		return store_err_from_mdb(rc);
+	if (v.mv_size != 4)
+		return STORE_CORRUPT;
+	*out_id = be32_get(v.mv_data);
+	return STORE_OK;
+}
+
+struct find_ctx {
+	X509_NAME *name;
+	const uint8_t *keyid;
+	size_t keyid_len;
+	uint32_t found;
+};
+
+static int
+find_one(const struct store_issuer *is, void *arg)
+{
+	struct find_ctx *f = arg;
+	const unsigned char *p = is->subject;
+	X509_NAME *subject;
+	int same;
+
+	if (f->keyid != NULL) {
+		int by_ski = is->ski != NULL && is->ski_len == f->keyid_len &&
+			     memcmp(is->ski, f->keyid, f->keyid_len) == 0;
+		int by_spki = f->keyid_len == 20 &&
+			      memcmp(is->spki_sha1, f->keyid, 20) == 0;
+
+		if (!by_ski && !by_spki)
+			return 0;
+	}
+	subject = d2i_X509_NAME(NULL, &p, (long)is->subject_len);
+	same = subject != NULL && X509_NAME_cmp(subject, f->name) == 0;
+	X509_NAME_free(subject);
+	if (same)
+		f->found = is->id;
+	return 0;
+}
+
+enum store_err
+store_issuer_find(struct store_txn *t, const uint8_t *name, size_t name_len,
+		  const uint8_t *keyid, size_t keyid_len, uint32_t *out_id)
+{
+	const unsigned char *p = name;
+	struct find_ctx f = {0};
+	enum store_err e;
+
+	/* RFC 5280 7.1 name matching; the store holds hundreds of CAs, and
+	 * this runs once per CRL, so a scan is cheap. */
+	if ((f.name = d2i_X509_NAME(NULL, &p, (long)name_len)) == NULL)
+		return STORE_INVALID;
+	f.keyid = keyid;
+	f.keyid_len = keyid_len;
+	e = store_issuer_foreach(t, find_one, &f);
+	X509_NAME_free(f.name);
+	if (e != STORE_OK)
+		return e;
+	if (f.found == 0)
+		return STORE_NOTFOUND;
+	*out_id = f.found;
+	return STORE_OK;
+}
+
+/* Index (alg, H(subject), H(key)) -> id for every algorithm we have. */
+static enum store_err
+put_certids(MDB_txn *txn, struct store *s, const uint8_t *subject,
+	    size_t subject_len, const uint8_t *key, size_t key_len,
+	    uint32_t id)
+{
+	uint8_t nh[HASH_MAX_LEN], kh[HASH_MAX_LEN], kb[1 + 2 * HASH_MAX_LEN];
+	uint8_t idb[4];
+	int alg, rc;
+
+	be32_put(idb, id);
+	for (alg = HASH_FIRST; alg <= HASH_LAST; alg++) {
+		size_t n = crypto_hash(alg, subject, subject_len, nh);
+		MDB_val k, v = {4, idb};
+
+		if (n == 0 || crypto_hash(alg, key, key_len, kh) != n)
+			continue;
+		k.mv_data = kb;
+		k.mv_size = certid_key(alg, nh, kh, n, kb);
+		if ((rc = mdb_put(txn, s->certid, &k, &v, 0)) != 0)
+			return store_err_from_mdb(rc);
+	}
+	return STORE_OK;
+}
+
+/* 1 when the issuer is stored exactly so: callers register their CAs at
+ * every start, and a write transaction would queue behind an import. */
+static int
+already_registered(struct store *s, const uint8_t *nh, const uint8_t *kh,
+		   const uint8_t *der, size_t der_len, const char *name,
+		   unsigned source, uint32_t *out_id)
+{
+	struct store_txn *t;
+	struct store_issuer is;
+	uint32_t id;
+	int same = 0;
+
+	if (store_read_begin(s, &t) != STORE_OK)
+		return 0;
+	if (store_issuer_by_certid(t, HASH_SHA256, nh, kh, 32, &id) ==
+		STORE_OK &&
+	    store_issuer_get(t, id, &is) == STORE_OK)
+		same = is.cert_len == der_len &&
+		       memcmp(is.cert, der, der_len) == 0 &&
+		       (is.source & source) == source &&
+		       (name == NULL ||
+			(is.name != NULL && strcmp(is.name, name) == 0));
+	store_txn_end(t);
+	if (same)
+		*out_id = id;
+	return same;
+}
+
+enum store_err
+store_issuer_register(struct store *s, X509 *cert, const char *name,
+		      unsigned source, uint32_t *out_id)
+{
+	unsigned char *subject = NULL, *der = NULL;
+	const uint8_t *key;
+	size_t key_len;
+	int subject_len, der_len;
+	uint8_t nh[32], kh[32];
+	const ASN1_OCTET_STRING *ski;
+	struct store_issuer is;
+	MDB_txn *txn = NULL;
+	uint64_t next;
+	uint32_t id;
+	enum store_err e = STORE_INVALID;
+	char oneline[256];
+	int rc;
+
+	subject_len = i2d_X509_NAME(X509_get_subject_name(cert), &subject);
+	der_len = i2d_X509(cert, &der);
+	if (subject_len <= 0 || der_len <= 0 ||
+	    !crypto_spki_bits(cert, &key, &key_len))
+		goto out;
+	crypto_hash(HASH_SHA256, subject, (size_t)subject_len, nh);
+	crypto_hash(HASH_SHA256, key, key_len, kh);
+
+	if (already_registered(s, nh, kh, der, (size_t)der_len, name, source,
+			       out_id)) {
+		e = STORE_OK;
+		goto out;
+	}
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		e = store_err_from_mdb(rc);
+		goto out;
+	}
+	{
+		uint8_t kb[1 + 64];
+		MDB_val k = {1 + 64, kb}, v;
+
+		certid_key(HASH_SHA256, nh, kh, 32, kb);
+		rc = mdb_get(txn, s->certid, &k, &v);
+		if (rc == 0 && v.mv_size == 4) {
+			id = be32_get(v.mv_data);
+			if ((e = issuer_get_txn(txn, s, id, &is)) != STORE_OK)
+				goto out;
+		} else if (rc == MDB_NOTFOUND) {
+			if ((e = meta_next(txn, s, "next_issuer", &next)) !=
+			    STORE_OK)
+				goto out;
+			id = (uint32_t)next;
+			memset(&is, 0, sizeof(is));
+			is.id = id;
+			X509_NAME_oneline(X509_get_subject_name(cert),
+					  oneline, sizeof(oneline));
+			is.name = oneline;
+		} else {
+			e = store_err_from_mdb(rc ? rc : MDB_CORRUPTED);
+			goto out;
+		}
+	}
+	/* The record's pointers may point into the map: replace fields,
+	 * then encode before any write. */
+	if (name != NULL)
+		is.name = name;
+	is.subject = subject;
+	is.subject_len = (size_t)subject_len;
+	is.cert = der;
+	is.cert_len = (size_t)der_len;
+	crypto_hash(HASH_SHA1, key, key_len, is.spki_sha1);
+	memcpy(is.spki_sha256, kh, 32);
+	ski = X509_get0_subject_key_id(cert);
+	is.ski = ski ? ASN1_STRING_get0_data(ski) : NULL;
+	is.ski_len = ski ? (size_t)ASN1_STRING_length(ski) : 0;
+	is.source |= source;
+	if ((e = issuer_put_txn(txn, s, &is)) != STORE_OK ||
+	    (e = put_certids(txn, s, subject, (size_t)subject_len, key,
+			     key_len, id)) != STORE_OK)
+		goto out;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if ((e = store_err_from_mdb(rc)) == STORE_OK)
+		*out_id = id;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	OPENSSL_free(subject);
+	OPENSSL_free(der);
+	return e;
+}
+
+enum store_err
+store_issuer_fail(struct store *s, uint32_t id, const char *why,
+		  json_t *event)
+{
+	MDB_txn *txn;
+	struct store_issuer is;
+	struct buf b = {0};
+	enum store_err e;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return store_err_from_mdb(rc);
+	if ((e = issuer_get_txn(txn, s, id, &is)) != STORE_OK)
+		goto out;
+	is.last_error = why;
+	is.last_error_at = clock_now();
+	/* Encode from map pointers before writing anything. */
+	issuer_encode(&is, &b);
+	{
+		uint8_t kb[4];
+		MDB_val k = {4, kb}, v = {b.len, b.p};
+
+		be32_put(kb, id);
+		if ((rc = mdb_put(txn, s->issuers, &k, &v, 0)) != 0) {
+			e = store_err_from_mdb(rc);
+			goto out;
+		}
+	}
+	if (event != NULL && (e = event_put_txn(txn, s, event)) != STORE_OK)
+		goto out;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	e = store_err_from_mdb(rc);
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	buf_free(&b);
+	return e;
+}

@@ -1,0 +1,195 @@
+/*
+ * hex, RFC 3339 time, the clock and file mappings.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "otzyv/util.h"
+
+char *
+hex_encode(const uint8_t *buf, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[buf[i] >> 4];
+		out[2 * i + 1] = hex[buf[i] & 15];
+	}
+	out[2 * len] = '\0';
+	return out;
+}
+
+static int
+nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+long
+hex_decode(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0, digits = 0;
+	const char *p;
+	int hi = -1;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (p = s; *p; p++)
+		if (*p != ':')
+			digits++;
+	if (digits == 0)
+		return -1;
+	/* An odd count is a leading zero nibble ("1ABC" is 01 AB C). */
+	if (digits % 2)
+		hi = 0;
+	for (p = s; *p; p++) {
+		int v;
+
+		if (*p == ':')
+			continue;
+		if ((v = nibble(*p)) < 0)
+			return -1;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n == cap)
+			return -1;
+		out[n++] = (uint8_t)(hi << 4 | v);
+		hi = -1;
+	}
+	return (long)n;
+}
+
+char *
+time_format(int64_t t, char *out)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "@%lld", (long long)t);
+	return out;
+}
+
+int
+time_parse(const char *s, int64_t *out)
+{
+	struct tm tm;
+	const char *p;
+	char *end;
+	int64_t t;
+	int oh, om, sign;
+
+	if (s[0] == '@') {
+		long long v;
+
+		errno = 0;
+		v = strtoll(s + 1, &end, 10);
+		if (errno || *end || end == s + 1)
+			return 0;
+		*out = v;
+		return 1;
+	}
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%d", &tm);
+	if (p == NULL || (*p != 'T' && *p != 't' && *p != ' '))
+		return 0;
+	p = strptime(p + 1, "%H:%M:%S", &tm);
+	if (p == NULL)
+		return 0;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	t = (int64_t)timegm(&tm);
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+		*out = t;
+		return 1;
+	}
+	if ((*p != '+' && *p != '-') || strlen(p) != 6 || p[3] != ':')
+		return 0;
+	sign = *p == '-' ? -1 : 1;
+	if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59)
+		return 0;
+	*out = t - sign * (oh * 3600 + om * 60);
+	return 1;
+}
+
+int64_t
+clock_now(void)
+{
+	const char *pinned = getenv("OTZYV_NOW");
+	int64_t t;
+
+	if (pinned != NULL && time_parse(pinned, &t))
+		return t;
+	return (int64_t)time(NULL);
+}
+
+int
+mapfile_open(const char *path, struct mapfile *out)
+{
+	struct stat st;
+	void *p;
+	int fd, e;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno;
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		close(fd);
+		return e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return EINVAL;
+	}
+	out->fd = fd;
+	if (st.st_size == 0)
+		return 0;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED) {
+		e = errno;
+		close(fd);
+		out->fd = -1;
+		return e;
+	}
+	madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+	out->data = p;
+	out->len = (size_t)st.st_size;
+	return 0;
+}
+
+void
+mapfile_close(struct mapfile *m)
+{
+	if (m->data != NULL)
+		munmap((void *)m->data, m->len);
+	if (m->fd >= 0)
+		close(m->fd);
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+}
