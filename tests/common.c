@@ -156,9 +156,11 @@ static char *pki_dir;
 
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
+	const char *mkpki = env_path("MKPKI");
+
 	(void)set;
 	pki_dir = tmpdir_new("pki");
-	if (run("sh '%s' '%s'", env_path("MKPKI"), pki_dir) != 0) {
+	if (run("sh '%s' '%s'", mkpki, pki_dir) != 0) {
 		fprintf(stderr, "tests/data/mkpki.sh failed\n");
 		abort();
 	}

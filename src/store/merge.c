@@ -233,9 +233,14 @@ merge_entries(MDB_txn *txn, struct store *s, uint32_t id,
 				goto out;
 			}
 			if (what != KEPT) {
+				/* The key must not point into the page that
+				 * the put rewrites. */
+				memcpy(kb, ok.mv_data, ok.mv_size);
+				nk.mv_data = kb;
+				nk.mv_size = ok.mv_size;
 				nv.mv_data = b.p;
 				nv.mv_size = b.len;
-				rc = mdb_cursor_put(cur, &ok, &nv, MDB_CURRENT);
+				rc = mdb_cursor_put(cur, &nk, &nv, MDB_CURRENT);
 				if (rc != 0) {
 					e = store_err_from_mdb(rc);
 					goto out;

@@ -1,0 +1,573 @@
+/*
+ * Store merges at the store_merge_crl level: add / change / remove,
+ * holds placed and lifted, rollback protection, sort checks, full maps,
+ * several issuers, and the freshness policy of status_lookup.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "common.h"
+#include "otzyv/crypto.h"
+#include "otzyv/status.h"
+#include "otzyv/store.h"
+
+struct fixture {
+	char *dir;
+	struct store *s;
+	uint32_t ca, ca2;
+};
+
+static struct fixture fx;
+
+/* An entry list for one synthetic CRL; serials must be given sorted. */
+struct list {
+	struct store_entry *e;
+	size_t n, pos;
+};
+
+static int
+list_next(void *arg, struct store_entry *out)
+{
+	struct list *l = arg;
+
+	if (l->pos == l->n)
+		return 0;
+	*out = l->e[l->pos++];
+	return 1;
+}
+
+static uint32_t
+register_ca(const char *file)
+{
+	char err[256];
+	X509 *x = crypto_load_cert(path_in(test_pki(), file), err, sizeof(err));
+	uint32_t id = 0;
+
+	cr_assert_not_null(x, "%s", err);
+	cr_assert_eq(store_issuer_register(fx.s, x, NULL, STORE_SRC_MANUAL, &id),
+		     STORE_OK);
+	X509_free(x);
+	return id;
+}
+
+static void
+setup(void)
+{
+	char err[256];
+
+	cr_assert(crypto_init(GOST_AUTO, err, sizeof(err)), "%s", err);
+	fx.dir = tmpdir_new("merge");
+	cr_assert_eq(store_open(fx.dir, 64 << 20, 1, &fx.s), STORE_OK);
+	fx.ca = register_ca("ecdsa-ca.pem");
+	fx.ca2 = register_ca("rsa-ca.pem");
+}
+
+static void
+teardown(void)
+{
+	store_close(fx.s);
+	tmpdir_remove(fx.dir);
+}
+
+TestSuite(merge, .init = setup, .fini = teardown);
+
+static struct store_crl_meta
+meta(unsigned number, int64_t this_update, int64_t next_update,
+     uint8_t hash_tag)
+{
+	struct store_crl_meta m;
+
+	memset(&m, 0, sizeof(m));
+	m.present = 1;
+	if (number > 0) {
+		m.number.len = 1;
+		m.number.v[0] = (uint8_t)number;
+	}
+	m.this_update = this_update;
+	m.next_update = next_update;
+	m.fetched_at = this_update;
+	memset(m.sha256, hash_tag, 32);
+	return m;
+}
+
+static enum store_err
+merge(uint32_t ca, struct store_crl_meta m, struct store_entry *e, size_t n,
+      struct store_merge_stats *st)
+{
+	struct list l = {e, n, 0};
+	struct store_merge_stats dummy;
+
+	return store_merge_crl(fx.s, ca, &m, list_next, &l, st ? st : &dummy);
+}
+
+static struct store_entry
+ent(const char *serial, int64_t at, int reason)
+{
+	struct store_entry e = {0};
+
+	e.serial = (const uint8_t *)serial;
+	e.serial_len = strlen(serial);
+	e.revoked_at = at;
+	e.reason = reason;
+	return e;
+}
+
+static enum store_state
+state(uint32_t ca, const char *serial, int64_t at)
+{
+	enum store_state st;
+
+	cr_assert_eq(store_state_at(fx.s, ca, (const uint8_t *)serial,
+				    strlen(serial), at, &st, NULL),
+		     STORE_OK);
+	return st;
+}
+
+static size_t
+episodes(uint32_t ca, const char *serial, struct store_episode *out,
+	 size_t cap)
+{
+	struct store_txn *t;
+	struct store_history h;
+	size_t n = 0;
+
+	cr_assert_eq(store_read_begin(fx.s, &t), STORE_OK);
+	if (store_history_get(t, ca, (const uint8_t *)serial, strlen(serial),
+			      &h) == STORE_OK)
+		while (n < cap && store_history_next(&h, &out[n]) == 1)
+			n++;
+	store_txn_end(t);
+	return n;
+}
+
+static struct store_crl_meta
+stored_meta(uint32_t ca)
+{
+	struct store_txn *t;
+	struct store_issuer is;
+	struct store_crl_meta m;
+
+	cr_assert_eq(store_read_begin(fx.s, &t), STORE_OK);
+	cr_assert_eq(store_issuer_get(t, ca, &is), STORE_OK);
+	m = is.crl;
+	m.url = m.etag = m.last_modified = NULL;
+	store_txn_end(t);
+	return m;
+}
+
+Test(merge, add_change_remove)
+{
+	struct store_entry c1[] = {
+	    ent("A", 100, CRL_REASON_KEY_COMPROMISE),
+	    ent("B", 110, CRL_REASON_CERTIFICATE_HOLD),
+	    ent("C", 120, CRL_REASON_ABSENT),
+	    ent("E", 130, CRL_REASON_SUPERSEDED),
+	};
+	struct store_entry c2[] = {
+	    ent("A", 100, CRL_REASON_KEY_COMPROMISE),  /* kept */
+	    ent("B", 110, CRL_REASON_KEY_COMPROMISE),  /* hold -> revoked */
+	    ent("D", 210, CRL_REASON_AFFILIATION_CHANGED), /* new */
+	    ent("E", 130, CRL_REASON_CESSATION_OF_OPERATION), /* changed */
+	};                                             /* C removed */
+	struct store_merge_stats st;
+	struct store_episode ep[4];
+
+	cr_assert_eq(merge(fx.ca, meta(1, 1000, 2000, 1), c1, 4, &st),
+		     STORE_OK);
+	cr_assert_eq(st.added, 4);
+	cr_assert_eq(merge(fx.ca, meta(2, 2000, 3000, 2), c2, 4, &st),
+		     STORE_OK);
+	cr_assert_eq(st.added, 1, "added %llu", (unsigned long long)st.added);
+	cr_assert_eq(st.changed, 2);
+	cr_assert_eq(st.removed, 1);
+	cr_assert_eq(st.kept, 1);
+	cr_assert_eq(stored_meta(fx.ca).entries, 4);
+
+	/* B: the hold is history, the revocation is its own episode. */
+	cr_assert_eq(episodes(fx.ca, "B", ep, 4), 2);
+	cr_assert_eq(ep[0].reason, CRL_REASON_CERTIFICATE_HOLD);
+	cr_assert(ep[0].removed);
+	cr_assert_eq(ep[0].removed_at, 2000);
+	cr_assert_eq(ep[0].removed_in.v[0], 2);
+	cr_assert_eq(ep[1].reason, CRL_REASON_KEY_COMPROMISE);
+	cr_assert_not(ep[1].removed);
+	cr_assert_eq(ep[1].listed_in.v[0], 2);
+	cr_assert_eq(state(fx.ca, "B", 2500), STORE_STATE_REVOKED);
+
+	/* C vanished: closed, not deleted; revoked between 120 and 2000. */
+	cr_assert_eq(episodes(fx.ca, "C", ep, 4), 1);
+	cr_assert(ep[0].removed);
+	cr_assert_eq(ep[0].removed_at, 2000);
+	cr_assert_eq(state(fx.ca, "C", 1500), STORE_STATE_REVOKED);
+	cr_assert_eq(state(fx.ca, "C", 2500), STORE_STATE_NOT_LISTED);
+
+	/* E: changed in place, one episode, new reason. */
+	cr_assert_eq(episodes(fx.ca, "E", ep, 4), 1);
+	cr_assert_eq(ep[0].reason, CRL_REASON_CESSATION_OF_OPERATION);
+	cr_assert_eq(ep[0].listed_in.v[0], 1);
+
+	cr_assert_eq(state(fx.ca, "D", 2500), STORE_STATE_REVOKED);
+	cr_assert_eq(state(fx.ca, "D", 200), STORE_STATE_NOT_LISTED);
+	cr_assert_eq(state(fx.ca, "Z", 2500), STORE_STATE_NOT_LISTED);
+	/* The other CA's serials are untouched by this CA's CRLs. */
+	cr_assert_eq(state(fx.ca2, "A", 2500), STORE_STATE_NOT_LISTED);
+}
+
+Test(merge, hold_placed_and_lifted)
+{
+	struct store_entry held[] = {ent("X", 1500, CRL_REASON_CERTIFICATE_HOLD)};
+	struct store_entry again[] = {ent("X", 3500, CRL_REASON_CERTIFICATE_HOLD)};
+	struct store_episode ep[4];
+
+	cr_assert_eq(merge(fx.ca, meta(1, 1000, 2000, 1), NULL, 0, NULL),
+		     STORE_OK);
+	cr_assert_eq(merge(fx.ca, meta(2, 2000, 3000, 2), held, 1, NULL),
+		     STORE_OK);
+	cr_assert_eq(merge(fx.ca, meta(3, 3000, 4000, 3), NULL, 0, NULL),
+		     STORE_OK);
+	cr_assert_eq(state(fx.ca, "X", 1200), STORE_STATE_NOT_LISTED);
+	cr_assert_eq(state(fx.ca, "X", 1500), STORE_STATE_ON_HOLD);
+	cr_assert_eq(state(fx.ca, "X", 2500), STORE_STATE_ON_HOLD);
+	cr_assert_eq(state(fx.ca, "X", 2999), STORE_STATE_ON_HOLD);
+	cr_assert_eq(state(fx.ca, "X", 3000), STORE_STATE_NOT_LISTED);
+	cr_assert_eq(state(fx.ca, "X", 3100), STORE_STATE_NOT_LISTED);
+
+	/* Held a second time: a second episode; the first stays. */
+	cr_assert_eq(merge(fx.ca, meta(4, 4000, 5000, 4), again, 1, NULL),
+		     STORE_OK);
+	cr_assert_eq(episodes(fx.ca, "X", ep, 4), 2);
+	cr_assert_eq(ep[0].removed_at, 3000);
+	cr_assert_not(ep[1].removed);
+	cr_assert_eq(state(fx.ca, "X", 2500), STORE_STATE_ON_HOLD);
+	cr_assert_eq(state(fx.ca, "X", 3200), STORE_STATE_NOT_LISTED);
+	cr_assert_eq(state(fx.ca, "X", 3600), STORE_STATE_ON_HOLD);
+}
+
+Test(merge, rollback_conflict_unchanged)
+{
+	struct store_entry one[] = {ent("A", 100, CRL_REASON_KEY_COMPROMISE)};
+	struct store_entry two[] = {ent("A", 100, CRL_REASON_KEY_COMPROMISE),
+				    ent("B", 100, CRL_REASON_KEY_COMPROMISE)};
+	struct store_crl_meta m;
+
+	cr_assert_eq(merge(fx.ca, meta(5, 5000, 6000, 5), one, 1, NULL),
+		     STORE_OK);
+	cr_assert_eq(merge(fx.ca, meta(4, 5500, 6500, 4), two, 2, NULL),
+		     STORE_ROLLBACK);
+	cr_assert_eq(merge(fx.ca, meta(5, 5000, 6000, 9), two, 2, NULL),
+		     STORE_CONFLICT);
+	cr_assert_eq(merge(fx.ca, meta(5, 5000, 6000, 5), one, 1, NULL),
+		     STORE_UNCHANGED);
+	/* A higher number with an older thisUpdate is refused too. */
+	cr_assert_eq(merge(fx.ca, meta(6, 4000, 6000, 6), two, 2, NULL),
+		     STORE_ROLLBACK);
+	m = stored_meta(fx.ca);
+	cr_assert_eq(m.number.v[0], 5);
+	cr_assert_eq(m.entries, 1);
+	cr_assert_eq(state(fx.ca, "B", 5500), STORE_STATE_NOT_LISTED);
+}
+
+Test(merge, rollback_by_this_update_without_numbers)
+{
+	struct store_entry one[] = {ent("A", 100, CRL_REASON_KEY_COMPROMISE)};
+
+	cr_assert_eq(merge(fx.ca, meta(0, 5000, 6000, 1), one, 1, NULL),
+		     STORE_OK);
+	cr_assert_eq(merge(fx.ca, meta(0, 4999, 6000, 2), NULL, 0, NULL),
+		     STORE_ROLLBACK);
+	cr_assert_eq(merge(fx.ca, meta(0, 5000, 6000, 2), NULL, 0, NULL),
+		     STORE_CONFLICT);
+	cr_assert_eq(merge(fx.ca, meta(0, 5001, 6000, 3), NULL, 0, NULL),
+		     STORE_OK);
+	cr_assert_eq(state(fx.ca, "A", 5500), STORE_STATE_NOT_LISTED);
+	cr_assert_eq(state(fx.ca, "A", 4000), STORE_STATE_REVOKED);
+}
+
+Test(merge, unsorted_input_writes_nothing)
+{
+	struct store_entry bad[] = {ent("B", 100, CRL_REASON_ABSENT),
+				    ent("A", 100, CRL_REASON_ABSENT)};
+	struct store_entry dup[] = {ent("A", 100, CRL_REASON_ABSENT),
+				    ent("A", 100, CRL_REASON_ABSENT)};
+
+	cr_assert_eq(merge(fx.ca, meta(1, 1000, 2000, 1), bad, 2, NULL),
+		     STORE_INVALID);
+	cr_assert_eq(merge(fx.ca, meta(1, 1000, 2000, 1), dup, 2, NULL),
+		     STORE_INVALID);
+	cr_assert_not(stored_meta(fx.ca).present);
+	cr_assert_eq(state(fx.ca, "B", 1500), STORE_STATE_NOT_LISTED);
+}
+
+/* Key order is memcmp then length: "A" < "AA" < "B". */
+Test(merge, serial_order_with_prefixes)
+{
+	struct store_entry e[] = {ent("A", 100, 1), ent("AA", 100, 1),
+				  ent("AB", 100, 1), ent("B", 100, 1)};
+
+	cr_assert_eq(merge(fx.ca, meta(1, 1000, 2000, 1), e, 4, NULL),
+		     STORE_OK);
+	cr_assert_eq(merge(fx.ca, meta(2, 1100, 2000, 2), e + 1, 2, NULL),
+		     STORE_OK);
+	cr_assert_eq(state(fx.ca, "A", 1200), STORE_STATE_NOT_LISTED);
+	cr_assert_eq(state(fx.ca, "AA", 1200), STORE_STATE_REVOKED);
+	cr_assert_eq(state(fx.ca, "B", 1200), STORE_STATE_NOT_LISTED);
+}
+
+/* Entries generated in key order: 3-byte big-endian counters. */
+struct counter {
+	uint32_t i, n, step;
+	uint8_t buf[3];
+};
+
+static int
+counter_next(void *arg, struct store_entry *out)
+{
+	struct counter *c = arg;
+	uint32_t v;
+
+	if (c->i == c->n)
+		return 0;
+	v = c->i++ * c->step + 1;
+	c->buf[0] = (uint8_t)(v >> 16);
+	c->buf[1] = (uint8_t)(v >> 8);
+	c->buf[2] = (uint8_t)v;
+	memset(out, 0, sizeof(*out));
+	out->serial = c->buf;
+	out->serial_len = 3;
+	out->revoked_at = 100;
+	out->reason = CRL_REASON_ABSENT;
+	return 1;
+}
+
+static int
+count_listed(const uint8_t *serial, size_t len, struct store_history h,
+	     void *arg)
+{
+	(void)serial;
+	(void)len;
+	(*(size_t *)arg) += store_history_state(h, 1 << 30, NULL) !=
+			    STORE_STATE_NOT_LISTED;
+	return 0;
+}
+
+static size_t
+listed(uint32_t ca)
+{
+	struct store_txn *t;
+	size_t n = 0;
+
+	cr_assert_eq(store_read_begin(fx.s, &t), STORE_OK);
+	cr_assert_eq(store_revoked_foreach(t, ca, count_listed, &n), STORE_OK);
+	store_txn_end(t);
+	return n;
+}
+
+/* The first issuer's merge is not an append once the second issuer has
+ * keys after it; both paths must give the same store. */
+Test(merge, two_issuers_append_and_insert)
+{
+	struct counter a = {0, 20000, 3, {0}}, b = {0, 5000, 7, {0}};
+	struct store_crl_meta m1 = meta(1, 1000, 1 << 30, 1);
+	struct store_crl_meta m2 = meta(2, 2000, 1 << 30, 2);
+	struct store_merge_stats st;
+
+	cr_assert_eq(store_merge_crl(fx.s, fx.ca2, &m1, counter_next, &b, &st),
+		     STORE_OK);
+	cr_assert_eq(store_merge_crl(fx.s, fx.ca, &m1, counter_next, &a, &st),
+		     STORE_OK);
+	cr_assert_eq(st.added, 20000);
+	a.i = 0;
+	a.n = 10000;
+	a.step = 6; /* every other one of before stays */
+	cr_assert_eq(store_merge_crl(fx.s, fx.ca, &m2, counter_next, &a, &st),
+		     STORE_OK);
+	cr_assert_eq(st.kept, 10000);
+	cr_assert_eq(st.removed, 10000);
+	cr_assert_eq(st.added, 0);
+	cr_assert_eq(listed(fx.ca), 10000);
+	cr_assert_eq(listed(fx.ca2), 5000);
+}
+
+Test(merge, full_map_is_an_error_not_a_crash)
+{
+	struct store *small;
+	char *dir = tmpdir_new("mapfull");
+	char err[256];
+	X509 *x;
+	uint32_t id;
+	struct counter c = {0, 200000, 1, {0}};
+	struct store_crl_meta m = meta(1, 1000, 2000, 1);
+	struct store_merge_stats st;
+	enum store_state s;
+
+	cr_assert_eq(store_open(dir, 1 << 20, 1, &small), STORE_OK);
+	x = crypto_load_cert(path_in(test_pki(), "ecdsa-ca.pem"), err,
+			     sizeof(err));
+	cr_assert_eq(store_issuer_register(small, x, "small", STORE_SRC_MANUAL,
+					   &id),
+		     STORE_OK);
+	X509_free(x);
+	cr_assert_eq(store_merge_crl(small, id, &m, counter_next, &c, &st),
+		     STORE_MAP_FULL);
+	/* Still usable, and nothing of the failed merge is visible. */
+	cr_assert_eq(store_state_at(small, id, (const uint8_t *)"\0\0\1", 3,
+				    1500, &s, NULL),
+		     STORE_OK);
+	cr_assert_eq(s, STORE_STATE_NOT_LISTED);
+	c.i = 0;
+	c.n = 100;
+	cr_assert_eq(store_merge_crl(small, id, &m, counter_next, &c, &st),
+		     STORE_OK);
+	store_close(small);
+	tmpdir_remove(dir);
+}
+
+static int
+collect(int64_t us, uint64_t seq, const char *json, size_t len, void *arg)
+{
+	json_t **arr = arg;
+	json_t *o = json_loadb(json, len, 0, NULL);
+
+	(void)us;
+	(void)seq;
+	cr_assert_not_null(o, "event is not JSON: %.*s", (int)len, json);
+	json_array_append_new(*arr, o);
+	return 0;
+}
+
+Test(merge, events_are_journaled)
+{
+	struct store_entry one[] = {ent("A", 100, CRL_REASON_KEY_COMPROMISE)};
+	struct store_txn *t;
+	json_t *arr = json_array(), *last;
+
+	cr_assert_eq(merge(fx.ca, meta(1, 1000, 2000, 1), one, 1, NULL),
+		     STORE_OK);
+	cr_assert_eq(merge(fx.ca, meta(2, 1100, 2000, 2), NULL, 0, NULL),
+		     STORE_OK);
+	cr_assert_eq(merge(fx.ca, meta(1, 1200, 2000, 3), NULL, 0, NULL),
+		     STORE_ROLLBACK);
+	cr_assert_eq(store_read_begin(fx.s, &t), STORE_OK);
+	cr_assert_eq(store_event_foreach(t, 0, collect, &arr), STORE_OK);
+	store_txn_end(t);
+	/* A refused merge writes nothing, not even its event. */
+	cr_assert_eq(json_array_size(arr), 2);
+	last = json_array_get(arr, 1);
+	cr_assert_str_eq(json_string_value(json_object_get(last, "type")),
+			 "crl_imported");
+	cr_assert_eq(json_integer_value(json_object_get(last, "removed")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(last, "issuer")),
+		     fx.ca);
+	json_decref(arr);
+}
+
+static struct status_answer
+lookup(const char *serial, int64_t at, int64_t now, int64_t grace)
+{
+	struct status_query q = {0};
+	struct status_answer a;
+
+	q.issuer_id = fx.ca;
+	q.serial = (const uint8_t *)serial;
+	q.serial_len = strlen(serial);
+	q.at = at;
+	q.now = now;
+	q.stale_grace = grace;
+	cr_assert_eq(status_lookup(fx.s, &q, &a), STORE_OK);
+	return a;
+}
+
+Test(merge, status_freshness_policy)
+{
+	struct store_entry e[] = {ent("R", 500, CRL_REASON_KEY_COMPROMISE)};
+	struct status_answer a;
+
+	a = lookup("R", 1500, 1500, 0);
+	cr_assert_eq(a.status, STATUS_UNKNOWN);
+	cr_assert_eq(a.why, WHY_NO_CRL);
+	cr_assert_eq(merge(fx.ca, meta(1, 1000, 2000, 1), e, 1, NULL),
+		     STORE_OK);
+
+	a = lookup("R", 1500, 1500, 0);
+	cr_assert_eq(a.status, STATUS_REVOKED);
+	cr_assert(a.fresh);
+	a = lookup("G", 1500, 1500, 0);
+	cr_assert_eq(a.status, STATUS_GOOD);
+	cr_assert(a.has_source);
+	cr_assert_eq(a.this_update, 1000);
+
+	/* Past nextUpdate: never "good", and the last known word kept. */
+	a = lookup("G", 2001, 2001, 0);
+	cr_assert_eq(a.status, STATUS_UNKNOWN);
+	cr_assert_eq(a.why, WHY_STALE);
+	cr_assert_not(a.fresh);
+	a = lookup("R", 2001, 2001, 0);
+	cr_assert_eq(a.status, STATUS_UNKNOWN);
+	cr_assert_eq(a.history_status, STATUS_REVOKED);
+	/* Grace extends it. */
+	a = lookup("G", 2001, 2001, 60);
+	cr_assert_eq(a.status, STATUS_GOOD);
+	/* An instant the CRL already covers stays answerable when the CRL
+	 * is stale now; an instant after it does not. */
+	a = lookup("R", 900, 5000, 0);
+	cr_assert_eq(a.status, STATUS_REVOKED);
+	a = lookup("R", 400, 5000, 0);
+	cr_assert_eq(a.status, STATUS_GOOD);
+	a = lookup("R", 1500, 5000, 0);
+	cr_assert_eq(a.status, STATUS_UNKNOWN);
+
+	/* Unknown issuer. */
+	{
+		struct status_query q = {0};
+
+		q.issuer_id = 9999;
+		q.serial = (const uint8_t *)"R";
+		q.serial_len = 1;
+		q.at = q.now = 1500;
+		cr_assert_eq(status_lookup(fx.s, &q, &a), STORE_OK);
+		cr_assert_eq(a.status, STATUS_UNKNOWN);
+		cr_assert_eq(a.why, WHY_UNKNOWN_ISSUER);
+	}
+}
+
+Test(merge, status_json_shape)
+{
+	struct store_entry e[] = {ent("H", 1500, CRL_REASON_CERTIFICATE_HOLD)};
+	struct status_answer a;
+	json_t *o;
+
+	e[0].has_invalidity = 1;
+	e[0].invalidity = 1400;
+	cr_assert_eq(merge(fx.ca, meta(1, 1000, 2000, 1), NULL, 0, NULL),
+		     STORE_OK);
+	cr_assert_eq(merge(fx.ca, meta(2, 1600, 2600, 2), e, 1, NULL),
+		     STORE_OK);
+	a = lookup("H", 1700, 1700, 0);
+	o = status_to_json(&a);
+	cr_assert_str_eq(json_string_value(json_object_get(o, "status")),
+			 "on_hold");
+	cr_assert_str_eq(json_string_value(json_object_get(o, "serial")),
+			 "48");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(
+		json_object_get(o, "revocation"), "reason")),
+	    "certificateHold");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(
+		json_object_get(o, "revocation"), "invalidity_date")),
+	    "1970-01-01T00:23:20Z");
+	cr_assert_eq(json_array_size(json_object_get(o, "history")), 1);
+	cr_assert(json_is_true(json_object_get(o, "fresh")));
+	cr_assert_str_eq(json_string_value(json_object_get(
+			     json_object_get(o, "source"), "crl_number")),
+			 "02");
+	cr_assert_eq(json_integer_value(json_object_get(
+			 json_object_get(o, "issuer"), "id")),
+		     fx.ca);
+	cr_assert_null(json_object_get(o, "last_known"));
+	json_decref(o);
+}
