@@ -207,6 +207,9 @@ store_open(const char *dir, size_t map_size, int create, struct store **out)
 	}
 	if ((e = check_schema(s, create)) != STORE_OK)
 		goto fail;
+	/* Reader slots of processes that died (kill -9) pin old pages and
+	 * make the file grow: clear them whenever a process opens the store. */
+	mdb_reader_check(s->env, NULL);
 	*out = s;
 	return STORE_OK;
 fail:
