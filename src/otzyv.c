@@ -685,7 +685,7 @@ main(int argc, char **argv)
 	if ((rc = open_ctx(&c, conf)) == 0) {
 		argv += optind;
 		argc -= optind;
-		optind = 1;
+		optind = 0; /* glibc: re-initialise, forgetting the "+" above */
 		rc = commands[i].fn(&c, argc, argv);
 	}
 	store_close(c.store);
