@@ -52,8 +52,8 @@ usage(FILE *f)
 		CONFIG_DEFAULT_PATH);
 }
 
-static int
-die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int die(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
 die(int code, const char *fmt, ...)
@@ -210,11 +210,10 @@ issuer_of(struct ctx *c, X509 *cert)
 	uint32_t id = 0;
 
 	if (name_len > 0 && store_read_begin(c->store, &t) == STORE_OK) {
-		if (store_issuer_find(
-			t, name, (size_t)name_len,
-			aki ? ASN1_STRING_get0_data(aki) : NULL,
-			aki ? (size_t)ASN1_STRING_length(aki) : 0,
-			&id) != STORE_OK)
+		if (store_issuer_find(t, name, (size_t)name_len,
+				      aki ? ASN1_STRING_get0_data(aki) : NULL,
+				      aki ? (size_t)ASN1_STRING_length(aki) : 0,
+				      &id) != STORE_OK)
 			id = 0;
 		store_txn_end(t);
 	}
@@ -368,8 +367,8 @@ cmd_status(struct ctx *c, int argc, char **argv)
 		if (optind + 1 != argc || issuer_path || serial_hex)
 			return die(EXIT_USAGE, "status: give a certificate, "
 					       "or --issuer and --serial");
-		if ((cert = crypto_load_cert(argv[optind], err,
-					     sizeof(err))) == NULL)
+		if ((cert = crypto_load_cert(argv[optind], err, sizeof(err))) ==
+		    NULL)
 			return die(EXIT_USAGE, "%s", err);
 		q.serial_len = cert_serial(cert, serial, sizeof(serial));
 		q.issuer_id = issuer_of(c, cert);
@@ -407,9 +406,7 @@ cmd_status(struct ctx *c, int argc, char **argv)
 	} else {
 		print_status(&a);
 	}
-	rc = a.status == STATUS_GOOD	  ? 0
-	     : a.status == STATUS_UNKNOWN ? 2
-					  : 1;
+	rc = a.status == STATUS_GOOD ? 0 : a.status == STATUS_UNKNOWN ? 2 : 1;
 out:
 	X509_free(cert);
 	X509_free(ca);
@@ -448,10 +445,10 @@ one_ca(const struct store_issuer *is, void *arg)
 		printf("%u\t%s\t%s", is->id, state, is->name);
 		if (m->present)
 			printf("\tcrl %s\t%s .. %s\t%llu entries",
-			       m->number.len ? status_serial_format(
-						   m->number.v, m->number.len,
-						   num)
-					     : "-",
+			       m->number.len
+				   ? status_serial_format(m->number.v,
+							  m->number.len, num)
+				   : "-",
 			       time_format(m->this_update, ts),
 			       m->next_update ? time_format(m->next_update, ts2)
 					      : "-",
@@ -461,17 +458,15 @@ one_ca(const struct store_issuer *is, void *arg)
 		putchar('\n');
 		return 0;
 	}
-	o = json_pack("{s:i, s:s, s:s, s:s}", "id", (json_int_t)is->id,
-		      "name", is->name ? is->name : "", "state", state,
-		      "key_id",
+	o = json_pack("{s:i, s:s, s:s, s:s}", "id", (json_int_t)is->id, "name",
+		      is->name ? is->name : "", "state", state, "key_id",
 		      is->ski ? hex_encode(is->ski, is->ski_len, kid)
 			      : hex_encode(is->spki_sha1, 20, kid));
-	json_object_set_new(
-	    o, "source",
-	    json_pack("{s:b, s:b, s:b}", "config",
-		      !!(is->source & STORE_SRC_CONFIG), "tsl",
-		      !!(is->source & STORE_SRC_TSL), "manual",
-		      !!(is->source & STORE_SRC_MANUAL)));
+	json_object_set_new(o, "source",
+			    json_pack("{s:b, s:b, s:b}", "config",
+				      !!(is->source & STORE_SRC_CONFIG), "tsl",
+				      !!(is->source & STORE_SRC_TSL), "manual",
+				      !!(is->source & STORE_SRC_MANUAL)));
 	if (m->present) {
 		crl = json_pack("{s:s, s:s, s:I, s:s, s:s}", "this_update",
 				time_format(m->this_update, ts), "fetched_at",
@@ -517,7 +512,8 @@ cmd_cas(struct ctx *c, int argc, char **argv)
 	e = store_issuer_foreach(t, one_ca, &cc);
 	store_txn_end(t);
 	if (cc.arr != NULL) {
-		json_dumpf(cc.arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_dumpf(cc.arr, stdout,
+			   JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(cc.arr);
 	}
@@ -563,7 +559,8 @@ dump_issuer(const struct store_issuer *is, void *arg)
 
 	if (d->only && d->only != is->id)
 		return 0;
-	if (d->only_name && (is->name == NULL || strcmp(d->only_name, is->name)))
+	if (d->only_name &&
+	    (is->name == NULL || strcmp(d->only_name, is->name)))
 		return 0;
 	d->e = store_revoked_foreach(d->t, is->id, dump_serial, &id);
 	return d->e != STORE_OK;
@@ -617,8 +614,9 @@ cmd_events(struct ctx *c, int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--since") == 0) {
 		if (!time_parse(argv[2], &since))
-			return die(EXIT_USAGE, "--since: \"%s\" is not an RFC "
-					       "3339 time",
+			return die(EXIT_USAGE,
+				   "--since: \"%s\" is not an RFC "
+				   "3339 time",
 				   argv[2]);
 	} else if (argc != 1) {
 		return die(EXIT_USAGE, "usage: otzyv events [--since TIME]");

@@ -66,7 +66,7 @@ struct crl {
 	const uint8_t *sig;
 	size_t sig_len;
 
-	int version; /* 1 or 2 */
+	int version;	       /* 1 or 2 */
 	const uint8_t *issuer; /* Name TLV */
 	size_t issuer_len;
 	int64_t this_update;

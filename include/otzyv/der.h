@@ -18,20 +18,20 @@
 
 enum der_err {
 	DER_OK = 0,
-	DER_ETRUNC,      /* value runs past the end of its container */
-	DER_EINDEF,      /* indefinite length (BER only) */
-	DER_ELEN,        /* non-minimal or over-long length encoding */
-	DER_ETAG,        /* non-minimal or over-long tag number */
-	DER_EDEPTH,      /* nesting deeper than MAX_DER_DEPTH */
+	DER_ETRUNC,	 /* value runs past the end of its container */
+	DER_EINDEF,	 /* indefinite length (BER only) */
+	DER_ELEN,	 /* non-minimal or over-long length encoding */
+	DER_ETAG,	 /* non-minimal or over-long tag number */
+	DER_EDEPTH,	 /* nesting deeper than MAX_DER_DEPTH */
 	DER_EUNEXPECTED, /* a different tag than the one required */
-	DER_EEND,        /* no more values where one is required */
-	DER_ETRAILING,   /* bytes left after the last value */
-	DER_EINT,        /* INTEGER empty, non-minimal, or out of range */
-	DER_EBOOL,       /* BOOLEAN not one octet 0x00 / 0xFF */
-	DER_EBITS,       /* BIT STRING malformed */
-	DER_EOID,        /* OBJECT IDENTIFIER malformed */
-	DER_ETIME,       /* UTCTime / GeneralizedTime malformed */
-	DER_ENULL,       /* NULL with content */
+	DER_EEND,	 /* no more values where one is required */
+	DER_ETRAILING,	 /* bytes left after the last value */
+	DER_EINT,	 /* INTEGER empty, non-minimal, or out of range */
+	DER_EBOOL,	 /* BOOLEAN not one octet 0x00 / 0xFF */
+	DER_EBITS,	 /* BIT STRING malformed */
+	DER_EOID,	 /* OBJECT IDENTIFIER malformed */
+	DER_ETIME,	 /* UTCTime / GeneralizedTime malformed */
+	DER_ENULL,	 /* NULL with content */
 };
 
 /* Identifier octet classes, as they stand in the first octet. */
@@ -66,7 +66,7 @@ struct der_tlv {
 	uint8_t tag;
 	uint32_t number;
 	const uint8_t *raw; /* first identifier octet */
-	size_t raw_len;     /* identifier + length + contents */
+	size_t raw_len;	    /* identifier + length + contents */
 	const uint8_t *val; /* contents */
 	size_t len;
 };
@@ -90,8 +90,7 @@ enum der_err der_next(struct der_cursor *c, struct der_tlv *out);
 enum der_err der_peek(const struct der_cursor *c, struct der_tlv *out);
 
 /* Reads the next TLV and requires its first identifier octet be `tag`. */
-enum der_err der_expect(struct der_cursor *c, uint8_t tag,
-			struct der_tlv *out);
+enum der_err der_expect(struct der_cursor *c, uint8_t tag, struct der_tlv *out);
 
 /* If the next TLV has identifier `tag`, reads it and sets *out_present
  * to 1; otherwise leaves the cursor and sets *out_present to 0. */
@@ -101,8 +100,8 @@ enum der_err der_optional(struct der_cursor *c, uint8_t tag,
 /* A cursor over the contents of a constructed TLV, one level deeper.
  * DER_EDEPTH when that would exceed MAX_DER_DEPTH, DER_EUNEXPECTED when
  * the TLV is primitive. */
-enum der_err der_enter(const struct der_cursor *parent,
-		       const struct der_tlv *t, struct der_cursor *out);
+enum der_err der_enter(const struct der_cursor *parent, const struct der_tlv *t,
+		       struct der_cursor *out);
 
 /* DER_OK when the cursor is exhausted, else DER_ETRAILING. */
 enum der_err der_finish(const struct der_cursor *c);

@@ -18,10 +18,10 @@
 #define IMPORT_CLOCK_SLACK (5 * 60)
 
 enum import_status {
-	IMPORT_OK,        /* merged */
+	IMPORT_OK,	  /* merged */
 	IMPORT_UNCHANGED, /* the stored CRL, again */
 	IMPORT_REJECTED,  /* the CRL failed a check; store unchanged */
-	IMPORT_ERROR,     /* I/O or store failure; store unchanged */
+	IMPORT_ERROR,	  /* I/O or store failure; store unchanged */
 };
 
 struct import_opts {

@@ -34,8 +34,8 @@ enum status_code {
 enum status_why {
 	WHY_NONE,
 	WHY_UNKNOWN_ISSUER, /* no stored CA issued it */
-	WHY_NO_CRL,         /* the CA has no CRL in the store yet */
-	WHY_STALE,          /* the CRL does not cover the instant asked */
+	WHY_NO_CRL,	    /* the CA has no CRL in the store yet */
+	WHY_STALE,	    /* the CRL does not cover the instant asked */
 };
 
 #define STATUS_MAX_HISTORY 32
@@ -48,7 +48,7 @@ struct status_period {
 };
 
 struct status_query {
-	uint32_t issuer_id; /* 0: unknown issuer */
+	uint32_t issuer_id;    /* 0: unknown issuer */
 	const uint8_t *serial; /* DER INTEGER contents */
 	size_t serial_len;
 	int64_t at;  /* the instant asked about */

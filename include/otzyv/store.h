@@ -36,16 +36,16 @@
 
 enum store_err {
 	STORE_OK = 0,
-	STORE_NOTFOUND,   /* no such record */
-	STORE_MAP_FULL,   /* the map is full: raise [store] map_size */
-	STORE_ROLLBACK,   /* CRL older than the stored one */
-	STORE_CONFLICT,   /* same CRL number, different content */
-	STORE_UNCHANGED,  /* the stored CRL, again */
-	STORE_SCHEMA,     /* store written by a newer otzyv */
-	STORE_CORRUPT,    /* a record that does not decode */
-	STORE_BUSY,       /* too many readers */
-	STORE_IO,         /* anything else from LMDB or the OS */
-	STORE_INVALID,    /* bad argument (entries unsorted, limits) */
+	STORE_NOTFOUND,	 /* no such record */
+	STORE_MAP_FULL,	 /* the map is full: raise [store] map_size */
+	STORE_ROLLBACK,	 /* CRL older than the stored one */
+	STORE_CONFLICT,	 /* same CRL number, different content */
+	STORE_UNCHANGED, /* the stored CRL, again */
+	STORE_SCHEMA,	 /* store written by a newer otzyv */
+	STORE_CORRUPT,	 /* a record that does not decode */
+	STORE_BUSY,	 /* too many readers */
+	STORE_IO,	 /* anything else from LMDB or the OS */
+	STORE_INVALID,	 /* bad argument (entries unsorted, limits) */
 };
 
 const char *store_strerror(enum store_err e);
@@ -74,7 +74,7 @@ struct store_crl_meta {
 
 struct store_issuer {
 	uint32_t id;
-	const char *name; /* display name: config section or subject */
+	const char *name;	/* display name: config section or subject */
 	const uint8_t *subject; /* Name DER */
 	size_t subject_len;
 	const uint8_t *cert; /* certificate DER */
@@ -97,7 +97,7 @@ struct store_episode {
 	int64_t invalidity;
 	int64_t listed_at; /* thisUpdate of the CRL that first listed it */
 	struct crl_number listed_in;
-	int removed; /* it left the CRL */
+	int removed;	    /* it left the CRL */
 	int64_t removed_at; /* thisUpdate of the CRL it was missing from */
 	struct crl_number removed_in;
 };
@@ -134,10 +134,9 @@ enum store_err store_issuer_get(struct store_txn *t, uint32_t id,
 				struct store_issuer *out);
 
 /* Calls fn for each issuer in id order until it returns non-zero. */
-enum store_err store_issuer_foreach(struct store_txn *t,
-				    int (*fn)(const struct store_issuer *,
-					      void *),
-				    void *arg);
+enum store_err
+store_issuer_foreach(struct store_txn *t,
+		     int (*fn)(const struct store_issuer *, void *), void *arg);
 
 /* The issuer whose certid under `alg` is name_hash || key_hash. */
 enum store_err store_issuer_by_certid(struct store_txn *t, int alg,
@@ -164,8 +163,8 @@ enum store_err store_issuer_register(struct store *s, X509 *cert,
 
 /* Records a failed import or fetch on the issuer and in the journal:
  * `event` is the journal record (the store adds "time"). */
-enum store_err store_issuer_fail(struct store *s, uint32_t id,
-				 const char *why, json_t *event);
+enum store_err store_issuer_fail(struct store *s, uint32_t id, const char *why,
+				 json_t *event);
 
 /* The history of (issuer, serial). STORE_NOTFOUND: never listed. */
 enum store_err store_history_get(struct store_txn *t, uint32_t issuer,
@@ -206,10 +205,10 @@ struct store_entry {
 typedef int (*store_entry_fn)(void *arg, struct store_entry *out);
 
 struct store_merge_stats {
-	uint64_t added;    /* newly listed (or listed again) */
-	uint64_t changed;  /* listed before, with other details */
-	uint64_t removed;  /* no longer listed */
-	uint64_t kept;     /* unchanged */
+	uint64_t added;	  /* newly listed (or listed again) */
+	uint64_t changed; /* listed before, with other details */
+	uint64_t removed; /* no longer listed */
+	uint64_t kept;	  /* unchanged */
 };
 
 /*
@@ -239,11 +238,11 @@ enum store_err store_event_foreach(struct store_txn *t, int64_t since_us,
 				   void *arg);
 
 /* Calls fn for each serial of `issuer` with its history, in key order. */
-enum store_err store_revoked_foreach(
-    struct store_txn *t, uint32_t issuer,
-    int (*fn)(const uint8_t *serial, size_t len, struct store_history h,
-	      void *arg),
-    void *arg);
+enum store_err
+store_revoked_foreach(struct store_txn *t, uint32_t issuer,
+		      int (*fn)(const uint8_t *serial, size_t len,
+				struct store_history h, void *arg),
+		      void *arg);
 
 /* Size of the map in use and of the data file, for reports. */
 enum store_err store_usage(struct store *s, uint64_t *out_map_size,

@@ -19,8 +19,8 @@ struct parse {
 	struct config *c;
 	char msg[256];
 	int failed;
-	int lineno;     /* counted by our reader */
-	unsigned seen;  /* single-valued keys given, per section kind */
+	int lineno;    /* counted by our reader */
+	unsigned seen; /* single-valued keys given, per section kind */
 	char section[128];
 	FILE *f;
 };
@@ -176,8 +176,9 @@ on_ca(struct parse *p, const char *name, const char *value)
 		if (strncmp(value, "http://", 7) != 0 &&
 		    strncmp(value, "https://", 8) != 0 &&
 		    strncmp(value, "file://", 7) != 0)
-			return refuse(p, "crl: \"%s\" is not an http, https or "
-					 "file URL%s",
+			return refuse(p,
+				      "crl: \"%s\" is not an http, https or "
+				      "file URL%s",
 				      value, "");
 		if ((ca->crl[ca->ncrl] = strdup(value)) == NULL)
 			return refuse(p, "out of memory%s%s", "", "");
@@ -239,9 +240,10 @@ handler(void *user, const char *section, const char *name, const char *value)
 				return 0;
 			if (!config_parse_size(value, &c->map_size) ||
 			    c->map_size < (1u << 20))
-				return refuse(p, "map_size: \"%s\" is not a "
-						 "size of at least 1M (64K, "
-						 "512M, 8G)%s",
+				return refuse(p,
+					      "map_size: \"%s\" is not a "
+					      "size of at least 1M (64K, "
+					      "512M, 8G)%s",
 					      value, "");
 			return 1;
 		}
@@ -256,8 +258,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 			else if (strcmp(value, "no") == 0)
 				c->gost = GOST_NO;
 			else
-				return refuse(p, "gost: \"%s\" is not auto, yes "
-						 "or no%s",
+				return refuse(p,
+					      "gost: \"%s\" is not auto, yes "
+					      "or no%s",
 					      value, "");
 			return 1;
 		}
@@ -266,9 +269,10 @@ handler(void *user, const char *section, const char *name, const char *value)
 			if (!once(p, SEEN_STALE_GRACE, name))
 				return 0;
 			if (!config_parse_duration(value, &c->stale_grace))
-				return refuse(p, "stale_grace: \"%s\" is not a "
-						 "duration (30s, 15m, 12h, "
-						 "7d)%s",
+				return refuse(p,
+					      "stale_grace: \"%s\" is not a "
+					      "duration (30s, 15m, 12h, "
+					      "7d)%s",
 					      value, "");
 			return 1;
 		}

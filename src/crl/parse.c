@@ -30,8 +30,7 @@ static const uint8_t OID_HOLD_INSTRUCTION[] = {0x55, 0x1D, 0x17};
 static const uint8_t OID_INVALIDITY[] = {0x55, 0x1D, 0x18};
 static const uint8_t OID_CERT_ISSUER[] = {0x55, 0x1D, 0x1D};
 
-static int
-fail(struct crl_error *err, const char *fmt, ...)
+static int fail(struct crl_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static int
@@ -49,11 +48,11 @@ const char *
 crl_reason_name(int reason)
 {
 	static const char *const names[] = {
-	    "unspecified",	 "keyCompromise",
-	    "cACompromise",	 "affiliationChanged",
-	    "superseded",	 "cessationOfOperation",
-	    "certificateHold",	 NULL,
-	    "removeFromCRL",	 "privilegeWithdrawn",
+	    "unspecified",     "keyCompromise",
+	    "cACompromise",    "affiliationChanged",
+	    "superseded",      "cessationOfOperation",
+	    "certificateHold", NULL,
+	    "removeFromCRL",   "privilegeWithdrawn",
 	    "aACompromise",
 	};
 
@@ -120,8 +119,7 @@ typedef int (*ext_fn)(void *arg, const struct der_tlv *oid, int critical,
 
 static int
 walk_extensions(const struct der_cursor *parent, const struct der_tlv *exts,
-		const char *where, ext_fn one, void *arg,
-		struct crl_error *err)
+		const char *where, ext_fn one, void *arg, struct crl_error *err)
 {
 	struct der_cursor c, ec, seen;
 	struct der_tlv ext, oid, crit, val, prev;
@@ -129,19 +127,24 @@ walk_extensions(const struct der_cursor *parent, const struct der_tlv *exts,
 	int critical, present;
 
 	if (exts->tag != DER_SEQUENCE || der_enter(parent, exts, &c) != DER_OK)
-		return fail(err, "RFC 5280 4.1: %s: Extensions is not a "
-				 "SEQUENCE", where);
+		return fail(err,
+			    "RFC 5280 4.1: %s: Extensions is not a "
+			    "SEQUENCE",
+			    where);
 	if (der_at_end(&c))
-		return fail(err, "RFC 5280 4.1: %s: Extensions is empty "
-				 "(SIZE (1..MAX))", where);
+		return fail(err,
+			    "RFC 5280 4.1: %s: Extensions is empty "
+			    "(SIZE (1..MAX))",
+			    where);
 	while (!der_at_end(&c)) {
 		if ((e = der_expect(&c, DER_SEQUENCE, &ext)) != DER_OK ||
 		    (e = der_enter(&c, &ext, &ec)) != DER_OK ||
 		    (e = der_expect(&ec, DER_OID, &oid)) != DER_OK ||
 		    (e = der_check_oid(&oid)) != DER_OK)
-			return fail(err, "RFC 5280 4.1: %s: malformed "
-					 "Extension: %s", where,
-				    der_strerror(e));
+			return fail(err,
+				    "RFC 5280 4.1: %s: malformed "
+				    "Extension: %s",
+				    where, der_strerror(e));
 		critical = 0;
 		if ((e = der_optional(&ec, DER_BOOLEAN, &crit, &present)) !=
 		    DER_OK)
@@ -151,8 +154,10 @@ walk_extensions(const struct der_cursor *parent, const struct der_tlv *exts,
 		 * it and OpenSSL accepts it; refusing would leave those CAs
 		 * without revocation data. */
 		if (present && der_get_bool(&crit, &critical) != DER_OK)
-			return fail(err, "RFC 5280 4.1: %s: critical is not a "
-					 "DER BOOLEAN", where);
+			return fail(err,
+				    "RFC 5280 4.1: %s: critical is not a "
+				    "DER BOOLEAN",
+				    where);
 		if ((e = der_expect(&ec, DER_OCTET_STRING, &val)) != DER_OK ||
 		    (e = der_finish(&ec)) != DER_OK)
 			return fail(err, "RFC 5280 4.1: %s: extnValue: %s",
@@ -168,8 +173,10 @@ walk_extensions(const struct der_cursor *parent, const struct der_tlv *exts,
 			der_next(&sc, &prev);
 			if (prev.len == oid.len &&
 			    memcmp(prev.val, oid.val, oid.len) == 0)
-				return fail(err, "RFC 5280 4.2: %s: extension "
-						 "appears twice", where);
+				return fail(err,
+					    "RFC 5280 4.2: %s: extension "
+					    "appears twice",
+					    where);
 		}
 		{
 			struct der_cursor vc;
@@ -250,7 +257,8 @@ ext_idp(struct crl *crl, const struct der_cursor *vc, struct crl_error *err)
 			crl->idp_some_reasons = 1;
 		if (num == 0 || num == 3)
 			continue;
-		if (t.tag != DER_CTX_PRIM(num) || der_get_bool(&t, &b) != DER_OK)
+		if (t.tag != DER_CTX_PRIM(num) ||
+		    der_get_bool(&t, &b) != DER_OK)
 			return fail(err, "RFC 5280 5.2.5: issuing"
 					 "DistributionPoint flag is not a "
 					 "BOOLEAN");
@@ -308,8 +316,9 @@ crl_ext(void *arg, const struct der_tlv *oid, int critical,
 		char name[80];
 
 		oid_text(oid, name, sizeof(name));
-		return fail(err, "RFC 5280 5.2: unrecognised critical CRL "
-				 "extension %s",
+		return fail(err,
+			    "RFC 5280 5.2: unrecognised critical CRL "
+			    "extension %s",
 			    name);
 	}
 	return 1;
@@ -392,8 +401,8 @@ parse_tbs(struct crl *crl, const struct der_cursor *parent,
 		    (e = der_finish(&xc)) != DER_OK)
 			return fail(err, "RFC 5280 5.1.2.7: crlExtensions: %s",
 				    der_strerror(e));
-		if (!walk_extensions(&xc, &exts, "crlExtensions", crl_ext,
-				     crl, err))
+		if (!walk_extensions(&xc, &exts, "crlExtensions", crl_ext, crl,
+				     err))
 			return 0;
 	}
 	if ((e = der_finish(&c)) != DER_OK)
@@ -418,8 +427,9 @@ crl_parse(const uint8_t *buf, size_t len, struct crl *out,
 		return fail(err, "RFC 5280 5.1: CertificateList: %s",
 			    der_strerror(e));
 	if ((e = der_finish(&top)) != DER_OK)
-		return fail(err, "RFC 5280 5.1: %zu bytes after the "
-				 "CertificateList",
+		return fail(err,
+			    "RFC 5280 5.1: %zu bytes after the "
+			    "CertificateList",
 			    (size_t)(top.end - top.p));
 	if ((e = der_enter(&top, &list, &c)) != DER_OK ||
 	    (e = der_expect(&c, DER_SEQUENCE, &tbs)) != DER_OK)
@@ -489,8 +499,9 @@ entry_ext(void *arg, const struct der_tlv *oid, int critical,
 		char name[80];
 
 		oid_text(oid, name, sizeof(name));
-		return fail(err, "RFC 5280 5.3: unrecognised critical CRL "
-				 "entry extension %s",
+		return fail(err,
+			    "RFC 5280 5.3: unrecognised critical CRL "
+			    "entry extension %s",
 			    name);
 	}
 	return 1;
@@ -498,8 +509,8 @@ entry_ext(void *arg, const struct der_tlv *oid, int critical,
 
 /* revokedCertificates entry at c: SEQUENCE { serial, date, exts OPT } */
 static int
-parse_entry(const struct crl *crl, struct der_cursor *c,
-	    struct crl_entry *out, struct crl_error *err)
+parse_entry(const struct crl *crl, struct der_cursor *c, struct crl_entry *out,
+	    struct crl_error *err)
 {
 	struct der_cursor ec;
 	struct der_tlv seq, t;
@@ -516,12 +527,14 @@ parse_entry(const struct crl *crl, struct der_cursor *c,
 			    der_strerror(e));
 	if ((e = der_expect(&ec, DER_INTEGER, &t)) != DER_OK ||
 	    (e = der_check_integer(&t)) != DER_OK)
-		return fail(err, "RFC 5280 4.1.2.2: userCertificate serial: "
-				 "%s",
+		return fail(err,
+			    "RFC 5280 4.1.2.2: userCertificate serial: "
+			    "%s",
 			    der_strerror(e));
 	if (t.len > MAX_SERIAL_LEN)
-		return fail(err, "RFC 5280 4.1.2.2: serial of %zu octets "
-				 "exceeds the limit of %d",
+		return fail(err,
+			    "RFC 5280 4.1.2.2: serial of %zu octets "
+			    "exceeds the limit of %d",
 			    t.len, MAX_SERIAL_LEN);
 	out->serial = t.val;
 	out->serial_len = t.len;
@@ -557,8 +570,7 @@ crl_iter_init(const struct crl *crl, struct crl_iter *it)
 }
 
 int
-crl_iter_next(struct crl_iter *it, struct crl_entry *out,
-	      struct crl_error *err)
+crl_iter_next(struct crl_iter *it, struct crl_entry *out, struct crl_error *err)
 {
 	struct crl_error sub;
 

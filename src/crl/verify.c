@@ -18,8 +18,7 @@
 
 #include "otzyv/crl.h"
 
-static int
-fail(struct crl_error *err, const char *fmt, ...)
+static int fail(struct crl_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static int
@@ -152,8 +151,9 @@ crl_verify_signature(const struct crl *crl, EVP_PKEY *key,
 			     : NID_rsaEncryption;
 		md_nid = NID_undef;
 	} else if (!OBJ_find_sigid_algs(nid, &md_nid, &pk_nid)) {
-		fail(err, "RFC 5280 5.1.1.2: unsupported signature algorithm "
-			  "%s",
+		fail(err,
+		     "RFC 5280 5.1.1.2: unsupported signature algorithm "
+		     "%s",
 		     name);
 		goto out;
 	} else {
@@ -162,21 +162,24 @@ crl_verify_signature(const struct crl *crl, EVP_PKEY *key,
 		 * the others, as OpenSSL does. */
 		X509_ALGOR_get0(NULL, &ptype, NULL, alg);
 		if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL) {
-			fail(err, "RFC 5280 5.1.1.2: unexpected parameters "
-				  "for %s",
+			fail(err,
+			     "RFC 5280 5.1.1.2: unexpected parameters "
+			     "for %s",
 			     name);
 			goto out;
 		}
 	}
 	if (!key_matches(key, pk_nid)) {
-		fail(err, "RFC 5280 5.1.1.2: %s does not fit the CA's key "
-			  "type",
+		fail(err,
+		     "RFC 5280 5.1.1.2: %s does not fit the CA's key "
+		     "type",
 		     name);
 		goto out;
 	}
 	if (md_nid != NID_undef && (md = EVP_get_digestbynid(md_nid)) == NULL) {
-		fail(err, "RFC 5280 5.1.1.2: digest of %s unavailable (GOST "
-			  "needs the engine from libengine-gost-openssl)",
+		fail(err,
+		     "RFC 5280 5.1.1.2: digest of %s unavailable (GOST "
+		     "needs the engine from libengine-gost-openssl)",
 		     name);
 		goto out;
 	}
@@ -184,8 +187,9 @@ crl_verify_signature(const struct crl *crl, EVP_PKEY *key,
 		goto out;
 	if (EVP_DigestVerifyInit(mctx, &pctx, nid == NID_rsassaPss ? NULL : md,
 				 NULL, key) <= 0) {
-		fail(err, "RFC 5280 5.1.1.3: cannot verify %s with the CA's "
-			  "key",
+		fail(err,
+		     "RFC 5280 5.1.1.3: cannot verify %s with the CA's "
+		     "key",
 		     name);
 		goto out;
 	}

@@ -308,8 +308,8 @@ der_get_time(const struct der_tlv *t, int64_t *out)
 	    !digits(p + 4, 2, &h) || !digits(p + 6, 2, &mi) ||
 	    !digits(p + 8, 2, &s))
 		return DER_ETIME;
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
-	    h > 23 || mi > 59 || s > 59)
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+	    mi > 59 || s > 59)
 		return DER_ETIME;
 	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 	       h * 3600 + mi * 60 + s;
@@ -339,7 +339,8 @@ der_strerror(enum der_err e)
 	case DER_ETRAILING:
 		return "trailing bytes after the last value";
 	case DER_EINT:
-		return "X.690 8.3.2: INTEGER empty, not minimal, or out of range";
+		return "X.690 8.3.2: INTEGER empty, not minimal, or out of "
+		       "range";
 	case DER_EBOOL:
 		return "X.690 11.1: BOOLEAN not 0x00 or 0xFF";
 	case DER_EBITS:

@@ -31,8 +31,8 @@
 struct slot {
 	uint64_t prefix;
 	uint32_t entry; /* offset of the entry in the file */
-	uint8_t skip;   /* from the entry to the serial's contents */
-	uint8_t len;    /* serial length */
+	uint8_t skip;	/* from the entry to the serial's contents */
+	uint8_t len;	/* serial length */
 };
 
 struct job {
@@ -47,8 +47,8 @@ struct job {
 	size_t pos; /* next slot the merge iterator yields */
 };
 
-static enum import_status
-finish(struct job *j, enum import_status st, const char *fmt, ...)
+static enum import_status finish(struct job *j, enum import_status st,
+				 const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Sets the outcome; a rejection is also recorded in the store. */
@@ -90,13 +90,13 @@ find_issuer(struct job *j)
 	uint32_t id;
 
 	if (j->opts->issuer != NULL) {
-		e = store_issuer_register(j->s, j->opts->issuer, j->opts->name,
-					  j->opts->source ? j->opts->source
-							  : STORE_SRC_MANUAL,
-					  &id);
+		e = store_issuer_register(
+		    j->s, j->opts->issuer, j->opts->name,
+		    j->opts->source ? j->opts->source : STORE_SRC_MANUAL, &id);
 		if (e != STORE_OK)
-			return finish(j, IMPORT_ERROR, "%s: registering the "
-						       "issuer: %s",
+			return finish(j, IMPORT_ERROR,
+				      "%s: registering the "
+				      "issuer: %s",
 				      j->label, store_strerror(e));
 		j->res->issuer_id = id;
 		if ((j->ca = X509_dup(j->opts->issuer)) == NULL)
@@ -118,7 +118,8 @@ find_issuer(struct job *j)
 			      "%s: no stored CA has the CRL's issuer name%s; "
 			      "give the CA certificate with --issuer",
 			      j->label,
-			      j->crl.aki ? " and authority key identifier" : "");
+			      j->crl.aki ? " and authority key identifier"
+					 : "");
 	if (e != STORE_OK || j->ca == NULL)
 		return finish(j, IMPORT_ERROR, "%s: reading the issuer: %s",
 			      j->label,
@@ -227,11 +228,11 @@ index_entries(struct job *j)
 					      j->label, MAX_CRL_ENTRIES);
 			cap = cap ? cap * 2 : 1024;
 			if ((n = realloc(j->slots, cap * sizeof(*n))) == NULL)
-				return finish(j, IMPORT_ERROR,
-					      "out of memory");
+				return finish(j, IMPORT_ERROR, "out of memory");
 			j->slots = n;
 		}
-		j->slots[j->nslots].prefix = serial_prefix(e.serial, e.serial_len);
+		j->slots[j->nslots].prefix =
+		    serial_prefix(e.serial, e.serial_len);
 		j->slots[j->nslots].entry = (uint32_t)e.offset;
 		j->slots[j->nslots].skip =
 		    (uint8_t)(e.serial - (j->crl.buf + e.offset));
@@ -339,8 +340,8 @@ import_crl_der(struct store *s, const uint8_t *der, size_t len,
 	j.res = out;
 	j.label = label;
 	if (len > MAX_CRL_FILE_SIZE) {
-		st = finish(&j, IMPORT_REJECTED, "%s: larger than 4 GiB",
-			    label);
+		st =
+		    finish(&j, IMPORT_REJECTED, "%s: larger than 4 GiB", label);
 		goto out;
 	}
 	if (!crl_parse(der, len, &j.crl, &err)) {

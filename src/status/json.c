@@ -63,8 +63,8 @@ source(const struct status_answer *a)
 	if (a->crl_number.len > 0)
 		json_object_set_new(
 		    o, "crl_number",
-		    json_string(status_serial_format(
-			a->crl_number.v, a->crl_number.len, num)));
+		    json_string(status_serial_format(a->crl_number.v,
+						     a->crl_number.len, num)));
 	json_object_set_new(o, "this_update", jtime(a->this_update));
 	if (a->next_update != 0)
 		json_object_set_new(o, "next_update", jtime(a->next_update));
@@ -97,9 +97,9 @@ status_to_json(const struct status_answer *a)
 	json_t *o = json_object(), *issuer;
 
 	json_object_set_new(o, "status", json_string(status_name(a->status)));
-	json_object_set_new(
-	    o, "serial",
-	    json_string(status_serial_format(a->serial, a->serial_len, serial)));
+	json_object_set_new(o, "serial",
+			    json_string(status_serial_format(
+				a->serial, a->serial_len, serial)));
 	issuer = json_object();
 	if (a->issuer_id != 0 && a->why != WHY_UNKNOWN_ISSUER) {
 		json_object_set_new(issuer, "id", json_integer(a->issuer_id));
@@ -114,12 +114,11 @@ status_to_json(const struct status_answer *a)
 		json_object_set_new(o, "revocation", revocation(a));
 	json_object_set_new(o, "history", history(a));
 	if (a->has_validity) {
-		json_object_set_new(
-		    o, "validity",
-		    json_pack("{s:o, s:o, s:b}", "not_before",
-			      jtime(a->not_before), "not_after",
-			      jtime(a->not_after), "expired",
-			      a->as_of > a->not_after));
+		json_object_set_new(o, "validity",
+				    json_pack("{s:o, s:o, s:b}", "not_before",
+					      jtime(a->not_before), "not_after",
+					      jtime(a->not_after), "expired",
+					      a->as_of > a->not_after));
 	}
 	json_object_set_new(o, "as_of", jtime(a->as_of));
 	if (a->has_source)
@@ -131,8 +130,8 @@ status_to_json(const struct status_answer *a)
 	if (a->why == WHY_STALE) {
 		json_t *lk = json_object();
 
-		json_object_set_new(lk, "status",
-				    json_string(status_name(a->history_status)));
+		json_object_set_new(
+		    lk, "status", json_string(status_name(a->history_status)));
 		if (a->history_status != STATUS_GOOD)
 			json_object_set_new(lk, "revocation", revocation(a));
 		json_object_set_new(o, "last_known", lk);

@@ -27,8 +27,7 @@ status_name(enum status_code c)
 }
 
 static int
-covers(const struct store_crl_meta *crl, int64_t at, int64_t now,
-       int64_t grace)
+covers(const struct store_crl_meta *crl, int64_t at, int64_t now, int64_t grace)
 {
 	if (!crl->present)
 		return 0;
@@ -166,7 +165,7 @@ out:
 size_t
 status_serial_parse(const char *hex, uint8_t *out, size_t cap)
 {
-	uint8_t mag[MAX_SERIAL_LEN + 1];
+	uint8_t mag[MAX_SERIAL_LEN + 1], tmp[MAX_SERIAL_LEN + 1];
 	long n;
 	size_t i = 0, len;
 	int neg = 0, carry;
@@ -193,23 +192,27 @@ status_serial_parse(const char *hex, uint8_t *out, size_t cap)
 		memcpy(out + pad, mag + i, len);
 		return len + pad;
 	}
-	if (len + 1 > cap || len + 1 > MAX_SERIAL_LEN + 1)
+	/* In tmp, one octet wider than the magnitude: the result may
+	 * trim back to fit cap ("-80" is the single octet 80). */
+	if (len > MAX_SERIAL_LEN)
 		return 0;
-	out[0] = 0xFF;
+	tmp[0] = 0xFF;
 	carry = 1;
 	for (size_t k = len; k > 0; k--) {
 		unsigned v = (uint8_t)~mag[i + k - 1] + (unsigned)carry;
 
-		out[k] = (uint8_t)v;
+		tmp[k] = (uint8_t)v;
 		carry = v > 0xFF;
 	}
 	len++;
 	i = 0;
-	while (i + 1 < len && out[i] == 0xFF && (out[i + 1] & 0x80))
+	while (i + 1 < len && tmp[i] == 0xFF && (tmp[i + 1] & 0x80))
 		i++;
-	memmove(out, out + i, len - i);
 	len -= i;
-	return len <= MAX_SERIAL_LEN ? len : 0;
+	if (len > cap || len > MAX_SERIAL_LEN)
+		return 0;
+	memcpy(out, tmp + i, len);
+	return len;
 }
 
 char *

@@ -202,7 +202,8 @@ store_open(const char *dir, size_t map_size, int create, struct store **out)
 		goto fail;
 	}
 	if ((rc = open_dbs(s, create)) != 0) {
-		e = rc == MDB_NOTFOUND ? STORE_NOTFOUND : store_err_from_mdb(rc);
+		e = rc == MDB_NOTFOUND ? STORE_NOTFOUND
+				       : store_err_from_mdb(rc);
 		goto fail;
 	}
 	if ((e = check_schema(s, create)) != STORE_OK)

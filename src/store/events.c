@@ -85,8 +85,8 @@ store_event_foreach(struct store_txn *t, int64_t since_us,
 			break;
 		}
 		if (fn((int64_t)be64_get(k.mv_data),
-		       be64_get((uint8_t *)k.mv_data + 8), v.mv_data,
-		       v.mv_size, arg))
+		       be64_get((uint8_t *)k.mv_data + 8), v.mv_data, v.mv_size,
+		       arg))
 			break;
 	}
 	mdb_cursor_close(cur);

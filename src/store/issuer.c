@@ -167,8 +167,7 @@ store_issuer_find(struct store_txn *t, const uint8_t *name, size_t name_len,
 /* Index (alg, H(subject), H(key)) -> id for every algorithm we have. */
 static enum store_err
 put_certids(MDB_txn *txn, struct store *s, const uint8_t *subject,
-	    size_t subject_len, const uint8_t *key, size_t key_len,
-	    uint32_t id)
+	    size_t subject_len, const uint8_t *key, size_t key_len, uint32_t id)
 {
 	uint8_t nh[HASH_MAX_LEN], kh[HASH_MAX_LEN], kb[1 + 2 * HASH_MAX_LEN];
 	uint8_t idb[4];
@@ -269,8 +268,8 @@ store_issuer_register(struct store *s, X509 *cert, const char *name,
 			id = (uint32_t)next;
 			memset(&is, 0, sizeof(is));
 			is.id = id;
-			X509_NAME_oneline(X509_get_subject_name(cert),
-					  oneline, sizeof(oneline));
+			X509_NAME_oneline(X509_get_subject_name(cert), oneline,
+					  sizeof(oneline));
 			is.name = oneline;
 		} else {
 			e = store_err_from_mdb(rc ? rc : MDB_CORRUPTED);
@@ -292,8 +291,8 @@ store_issuer_register(struct store *s, X509 *cert, const char *name,
 	is.ski_len = ski ? (size_t)ASN1_STRING_length(ski) : 0;
 	is.source |= source;
 	if ((e = issuer_put_txn(txn, s, &is)) != STORE_OK ||
-	    (e = put_certids(txn, s, subject, (size_t)subject_len, key,
-			     key_len, id)) != STORE_OK)
+	    (e = put_certids(txn, s, subject, (size_t)subject_len, key, key_len,
+			     id)) != STORE_OK)
 		goto out;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
@@ -308,8 +307,7 @@ out:
 }
 
 enum store_err
-store_issuer_fail(struct store *s, uint32_t id, const char *why,
-		  json_t *event)
+store_issuer_fail(struct store *s, uint32_t id, const char *why, json_t *event)
 {
 	MDB_txn *txn;
 	struct store_issuer is;

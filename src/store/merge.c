@@ -152,22 +152,21 @@ imported_event(uint32_t id, const struct store_crl_meta *meta,
 
 	hex_encode(meta->number.v, meta->number.len, num);
 	return json_pack(
-	    "{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s?}",
-	    "type", "crl_imported", "issuer", (json_int_t)id, "crl_number",
-	    num, "this_update", time_format(meta->this_update, tu),
-	    "next_update",
+	    "{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s?}", "type",
+	    "crl_imported", "issuer", (json_int_t)id, "crl_number", num,
+	    "this_update", time_format(meta->this_update, tu), "next_update",
 	    meta->next_update ? time_format(meta->next_update, nu) : "",
 	    "entries", (json_int_t)entries, "added", (json_int_t)st->added,
 	    "changed", (json_int_t)st->changed, "removed",
-	    (json_int_t)st->removed, "sha256", hex_encode(meta->sha256, 32, sha),
-	    "url", meta->url);
+	    (json_int_t)st->removed, "sha256",
+	    hex_encode(meta->sha256, 32, sha), "url", meta->url);
 }
 
 /* The merge join; *out_entries counts the CRL's entries. */
 static enum store_err
 merge_entries(MDB_txn *txn, struct store *s, uint32_t id,
-	      const struct store_crl_meta *meta, store_entry_fn next,
-	      void *arg, struct store_merge_stats *st, uint64_t *out_entries)
+	      const struct store_crl_meta *meta, store_entry_fn next, void *arg,
+	      struct store_merge_stats *st, uint64_t *out_entries)
 {
 	MDB_cursor *cur = NULL;
 	uint8_t prefix[4], kb[REVOKED_KEY_MAX], prev[MAX_SERIAL_LEN];
@@ -197,7 +196,8 @@ merge_entries(MDB_txn *txn, struct store *s, uint32_t id,
 			goto out;
 		}
 		if (have_new) {
-			if (ne.serial_len == 0 || ne.serial_len > MAX_SERIAL_LEN ||
+			if (ne.serial_len == 0 ||
+			    ne.serial_len > MAX_SERIAL_LEN ||
 			    (*out_entries > 0 &&
 			     serial_cmp(prev, prev_len, ne.serial,
 					ne.serial_len) >= 0)) {
@@ -205,7 +205,7 @@ merge_entries(MDB_txn *txn, struct store *s, uint32_t id,
 				goto out;
 			}
 		}
-		cmp = !have_old   ? -1
+		cmp = !have_old	  ? -1
 		      : !have_new ? 1
 				  : serial_cmp(ne.serial, ne.serial_len,
 					       (uint8_t *)ok.mv_data + 4,
@@ -216,7 +216,8 @@ merge_entries(MDB_txn *txn, struct store *s, uint32_t id,
 			history_start(&b);
 			episode_encode(&ep, &b);
 			nk.mv_data = kb;
-			nk.mv_size = revoked_key(id, ne.serial, ne.serial_len, kb);
+			nk.mv_size =
+			    revoked_key(id, ne.serial, ne.serial_len, kb);
 			nv.mv_data = b.p;
 			nv.mv_size = b.len;
 			rc = mdb_cursor_put(cur, &nk, &nv,

@@ -129,7 +129,8 @@ issuer_encode(const struct store_issuer *is, struct buf *out)
 static int
 get_str(const uint8_t *v, size_t len, const char **out)
 {
-	if (len == 0 || v[len - 1] != '\0' || memchr(v, '\0', len) != v + len - 1)
+	if (len == 0 || v[len - 1] != '\0' ||
+	    memchr(v, '\0', len) != v + len - 1)
 		return 0;
 	*out = (const char *)v;
 	return 1;

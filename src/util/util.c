@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -92,7 +93,7 @@ time_format(int64_t t, char *out)
 int
 time_parse(const char *s, int64_t *out)
 {
-	struct tm tm;
+	struct tm tm, day;
 	const char *p;
 	char *end;
 	int64_t t;
@@ -122,12 +123,20 @@ time_parse(const char *s, int64_t *out)
 		while (*p >= '0' && *p <= '9')
 			p++;
 	}
+	/* strptime takes "02-30"; timegm would quietly make it March 2. */
+	day = tm;
+	day.tm_hour = day.tm_min = day.tm_sec = 0;
+	(void)timegm(&day);
+	if (day.tm_mday != tm.tm_mday || day.tm_mon != tm.tm_mon)
+		return 0;
 	t = (int64_t)timegm(&tm);
 	if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
 		*out = t;
 		return 1;
 	}
-	if ((*p != '+' && *p != '-') || strlen(p) != 6 || p[3] != ':')
+	if ((*p != '+' && *p != '-') || strlen(p) != 6 || p[3] != ':' ||
+	    !isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) ||
+	    !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
 		return 0;
 	sign = *p == '-' ? -1 : 1;
 	if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59)
