@@ -225,24 +225,14 @@ issuer_of(struct ctx *c, X509 *cert)
 static uint32_t
 id_of_ca(struct ctx *c, X509 *ca)
 {
-	unsigned char *name = NULL;
-	int name_len = i2d_X509_NAME(X509_get_subject_name(ca), &name);
-	const uint8_t *key;
-	size_t key_len;
-	uint8_t nh[HASH_MAX_LEN], kh[HASH_MAX_LEN];
 	struct store_txn *t;
 	uint32_t id = 0;
 
-	if (name_len > 0 && crypto_spki_bits(ca, &key, &key_len) &&
-	    store_read_begin(c->store, &t) == STORE_OK) {
-		crypto_hash(HASH_SHA256, name, (size_t)name_len, nh);
-		crypto_hash(HASH_SHA256, key, key_len, kh);
-		if (store_issuer_by_certid(t, HASH_SHA256, nh, kh, 32, &id) !=
-		    STORE_OK)
+	if (store_read_begin(c->store, &t) == STORE_OK) {
+		if (store_issuer_id_of(t, ca, &id) != STORE_OK)
 			id = 0;
 		store_txn_end(t);
 	}
-	OPENSSL_free(name);
 	return id;
 }
 

@@ -151,6 +151,11 @@ enum store_err store_issuer_find(struct store_txn *t, const uint8_t *name,
 				 size_t name_len, const uint8_t *keyid,
 				 size_t keyid_len, uint32_t *out_id);
 
+/* The id of the CA certificate `cert` (same subject and key), without
+ * registering it. STORE_NOTFOUND when it is not stored. */
+enum store_err store_issuer_id_of(struct store_txn *t, X509 *cert,
+				  uint32_t *out_id);
+
 /*
  * Adds the CA certificate `cert` or, when an issuer with the same subject
  * and key exists, refreshes its certificate and ORs in `source`. `name`

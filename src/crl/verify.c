@@ -83,6 +83,10 @@ setup_pss(EVP_PKEY_CTX *pctx, const X509_ALGOR *alg, const EVP_MD **out_md,
 		goto out;
 	}
 	if (pss->maskGenAlgorithm != NULL) {
+		/* Unpacking leaves maskHash unset; RSA_PSS_PARAMS_free
+		 * frees it. */
+		pss->maskHash = ASN1_TYPE_unpack_sequence(
+		    ASN1_ITEM_rptr(X509_ALGOR), pss->maskGenAlgorithm->parameter);
 		if (OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) != NID_mgf1 ||
 		    pss->maskHash == NULL ||
 		    (mgf1 = EVP_get_digestbyobj(pss->maskHash->algorithm)) ==

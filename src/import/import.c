@@ -90,15 +90,14 @@ find_issuer(struct job *j)
 	uint32_t id;
 
 	if (j->opts->issuer != NULL) {
-		e = store_issuer_register(
-		    j->s, j->opts->issuer, j->opts->name,
-		    j->opts->source ? j->opts->source : STORE_SRC_MANUAL, &id);
-		if (e != STORE_OK)
-			return finish(j, IMPORT_ERROR,
-				      "%s: registering the "
-				      "issuer: %s",
-				      j->label, store_strerror(e));
-		j->res->issuer_id = id;
+		/* Registered only once the CRL passed every check (see
+		 * register_issuer); a stored id, if any, is for the journal. */
+		if (store_read_begin(j->s, &t) == STORE_OK) {
+			if (store_issuer_id_of(t, j->opts->issuer, &id) ==
+			    STORE_OK)
+				j->res->issuer_id = id;
+			store_txn_end(t);
+		}
 		if ((j->ca = X509_dup(j->opts->issuer)) == NULL)
 			return finish(j, IMPORT_ERROR, "out of memory");
 		return IMPORT_OK;
@@ -124,6 +123,25 @@ find_issuer(struct job *j)
 		return finish(j, IMPORT_ERROR, "%s: reading the issuer: %s",
 			      j->label,
 			      e != STORE_OK ? store_strerror(e) : "bad DER");
+	j->res->issuer_id = id;
+	return IMPORT_OK;
+}
+
+/* The CA given with the CRL, registered now that the CRL verified. */
+static enum import_status
+register_issuer(struct job *j)
+{
+	enum store_err e;
+	uint32_t id;
+
+	if (j->opts->issuer == NULL)
+		return IMPORT_OK;
+	e = store_issuer_register(
+	    j->s, j->opts->issuer, j->opts->name,
+	    j->opts->source ? j->opts->source : STORE_SRC_MANUAL, &id);
+	if (e != STORE_OK)
+		return finish(j, IMPORT_ERROR, "%s: registering the issuer: %s",
+			      j->label, store_strerror(e));
 	j->res->issuer_id = id;
 	return IMPORT_OK;
 }
@@ -354,7 +372,8 @@ import_crl_der(struct store *s, const uint8_t *der, size_t len,
 	if ((st = find_issuer(&j)) != IMPORT_OK ||
 	    (st = verify(&j)) != IMPORT_OK ||
 	    (st = check_policy(&j)) != IMPORT_OK ||
-	    (st = index_entries(&j)) != IMPORT_OK)
+	    (st = index_entries(&j)) != IMPORT_OK ||
+	    (st = register_issuer(&j)) != IMPORT_OK)
 		goto out;
 	st = merge(&j);
 out:

@@ -188,6 +188,33 @@ put_certids(MDB_txn *txn, struct store *s, const uint8_t *subject,
 	return STORE_OK;
 }
 
+/* SHA-256 of the subject and of the key bits: the certid that
+ * identifies an issuer in the store. */
+static int
+identity(X509 *cert, uint8_t nh[32], uint8_t kh[32])
+{
+	unsigned char *subject = NULL;
+	int len = i2d_X509_NAME(X509_get_subject_name(cert), &subject);
+	const uint8_t *key;
+	size_t key_len;
+	int ok = len > 0 && crypto_spki_bits(cert, &key, &key_len) &&
+		 crypto_hash(HASH_SHA256, subject, (size_t)len, nh) == 32 &&
+		 crypto_hash(HASH_SHA256, key, key_len, kh) == 32;
+
+	OPENSSL_free(subject);
+	return ok;
+}
+
+enum store_err
+store_issuer_id_of(struct store_txn *t, X509 *cert, uint32_t *out_id)
+{
+	uint8_t nh[32], kh[32];
+
+	if (!identity(cert, nh, kh))
+		return STORE_INVALID;
+	return store_issuer_by_certid(t, HASH_SHA256, nh, kh, 32, out_id);
+}
+
 /* 1 when the issuer is stored exactly so: callers register their CAs at
  * every start, and a write transaction would queue behind an import. */
 static int

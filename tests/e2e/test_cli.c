@@ -203,6 +203,15 @@ Test(cli, rejected_import_exits_1_and_names_the_rule)
 	cr_assert_eq(otzyv(&out, "events"), 0);
 	cr_assert_not_null(strstr(out, "crl_rejected"), "%s", out);
 	free(out);
+	/* The wrong CA given with --issuer was not registered. */
+	cr_assert_eq(otzyv(&out, "cas --json"), 0);
+	{
+		json_t *arr = json_loads(out, 0, NULL);
+
+		cr_assert_eq(json_array_size(arr), 1, "%s", out);
+		json_decref(arr);
+	}
+	free(out);
 }
 
 Test(cli, unknown_when_stale_or_unknown_issuer)
