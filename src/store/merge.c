@@ -5,8 +5,10 @@
  * The new entries arrive sorted in key order; the stored ones are read
  * with a cursor from the issuer's first key. Walking both in step is a
  * merge join: each key is either new (insert), gone (close its open
- * episode), or in both (compare, rewrite only when it changed). A
- * re-import of a CRL that changed 1 % thus rewrites 1 % of the pages.
+ * episode), or in both (compare, rewrite only when it changed). Only the
+ * changed entries are written; but random serials spread them over the
+ * tree, so a 1 % change still copies most leaf pages (LMDB is
+ * copy-on-write); the pages it frees are reused by the next import.
  * When no key at all sorts after the issuer's prefix (a new issuer, or
  * the newest), the inserts are appends, which fill pages completely.
  */
