@@ -1,10 +1,14 @@
 /*
  * The config file, through inih. The handler sees one key at a time;
- * ini_parse() reports the line of the first key the handler refused,
- * and the handler keeps the first message.
+ * ini_parse() reports the line of the first syntax error or refused key,
+ * and we keep the first refusal with its line. Our reader counts lines
+ * and spots section headers, which inih does not pass to the handler,
+ * so that a CA's messages name its header and an empty [ca NAME] is
+ * noticed.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,7 +23,11 @@ struct parse {
 	struct config *c;
 	char msg[256];
 	int failed;
+	int fail_line; /* of the first refusal */
 	int lineno;    /* counted by our reader */
+	int header;    /* line of the last [section] header, or 0 */
+	int keys;      /* handler calls since that header */
+	char header_name[128];
 	unsigned seen; /* single-valued keys given, per section kind */
 	char section[128];
 	FILE *f;
@@ -33,13 +41,21 @@ enum {
 };
 
 static int
-refuse(struct parse *p, const char *fmt, const char *a, const char *b)
+refuse_at(struct parse *p, int line, const char *fmt, const char *a,
+	  const char *b)
 {
 	if (!p->failed) {
 		snprintf(p->msg, sizeof(p->msg), fmt, a, b);
 		p->failed = 1;
+		p->fail_line = line;
 	}
 	return 0;
+}
+
+static int
+refuse(struct parse *p, const char *fmt, const char *a, const char *b)
+{
+	return refuse_at(p, p->lineno, fmt, a, b);
 }
 
 int
@@ -197,17 +213,19 @@ new_ca(struct parse *p, const char *name)
 	size_t i;
 
 	if (*name == '\0')
-		return refuse(p, "[ca] needs a name: [ca NAME]%s%s", "", "");
+		return refuse_at(p, p->header,
+				 "[ca] needs a name: [ca NAME]%s%s", "", "");
 	for (i = 0; i < c->ncas; i++)
 		if (strcmp(c->cas[i].name, name) == 0)
-			return refuse(p, "[ca %s] defined twice%s", name, "");
+			return refuse_at(p, p->header,
+					 "[ca %s] defined twice%s", name, "");
 	if ((n = realloc(c->cas, (c->ncas + 1) * sizeof(*n))) == NULL)
 		return refuse(p, "out of memory%s%s", "", "");
 	c->cas = n;
 	memset(&c->cas[c->ncas], 0, sizeof(c->cas[0]));
 	if ((c->cas[c->ncas].name = strdup(name)) == NULL)
 		return refuse(p, "out of memory%s%s", "", "");
-	c->cas[c->ncas].line = p->lineno;
+	c->cas[c->ncas].line = p->header;
 	c->ncas++;
 	return 1;
 }
@@ -218,12 +236,14 @@ handler(void *user, const char *section, const char *name, const char *value)
 	struct parse *p = user;
 	struct config *c = p->c;
 
+	p->keys++;
 	if (p->failed)
 		return 0;
 	if (strcmp(section, p->section) != 0) {
 		snprintf(p->section, sizeof(p->section), "%s", section);
-		if (strncmp(section, "ca ", 3) == 0) {
-			const char *n = section + 3;
+		if (strncmp(section, "ca ", 3) == 0 ||
+		    strcmp(section, "ca") == 0) {
+			const char *n = section + 2;
 
 			while (*n == ' ')
 				n++;
@@ -284,15 +304,70 @@ handler(void *user, const char *section, const char *name, const char *value)
 	return refuse(p, "unknown key \"%s\" in [%s]", name, section);
 }
 
-/* ini_reader that counts lines, so section headers get line numbers. */
+/*
+ * Whether inih will read `line` as a [section] header, and its name:
+ * not an indented continuation of a value (INI_ALLOW_MULTILINE), and a
+ * ']' before any inline comment, as ini.c decides.
+ */
+static int
+is_header(const struct parse *p, const char *line, char *out, size_t size)
+{
+	const char *s = line, *e;
+
+	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s != '[' || (s > line && p->keys > 0))
+		return 0;
+	for (e = s + 1; *e != '\0' && *e != ']'; e++)
+		if (*e == ';' && isspace((unsigned char)e[-1]))
+			return 0;
+	if (*e != ']')
+		return 0;
+	snprintf(out, size, "%.*s", (int)(e - s - 1), s + 1);
+	return 1;
+}
+
+/* A [ca NAME] section without keys never reaches the handler. */
+static void
+check_empty_ca(struct parse *p)
+{
+	const char *n = p->header_name;
+
+	if (p->header == 0 || p->keys > 0 || strncmp(n, "ca", 2) != 0 ||
+	    (n[2] != ' ' && n[2] != '\0'))
+		return;
+	for (n += 2; *n == ' '; n++)
+		;
+	if (*n == '\0')
+		refuse_at(p, p->header, "[ca] needs a name: [ca NAME]%s%s", "",
+			  "");
+	else
+		refuse_at(p, p->header, "[ca %s] has no cert =%s", n, "");
+}
+
+/* ini_reader that counts lines and notes section headers. */
 static char *
 reader(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
 	char *r = fgets(str, num, p->f);
+	char name[sizeof(p->header_name)];
 
-	if (r != NULL)
-		p->lineno++;
+	if (r == NULL) {
+		check_empty_ca(p);
+		return NULL;
+	}
+	p->lineno++;
+	if (is_header(p, str, name, sizeof(name))) {
+		check_empty_ca(p);
+		p->header = p->lineno;
+		p->keys = 0;
+		memcpy(p->header_name, name, sizeof(name));
+		/* So that a [ca NAME] given twice in a row is noticed. */
+		p->section[0] = '\0';
+	}
 	return r;
 }
 
@@ -302,11 +377,10 @@ validate(struct parse *p)
 	size_t i;
 
 	for (i = 0; i < p->c->ncas; i++) {
-		if (p->c->cas[i].cert == NULL) {
-			p->lineno = p->c->cas[i].line;
-			return refuse(p, "[ca %s] has no cert =%s",
-				      p->c->cas[i].name, "");
-		}
+		if (p->c->cas[i].cert == NULL)
+			return refuse_at(p, p->c->cas[i].line,
+					 "[ca %s] has no cert =%s",
+					 p->c->cas[i].name, "");
 	}
 	return 1;
 }
@@ -336,15 +410,19 @@ config_load(const char *path, char *err, size_t errlen)
 	line = ini_parse_stream(reader, &p, handler, &p);
 	fclose(p.f);
 	if (line == 0 && !p.failed)
-		validate(&p), line = p.failed ? p.lineno : 0;
+		validate(&p);
+	/* The first error wins: inih's line is its own syntax error or
+	 * the first key we refused; the reader and validate() refuse on
+	 * header lines inih does not know about. */
+	if (line != 0 && (!p.failed || line < p.fail_line)) {
+		snprintf(p.msg, sizeof(p.msg),
+			 "syntax error (expected [section] or key = value; "
+			 "lines up to %d characters)",
+			 INI_MAX_LINE - 1);
+		p.fail_line = line;
+	}
 	if (line != 0 || p.failed) {
-		if (!p.failed)
-			snprintf(p.msg, sizeof(p.msg),
-				 "syntax error (expected [section] or "
-				 "key = value; lines up to %d characters)",
-				 INI_MAX_LINE - 1);
-		snprintf(err, errlen, "%s:%d: %s", path, line > 0 ? line : 1,
-			 p.msg);
+		snprintf(err, errlen, "%s:%d: %s", path, p.fail_line, p.msg);
 		config_free(c);
 		return NULL;
 	}

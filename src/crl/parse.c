@@ -44,6 +44,21 @@ fail(struct crl_error *err, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * XXX: BOOLEAN as BER has it (any non-zero octet is TRUE). DER wants
+ * 0xFF, but OpenSSL itself writes 0x01 for IDP flags set through its
+ * API, so CAs built on it do too; reading them as TRUE is what they
+ * mean, and a stricter reading would leave those CAs without data.
+ */
+static int
+ber_bool(const struct der_tlv *t, int *out)
+{
+	if (t->len != 1)
+		return 0;
+	*out = t->val[0] != 0;
+	return 1;
+}
+
 const char *
 crl_reason_name(int reason)
 {
@@ -153,10 +168,10 @@ walk_extensions(const struct der_cursor *parent, const struct der_tlv *exts,
 		/* XXX: DER forbids encoding the DEFAULT FALSE, but CAs do
 		 * it and OpenSSL accepts it; refusing would leave those CAs
 		 * without revocation data. */
-		if (present && der_get_bool(&crit, &critical) != DER_OK)
+		if (present && !ber_bool(&crit, &critical))
 			return fail(err,
 				    "RFC 5280 4.1: %s: critical is not a "
-				    "DER BOOLEAN",
+				    "BOOLEAN",
 				    where);
 		if ((e = der_expect(&ec, DER_OCTET_STRING, &val)) != DER_OK ||
 		    (e = der_finish(&ec)) != DER_OK)
@@ -257,8 +272,7 @@ ext_idp(struct crl *crl, const struct der_cursor *vc, struct crl_error *err)
 			crl->idp_some_reasons = 1;
 		if (num == 0 || num == 3)
 			continue;
-		if (t.tag != DER_CTX_PRIM(num) ||
-		    der_get_bool(&t, &b) != DER_OK)
+		if (t.tag != DER_CTX_PRIM(num) || !ber_bool(&t, &b))
 			return fail(err, "RFC 5280 5.2.5: issuing"
 					 "DistributionPoint flag is not a "
 					 "BOOLEAN");
@@ -590,8 +604,12 @@ crl_entry_at(const struct crl *crl, size_t offset, struct crl_entry *out,
 	     struct crl_error *err)
 {
 	struct der_cursor c;
-	size_t start = (size_t)(crl->entries - crl->buf);
+	size_t start;
 
+	if (crl->entries == NULL)
+		return fail(err, "entry offset %zu: the CRL has no entries",
+			    offset);
+	start = (size_t)(crl->entries - crl->buf);
 	if (offset < start || offset >= start + crl->entries_len)
 		return fail(err, "entry offset %zu outside the list", offset);
 	der_init(&c, crl->buf + offset, start + crl->entries_len - offset);

@@ -61,16 +61,22 @@ crl_check_issuer(const struct crl *crl, X509 *ca, struct crl_error *err)
 	return 1;
 }
 
-/* RFC 4055 3.1: RSASSA-PSS-params into the verify context. */
+struct pss {
+	const EVP_MD *md;
+	const EVP_MD *mgf1;
+	int salt;
+};
+
+/* RFC 4055 3.1: RSASSA-PSS-params, with their defaults (SHA-1, MGF1
+ * with SHA-1, salt 20, trailer 1). */
 static int
-setup_pss(EVP_PKEY_CTX *pctx, const X509_ALGOR *alg, const EVP_MD **out_md,
-	  struct crl_error *err)
+parse_pss(const X509_ALGOR *alg, struct pss *out, struct crl_error *err)
 {
 	RSA_PSS_PARAMS *pss = NULL;
-	const EVP_MD *md = EVP_sha1(), *mgf1 = EVP_sha1();
 	long salt = 20;
 	int ok = 0;
 
+	out->md = out->mgf1 = EVP_sha1();
 	if (alg->parameter == NULL ||
 	    (pss = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS),
 					     alg->parameter)) == NULL) {
@@ -78,19 +84,21 @@ setup_pss(EVP_PKEY_CTX *pctx, const X509_ALGOR *alg, const EVP_MD **out_md,
 		goto out;
 	}
 	if (pss->hashAlgorithm != NULL &&
-	    (md = EVP_get_digestbyobj(pss->hashAlgorithm->algorithm)) == NULL) {
+	    (out->md = EVP_get_digestbyobj(pss->hashAlgorithm->algorithm)) ==
+		NULL) {
 		fail(err, "RFC 4055 3.1: unsupported PSS hash");
 		goto out;
 	}
 	if (pss->maskGenAlgorithm != NULL) {
 		/* Unpacking leaves maskHash unset; RSA_PSS_PARAMS_free
 		 * frees it. */
-		pss->maskHash = ASN1_TYPE_unpack_sequence(
-		    ASN1_ITEM_rptr(X509_ALGOR), pss->maskGenAlgorithm->parameter);
+		pss->maskHash =
+		    ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(X509_ALGOR),
+					      pss->maskGenAlgorithm->parameter);
 		if (OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) != NID_mgf1 ||
 		    pss->maskHash == NULL ||
-		    (mgf1 = EVP_get_digestbyobj(pss->maskHash->algorithm)) ==
-			NULL) {
+		    (out->mgf1 = EVP_get_digestbyobj(
+			 pss->maskHash->algorithm)) == NULL) {
 			fail(err, "RFC 4055 3.1: unsupported PSS mask "
 				  "generation");
 			goto out;
@@ -106,13 +114,7 @@ setup_pss(EVP_PKEY_CTX *pctx, const X509_ALGOR *alg, const EVP_MD **out_md,
 		fail(err, "RFC 4055 3.1: PSS trailerField is not 1");
 		goto out;
 	}
-	if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, mgf1) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, (int)salt) <= 0) {
-		fail(err, "RFC 4055 3.1: PSS parameters rejected by the key");
-		goto out;
-	}
-	*out_md = md;
+	out->salt = (int)salt;
 	ok = 1;
 out:
 	RSA_PSS_PARAMS_free(pss);
@@ -139,6 +141,7 @@ crl_verify_signature(const struct crl *crl, EVP_PKEY *key,
 	EVP_MD_CTX *mctx = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
 	const EVP_MD *md = NULL;
+	struct pss pss = {NULL, NULL, 0};
 	int nid, md_nid, pk_nid, ptype, ok = 0;
 	char name[80];
 
@@ -187,23 +190,26 @@ crl_verify_signature(const struct crl *crl, EVP_PKEY *key,
 		     name);
 		goto out;
 	}
+	if (nid == NID_rsassaPss) {
+		if (!parse_pss(alg, &pss, err))
+			goto out;
+		md = pss.md;
+	}
 	if ((mctx = EVP_MD_CTX_new()) == NULL)
 		goto out;
-	if (EVP_DigestVerifyInit(mctx, &pctx, nid == NID_rsassaPss ? NULL : md,
-				 NULL, key) <= 0) {
+	if (EVP_DigestVerifyInit(mctx, &pctx, md, NULL, key) <= 0) {
 		fail(err,
 		     "RFC 5280 5.1.1.3: cannot verify %s with the CA's "
 		     "key",
 		     name);
 		goto out;
 	}
-	if (nid == NID_rsassaPss) {
-		if (!setup_pss(pctx, alg, &md, err))
-			goto out;
-		if (EVP_PKEY_CTX_set_signature_md(pctx, md) <= 0) {
-			fail(err, "RFC 4055 3.1: PSS hash rejected");
-			goto out;
-		}
+	if (nid == NID_rsassaPss &&
+	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+	     EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, pss.mgf1) <= 0 ||
+	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, pss.salt) <= 0)) {
+		fail(err, "RFC 4055 3.1: PSS parameters rejected by the key");
+		goto out;
 	}
 	if (EVP_DigestVerify(mctx, crl->sig, crl->sig_len, crl->tbs,
 			     crl->tbs_len) != 1) {

@@ -13,7 +13,9 @@ void
 der_init(struct der_cursor *c, const uint8_t *buf, size_t len)
 {
 	c->p = buf;
-	c->end = buf + len;
+	/* An empty range may come as NULL (no revokedCertificates, an
+	 * empty mapped file); NULL + 0 is undefined in C. */
+	c->end = len != 0 ? buf + len : buf;
 	c->depth = 0;
 }
 

@@ -79,7 +79,22 @@ finish(struct job *j, enum import_status st, const char *fmt, ...)
 	return st;
 }
 
-/* The issuer: registered from opts, or looked up by name and AKI. */
+/* The stored id of the CA given in opts, if it is stored, for the
+ * journal and the CA's last error. */
+static void
+stored_id(struct job *j)
+{
+	struct store_txn *t;
+	uint32_t id;
+
+	if (store_read_begin(j->s, &t) != STORE_OK)
+		return;
+	if (store_issuer_id_of(t, j->opts->issuer, &id) == STORE_OK)
+		j->res->issuer_id = id;
+	store_txn_end(t);
+}
+
+/* The issuer: the CA given in opts, or looked up by name and AKI. */
 static enum import_status
 find_issuer(struct job *j)
 {
@@ -91,13 +106,7 @@ find_issuer(struct job *j)
 
 	if (j->opts->issuer != NULL) {
 		/* Registered only once the CRL passed every check (see
-		 * register_issuer); a stored id, if any, is for the journal. */
-		if (store_read_begin(j->s, &t) == STORE_OK) {
-			if (store_issuer_id_of(t, j->opts->issuer, &id) ==
-			    STORE_OK)
-				j->res->issuer_id = id;
-			store_txn_end(t);
-		}
+		 * register_issuer). */
 		if ((j->ca = X509_dup(j->opts->issuer)) == NULL)
 			return finish(j, IMPORT_ERROR, "out of memory");
 		return IMPORT_OK;
@@ -362,6 +371,10 @@ import_crl_der(struct store *s, const uint8_t *der, size_t len,
 		    finish(&j, IMPORT_REJECTED, "%s: larger than 4 GiB", label);
 		goto out;
 	}
+	/* Known before parsing, so that a CRL refused at any step is
+	 * recorded on the CA it was given for. */
+	if (opts->issuer != NULL)
+		stored_id(&j);
 	if (!crl_parse(der, len, &j.crl, &err)) {
 		st = finish(&j, IMPORT_REJECTED, "%s: %s", label, err.msg);
 		goto out;
