@@ -357,6 +357,34 @@ Test(crl_parse, idp_flags)
 	parsed_free(&p);
 }
 
+/* OpenSSL writes IDP flags set through its API as BOOLEAN 0x01, which
+ * is BER, not DER; CRLs from such CAs are read as they mean it. */
+Test(crl_parse, idp_flag_ber_true)
+{
+	struct parsed p;
+	struct crl crl;
+	struct crl_error err;
+	uint8_t *buf;
+	size_t i, n = 0;
+
+	parse_gen(&p, "ecdsa", "--idp --number 3");
+	cr_assert(p.ok, "%s", p.err.msg);
+	buf = malloc(p.m.len);
+	memcpy(buf, p.m.data, p.m.len);
+	/* onlyContainsUserCerts [1] IMPLICIT BOOLEAN: 81 01 FF */
+	for (i = (size_t)(p.crl.idp - p.m.data); i + 2 < p.m.len; i++)
+		if (buf[i] == 0x81 && buf[i + 1] == 0x01 && buf[i + 2] == 0xFF) {
+			buf[i + 2] = 0x01;
+			n++;
+			break;
+		}
+	cr_assert_eq(n, 1, "no onlyContainsUserCerts TRUE in the IDP");
+	cr_assert(crl_parse(buf, p.m.len, &crl, &err), "%s", err.msg);
+	cr_assert_eq(crl.idp_only_user, 1);
+	free(buf);
+	parsed_free(&p);
+}
+
 Test(crl_parse, delta_indicator)
 {
 	struct parsed p;
