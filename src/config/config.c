@@ -116,12 +116,15 @@ config_parse_size(const char *s, uint64_t *out)
 		mul = 1024;
 		break;
 	case 'M':
+	case 'm':
 		mul = 1024 * 1024;
 		break;
 	case 'G':
+	case 'g':
 		mul = 1024ull * 1024 * 1024;
 		break;
 	case 'T':
+	case 't':
 		mul = 1024ull * 1024 * 1024 * 1024;
 		break;
 	default:
@@ -329,15 +332,21 @@ is_header(const struct parse *p, const char *line, char *out, size_t size)
 	return 1;
 }
 
-/* A [ca NAME] section without keys never reaches the handler. */
+/* A section without keys never reaches the handler: check it here. */
 static void
-check_empty_ca(struct parse *p)
+check_empty_section(struct parse *p)
 {
 	const char *n = p->header_name;
 
-	if (p->header == 0 || p->keys > 0 || strncmp(n, "ca", 2) != 0 ||
-	    (n[2] != ' ' && n[2] != '\0'))
+	if (p->header == 0 || p->keys > 0)
 		return;
+	if (strcmp(n, "store") == 0 || strcmp(n, "crypto") == 0 ||
+	    strcmp(n, "responder") == 0)
+		return;
+	if (strncmp(n, "ca", 2) != 0 || (n[2] != ' ' && n[2] != '\0')) {
+		refuse_at(p, p->header, "unknown section [%s]%s", n, "");
+		return;
+	}
 	for (n += 2; *n == ' '; n++)
 		;
 	if (*n == '\0')
@@ -356,12 +365,12 @@ reader(char *str, int num, void *stream)
 	char name[sizeof(p->header_name)];
 
 	if (r == NULL) {
-		check_empty_ca(p);
+		check_empty_section(p);
 		return NULL;
 	}
 	p->lineno++;
 	if (is_header(p, str, name, sizeof(name))) {
-		check_empty_ca(p);
+		check_empty_section(p);
 		p->header = p->lineno;
 		p->keys = 0;
 		memcpy(p->header_name, name, sizeof(name));
