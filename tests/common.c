@@ -14,6 +14,8 @@
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
 
+#include "otzyv/crypto.h"
+
 #include "common.h"
 
 char *
@@ -63,7 +65,8 @@ vrun(char **out, const char *fmt, va_list ap)
 			abort();
 		while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
 			len += n;
-			if (cap - len < 2 && (buf = realloc(buf, cap *= 2)) == NULL)
+			if (cap - len < 2 &&
+			    (buf = realloc(buf, cap *= 2)) == NULL)
 				abort();
 		}
 		buf[len] = '\0';
@@ -110,7 +113,8 @@ read_file(const char *path, size_t *out_len)
 	if (f == NULL)
 		return NULL;
 	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 || (buf = malloc((size_t)n + 1)) == NULL) {
+	    fseek(f, 0, SEEK_SET) != 0 ||
+	    (buf = malloc((size_t)n + 1)) == NULL) {
 		fclose(f);
 		return NULL;
 	}
@@ -142,8 +146,9 @@ env_path(const char *name)
 	const char *v = getenv(name);
 
 	if (v == NULL || *v == '\0') {
-		fprintf(stderr, "test environment lacks $%s (run via make "
-				"check)\n",
+		fprintf(stderr,
+			"test environment lacks $%s (run via make "
+			"check)\n",
 			name);
 		abort();
 	}
@@ -178,6 +183,53 @@ const char *
 test_pki(void)
 {
 	return env_path("OTZYV_TEST_PKI");
+}
+
+X509 *
+load_cert(const char *name)
+{
+	char err[512];
+	X509 *x = crypto_load_cert(path_in(test_pki(), name), err, sizeof(err));
+
+	cr_assert_not_null(x, "%s", err);
+	return x;
+}
+
+X509 *
+load_ca(const char *alg)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s-ca.pem", alg);
+	return load_cert(name);
+}
+
+int
+gencrl_v(const char *alg, const char *out, const char *fmt, va_list ap)
+{
+	char *args, *pki;
+	int rc;
+
+	cr_assert(vasprintf(&args, fmt, ap) >= 0);
+	pki = strdup(test_pki());
+	rc = run("'%s' --ca-cert '%s/%s-ca.pem' --ca-key '%s/%s-ca.key' "
+		 "--out '%s' %s",
+		 env_path("GENCRL"), pki, alg, pki, alg, out, args);
+	free(pki);
+	free(args);
+	return rc;
+}
+
+int
+gencrl(const char *alg, const char *out, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = gencrl_v(alg, out, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 const char *

@@ -5,8 +5,11 @@
 #ifndef OTZYV_TESTS_COMMON_H
 #define OTZYV_TESTS_COMMON_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/x509.h>
 
 /* A fresh folder under $TMPDIR (or /tmp); removed by tmpdir_remove(). */
 char *tmpdir_new(const char *tag);
@@ -33,6 +36,17 @@ const char *env_path(const char *name);
  * ALG-leaf.pem ... (see the script).
  */
 const char *test_pki(void);
+
+/* The certificate NAME of the test PKI ("rsa-leaf.pem"), or
+ * ALG-ca.pem for load_ca(ALG); the test fails when it is unreadable. */
+X509 *load_cert(const char *name);
+X509 *load_ca(const char *alg);
+
+/* Runs tests/data/gencrl with the test PKI's ALG-ca certificate and key,
+ * writing OUT, with further options from fmt; returns its exit status. */
+int gencrl(const char *alg, const char *out, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int gencrl_v(const char *alg, const char *out, const char *fmt, va_list ap);
 
 /* "DIR/NAME" in a static rotating buffer (8 slots). */
 const char *path_in(const char *dir, const char *name);

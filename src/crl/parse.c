@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "otzyv/crl.h"
+#include "internal.h"
 
 /* Extension OIDs, contents octets only. */
 static const uint8_t OID_AKI[] = {0x55, 0x1D, 0x23};
@@ -30,20 +30,6 @@ static const uint8_t OID_HOLD_INSTRUCTION[] = {0x55, 0x1D, 0x17};
 static const uint8_t OID_INVALIDITY[] = {0x55, 0x1D, 0x18};
 static const uint8_t OID_CERT_ISSUER[] = {0x55, 0x1D, 0x1D};
 
-static int fail(struct crl_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-fail(struct crl_error *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
 /*
  * XXX: BOOLEAN as BER has it (any non-zero octet is TRUE). DER wants
  * 0xFF, but OpenSSL itself writes 0x01 for IDP flags set through its
@@ -57,6 +43,17 @@ ber_bool(const struct der_tlv *t, int *out)
 		return 0;
 	*out = t->val[0] != 0;
 	return 1;
+}
+
+int
+crl_fail(struct crl_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return 0;
 }
 
 const char *
@@ -142,41 +139,41 @@ walk_extensions(const struct der_cursor *parent, const struct der_tlv *exts,
 	int critical, present;
 
 	if (exts->tag != DER_SEQUENCE || der_enter(parent, exts, &c) != DER_OK)
-		return fail(err,
-			    "RFC 5280 4.1: %s: Extensions is not a "
-			    "SEQUENCE",
-			    where);
+		return crl_fail(err,
+				"RFC 5280 4.1: %s: Extensions is not a "
+				"SEQUENCE",
+				where);
 	if (der_at_end(&c))
-		return fail(err,
-			    "RFC 5280 4.1: %s: Extensions is empty "
-			    "(SIZE (1..MAX))",
-			    where);
+		return crl_fail(err,
+				"RFC 5280 4.1: %s: Extensions is empty "
+				"(SIZE (1..MAX))",
+				where);
 	while (!der_at_end(&c)) {
 		if ((e = der_expect(&c, DER_SEQUENCE, &ext)) != DER_OK ||
 		    (e = der_enter(&c, &ext, &ec)) != DER_OK ||
 		    (e = der_expect(&ec, DER_OID, &oid)) != DER_OK ||
 		    (e = der_check_oid(&oid)) != DER_OK)
-			return fail(err,
-				    "RFC 5280 4.1: %s: malformed "
-				    "Extension: %s",
-				    where, der_strerror(e));
+			return crl_fail(err,
+					"RFC 5280 4.1: %s: malformed "
+					"Extension: %s",
+					where, der_strerror(e));
 		critical = 0;
 		if ((e = der_optional(&ec, DER_BOOLEAN, &crit, &present)) !=
 		    DER_OK)
-			return fail(err, "RFC 5280 4.1: %s: %s", where,
-				    der_strerror(e));
+			return crl_fail(err, "RFC 5280 4.1: %s: %s", where,
+					der_strerror(e));
 		/* XXX: DER forbids encoding the DEFAULT FALSE, but CAs do
 		 * it and OpenSSL accepts it; refusing would leave those CAs
 		 * without revocation data. */
 		if (present && !ber_bool(&crit, &critical))
-			return fail(err,
-				    "RFC 5280 4.1: %s: critical is not a "
-				    "BOOLEAN",
-				    where);
+			return crl_fail(err,
+					"RFC 5280 4.1: %s: critical is not a "
+					"BOOLEAN",
+					where);
 		if ((e = der_expect(&ec, DER_OCTET_STRING, &val)) != DER_OK ||
 		    (e = der_finish(&ec)) != DER_OK)
-			return fail(err, "RFC 5280 4.1: %s: extnValue: %s",
-				    where, der_strerror(e));
+			return crl_fail(err, "RFC 5280 4.1: %s: extnValue: %s",
+					where, der_strerror(e));
 		/* Duplicates: compare with every earlier extension. */
 		der_init(&seen, exts->val, (size_t)(ext.raw - exts->val));
 		while (!der_at_end(&seen)) {
@@ -188,10 +185,10 @@ walk_extensions(const struct der_cursor *parent, const struct der_tlv *exts,
 			der_next(&sc, &prev);
 			if (prev.len == oid.len &&
 			    memcmp(prev.val, oid.val, oid.len) == 0)
-				return fail(err,
-					    "RFC 5280 4.2: %s: extension "
-					    "appears twice",
-					    where);
+				return crl_fail(err,
+						"RFC 5280 4.2: %s: extension "
+						"appears twice",
+						where);
 		}
 		{
 			struct der_cursor vc;
@@ -231,12 +228,12 @@ ext_aki(struct crl *crl, const struct der_cursor *vc, struct crl_error *err)
 	if (der_expect(&c, DER_SEQUENCE, &seq) != DER_OK ||
 	    der_finish(&c) != DER_OK || der_enter(&c, &seq, &sc) != DER_OK ||
 	    der_optional(&sc, DER_CTX_PRIM(0), &kid, &present) != DER_OK)
-		return fail(err, "RFC 5280 5.2.1: authorityKeyIdentifier "
-				 "malformed");
+		return crl_fail(err, "RFC 5280 5.2.1: authorityKeyIdentifier "
+				     "malformed");
 	if (present) {
 		if (kid.len == 0 || kid.len > MAX_KEYID_LEN)
-			return fail(err, "RFC 5280 5.2.1: keyIdentifier "
-					 "length out of range");
+			return crl_fail(err, "RFC 5280 5.2.1: keyIdentifier "
+					     "length out of range");
 		crl->aki = kid.val;
 		crl->aki_len = kid.len;
 	}
@@ -253,29 +250,29 @@ ext_idp(struct crl *crl, const struct der_cursor *vc, struct crl_error *err)
 
 	if (der_expect(&c, DER_SEQUENCE, &seq) != DER_OK ||
 	    der_finish(&c) != DER_OK || der_enter(&c, &seq, &sc) != DER_OK)
-		return fail(err, "RFC 5280 5.2.5: issuingDistributionPoint "
-				 "malformed");
+		return crl_fail(err, "RFC 5280 5.2.5: issuingDistributionPoint "
+				     "malformed");
 	while (!der_at_end(&sc)) {
 		int num;
 
 		if (der_next(&sc, &t) != DER_OK ||
 		    (t.tag & DER_CLASS_PRIVATE) != DER_CLASS_CONTEXT)
-			return fail(err, "RFC 5280 5.2.5: issuing"
-					 "DistributionPoint malformed");
+			return crl_fail(err, "RFC 5280 5.2.5: issuing"
+					     "DistributionPoint malformed");
 		num = (int)t.number;
 		if (num <= last || num > 5)
-			return fail(err, "RFC 5280 5.2.5: issuing"
-					 "DistributionPoint fields out of "
-					 "order");
+			return crl_fail(err, "RFC 5280 5.2.5: issuing"
+					     "DistributionPoint fields out of "
+					     "order");
 		last = num;
 		if (num == 3)
 			crl->idp_some_reasons = 1;
 		if (num == 0 || num == 3)
 			continue;
 		if (t.tag != DER_CTX_PRIM(num) || !ber_bool(&t, &b))
-			return fail(err, "RFC 5280 5.2.5: issuing"
-					 "DistributionPoint flag is not a "
-					 "BOOLEAN");
+			return crl_fail(err, "RFC 5280 5.2.5: issuing"
+					     "DistributionPoint flag is not a "
+					     "BOOLEAN");
 		if (num == 1)
 			crl->idp_only_user = b;
 		else if (num == 2)
@@ -303,18 +300,20 @@ crl_ext(void *arg, const struct der_tlv *oid, int critical,
 	if (der_oid_eq(oid, OID_CRL_NUMBER, sizeof(OID_CRL_NUMBER))) {
 		if (der_next(&c, &t) != DER_OK || der_finish(&c) != DER_OK ||
 		    !get_number(&t, &crl->number))
-			return fail(err, "RFC 5280 5.2.3: cRLNumber is not an "
-					 "INTEGER in 0..2^159");
+			return crl_fail(err,
+					"RFC 5280 5.2.3: cRLNumber is not an "
+					"INTEGER in 0..2^159");
 		return 1;
 	}
 	if (der_oid_eq(oid, OID_DELTA_CRL, sizeof(OID_DELTA_CRL))) {
 		if (der_next(&c, &t) != DER_OK || der_finish(&c) != DER_OK ||
 		    !get_number(&t, &crl->delta_base))
-			return fail(err, "RFC 5280 5.2.4: BaseCRLNumber is "
-					 "not an INTEGER in 0..2^159");
+			return crl_fail(err, "RFC 5280 5.2.4: BaseCRLNumber is "
+					     "not an INTEGER in 0..2^159");
 		if (!critical)
-			return fail(err, "RFC 5280 5.2.4: deltaCRLIndicator "
-					 "must be critical");
+			return crl_fail(err,
+					"RFC 5280 5.2.4: deltaCRLIndicator "
+					"must be critical");
 		crl->is_delta = 1;
 		return 1;
 	}
@@ -330,10 +329,10 @@ crl_ext(void *arg, const struct der_tlv *oid, int critical,
 		char name[80];
 
 		oid_text(oid, name, sizeof(name));
-		return fail(err,
-			    "RFC 5280 5.2: unrecognised critical CRL "
-			    "extension %s",
-			    name);
+		return crl_fail(err,
+				"RFC 5280 5.2: unrecognised critical CRL "
+				"extension %s",
+				name);
 	}
 	return 1;
 }
@@ -350,50 +349,52 @@ parse_tbs(struct crl *crl, const struct der_cursor *parent,
 	uint64_t v;
 
 	if ((e = der_enter(parent, tbs, &c)) != DER_OK)
-		return fail(err, "RFC 5280 5.1.2: tbsCertList: %s",
-			    der_strerror(e));
+		return crl_fail(err, "RFC 5280 5.1.2: tbsCertList: %s",
+				der_strerror(e));
 	crl->version = 1;
 	if ((e = der_optional(&c, DER_INTEGER, &t, &present)) != DER_OK)
-		return fail(err, "RFC 5280 5.1.2.1: version: %s",
-			    der_strerror(e));
+		return crl_fail(err, "RFC 5280 5.1.2.1: version: %s",
+				der_strerror(e));
 	if (present) {
 		if (der_get_uint64(&t, &v) != DER_OK || v != 1)
-			return fail(err, "RFC 5280 5.1.2.1: version present "
-					 "but not v2");
+			return crl_fail(err,
+					"RFC 5280 5.1.2.1: version present "
+					"but not v2");
 		crl->version = 2;
 	}
 	if ((e = der_next(&c, &sigalg)) != DER_OK || !check_algid(&c, &sigalg))
-		return fail(err, "RFC 5280 5.1.2.2: signature "
-				 "AlgorithmIdentifier malformed");
+		return crl_fail(err, "RFC 5280 5.1.2.2: signature "
+				     "AlgorithmIdentifier malformed");
 	if (sigalg.raw_len != crl->sigalg_len ||
 	    memcmp(sigalg.raw, crl->sigalg, sigalg.raw_len) != 0)
-		return fail(err, "RFC 5280 5.1.1.2: signatureAlgorithm and "
-				 "tbsCertList signature differ");
+		return crl_fail(err, "RFC 5280 5.1.1.2: signatureAlgorithm and "
+				     "tbsCertList signature differ");
 	if ((e = der_expect(&c, DER_SEQUENCE, &t)) != DER_OK)
-		return fail(err, "RFC 5280 5.1.2.3: issuer Name: %s",
-			    der_strerror(e));
+		return crl_fail(err, "RFC 5280 5.1.2.3: issuer Name: %s",
+				der_strerror(e));
 	if (t.len == 0)
-		return fail(err, "RFC 5280 5.1.2.3: issuer Name is empty");
+		return crl_fail(err, "RFC 5280 5.1.2.3: issuer Name is empty");
 	crl->issuer = t.raw;
 	crl->issuer_len = t.raw_len;
 	if ((e = der_next(&c, &t)) != DER_OK ||
 	    (e = der_get_time(&t, &crl->this_update)) != DER_OK)
-		return fail(err, "RFC 5280 5.1.2.4: thisUpdate: %s",
-			    der_strerror(e));
+		return crl_fail(err, "RFC 5280 5.1.2.4: thisUpdate: %s",
+				der_strerror(e));
 	if ((e = der_peek(&c, &t)) == DER_OK &&
 	    (t.tag == DER_UTC_TIME || t.tag == DER_GENERALIZED_TIME)) {
 		der_next(&c, &t);
 		if ((e = der_get_time(&t, &crl->next_update)) != DER_OK)
-			return fail(err, "RFC 5280 5.1.2.5: nextUpdate: %s",
-				    der_strerror(e));
+			return crl_fail(err, "RFC 5280 5.1.2.5: nextUpdate: %s",
+					der_strerror(e));
 		crl->has_next_update = 1;
 		if (crl->next_update < crl->this_update)
-			return fail(err, "RFC 5280 5.1.2.5: nextUpdate is "
-					 "before thisUpdate");
+			return crl_fail(err, "RFC 5280 5.1.2.5: nextUpdate is "
+					     "before thisUpdate");
 	}
 	if ((e = der_optional(&c, DER_SEQUENCE, &t, &present)) != DER_OK)
-		return fail(err, "RFC 5280 5.1.2.6: revokedCertificates: %s",
-			    der_strerror(e));
+		return crl_fail(err,
+				"RFC 5280 5.1.2.6: revokedCertificates: %s",
+				der_strerror(e));
 	if (present) {
 		/* XXX: an empty list should be absent (5.1.2.6), but some
 		 * CAs emit it empty; it means the same thing. */
@@ -401,27 +402,29 @@ parse_tbs(struct crl *crl, const struct der_cursor *parent,
 		crl->entries_len = t.len;
 	}
 	if ((e = der_optional(&c, DER_CTX_CONS(0), &t, &present)) != DER_OK)
-		return fail(err, "RFC 5280 5.1.2.7: crlExtensions: %s",
-			    der_strerror(e));
+		return crl_fail(err, "RFC 5280 5.1.2.7: crlExtensions: %s",
+				der_strerror(e));
 	if (present) {
 		struct der_cursor xc;
 		struct der_tlv exts;
 
 		if (crl->version != 2)
-			return fail(err, "RFC 5280 5.1.2.1: extensions in a "
-					 "v1 CRL");
+			return crl_fail(err,
+					"RFC 5280 5.1.2.1: extensions in a "
+					"v1 CRL");
 		if ((e = der_enter(&c, &t, &xc)) != DER_OK ||
 		    (e = der_next(&xc, &exts)) != DER_OK ||
 		    (e = der_finish(&xc)) != DER_OK)
-			return fail(err, "RFC 5280 5.1.2.7: crlExtensions: %s",
-				    der_strerror(e));
+			return crl_fail(err,
+					"RFC 5280 5.1.2.7: crlExtensions: %s",
+					der_strerror(e));
 		if (!walk_extensions(&xc, &exts, "crlExtensions", crl_ext, crl,
 				     err))
 			return 0;
 	}
 	if ((e = der_finish(&c)) != DER_OK)
-		return fail(err, "RFC 5280 5.1.2: tbsCertList: %s",
-			    der_strerror(e));
+		return crl_fail(err, "RFC 5280 5.1.2: tbsCertList: %s",
+				der_strerror(e));
 	return 1;
 }
 
@@ -438,27 +441,28 @@ crl_parse(const uint8_t *buf, size_t len, struct crl *out,
 	out->len = len;
 	der_init(&top, buf, len);
 	if ((e = der_expect(&top, DER_SEQUENCE, &list)) != DER_OK)
-		return fail(err, "RFC 5280 5.1: CertificateList: %s",
-			    der_strerror(e));
+		return crl_fail(err, "RFC 5280 5.1: CertificateList: %s",
+				der_strerror(e));
 	if ((e = der_finish(&top)) != DER_OK)
-		return fail(err,
-			    "RFC 5280 5.1: %zu bytes after the "
-			    "CertificateList",
-			    (size_t)(top.end - top.p));
+		return crl_fail(err,
+				"RFC 5280 5.1: %zu bytes after the "
+				"CertificateList",
+				(size_t)(top.end - top.p));
 	if ((e = der_enter(&top, &list, &c)) != DER_OK ||
 	    (e = der_expect(&c, DER_SEQUENCE, &tbs)) != DER_OK)
-		return fail(err, "RFC 5280 5.1.1.1: tbsCertList: %s",
-			    der_strerror(e));
+		return crl_fail(err, "RFC 5280 5.1.1.1: tbsCertList: %s",
+				der_strerror(e));
 	if ((e = der_next(&c, &sigalg)) != DER_OK || !check_algid(&c, &sigalg))
-		return fail(err, "RFC 5280 5.1.1.2: signatureAlgorithm "
-				 "malformed");
+		return crl_fail(err, "RFC 5280 5.1.1.2: signatureAlgorithm "
+				     "malformed");
 	if ((e = der_expect(&c, DER_BIT_STRING, &sig)) != DER_OK ||
 	    (e = der_get_bits(&sig, &out->sig, &out->sig_len)) != DER_OK)
-		return fail(err, "RFC 5280 5.1.1.3: signatureValue: %s",
-			    der_strerror(e));
+		return crl_fail(err, "RFC 5280 5.1.1.3: signatureValue: %s",
+				der_strerror(e));
 	if ((e = der_finish(&c)) != DER_OK)
-		return fail(err, "RFC 5280 5.1: CertificateList has more than "
-				 "three fields");
+		return crl_fail(err,
+				"RFC 5280 5.1: CertificateList has more than "
+				"three fields");
 	out->tbs = tbs.raw;
 	out->tbs_len = tbs.raw_len;
 	out->sigalg = sigalg.raw;
@@ -484,8 +488,9 @@ entry_ext(void *arg, const struct der_tlv *oid, int critical,
 		if (der_expect(&c, DER_ENUMERATED, &t) != DER_OK ||
 		    der_finish(&c) != DER_OK ||
 		    der_get_uint64(&t, &v) != DER_OK || v > 10 || v == 7)
-			return fail(err, "RFC 5280 5.3.1: reasonCode is not "
-					 "a defined CRLReason");
+			return crl_fail(err,
+					"RFC 5280 5.3.1: reasonCode is not "
+					"a defined CRLReason");
 		ctx->e->reason = (int)v;
 		return 1;
 	}
@@ -493,16 +498,18 @@ entry_ext(void *arg, const struct der_tlv *oid, int critical,
 		if (der_expect(&c, DER_GENERALIZED_TIME, &t) != DER_OK ||
 		    der_finish(&c) != DER_OK ||
 		    der_get_time(&t, &ctx->e->invalidity) != DER_OK)
-			return fail(err, "RFC 5280 5.3.2: invalidityDate is "
-					 "not a GeneralizedTime");
+			return crl_fail(err,
+					"RFC 5280 5.3.2: invalidityDate is "
+					"not a GeneralizedTime");
 		ctx->e->has_invalidity = 1;
 		return 1;
 	}
 	if (der_oid_eq(oid, OID_CERT_ISSUER, sizeof(OID_CERT_ISSUER))) {
 		if (der_expect(&c, DER_SEQUENCE, &t) != DER_OK ||
 		    der_finish(&c) != DER_OK || t.len == 0)
-			return fail(err, "RFC 5280 5.3.3: certificateIssuer "
-					 "is not GeneralNames");
+			return crl_fail(err,
+					"RFC 5280 5.3.3: certificateIssuer "
+					"is not GeneralNames");
 		ctx->e->cert_issuer = t.raw;
 		ctx->e->cert_issuer_len = t.raw_len;
 		return 1;
@@ -513,10 +520,10 @@ entry_ext(void *arg, const struct der_tlv *oid, int critical,
 		char name[80];
 
 		oid_text(oid, name, sizeof(name));
-		return fail(err,
-			    "RFC 5280 5.3: unrecognised critical CRL "
-			    "entry extension %s",
-			    name);
+		return crl_fail(err,
+				"RFC 5280 5.3: unrecognised critical CRL "
+				"entry extension %s",
+				name);
 	}
 	return 1;
 }
@@ -537,40 +544,41 @@ parse_entry(const struct crl *crl, struct der_cursor *c, struct crl_entry *out,
 	out->offset = (size_t)(c->p - crl->buf);
 	if ((e = der_expect(c, DER_SEQUENCE, &seq)) != DER_OK ||
 	    (e = der_enter(c, &seq, &ec)) != DER_OK)
-		return fail(err, "RFC 5280 5.1.2.6: entry: %s",
-			    der_strerror(e));
+		return crl_fail(err, "RFC 5280 5.1.2.6: entry: %s",
+				der_strerror(e));
 	if ((e = der_expect(&ec, DER_INTEGER, &t)) != DER_OK ||
 	    (e = der_check_integer(&t)) != DER_OK)
-		return fail(err,
-			    "RFC 5280 4.1.2.2: userCertificate serial: "
-			    "%s",
-			    der_strerror(e));
+		return crl_fail(err,
+				"RFC 5280 4.1.2.2: userCertificate serial: "
+				"%s",
+				der_strerror(e));
 	if (t.len > MAX_SERIAL_LEN)
-		return fail(err,
-			    "RFC 5280 4.1.2.2: serial of %zu octets "
-			    "exceeds the limit of %d",
-			    t.len, MAX_SERIAL_LEN);
+		return crl_fail(err,
+				"RFC 5280 4.1.2.2: serial of %zu octets "
+				"exceeds the limit of %d",
+				t.len, MAX_SERIAL_LEN);
 	out->serial = t.val;
 	out->serial_len = t.len;
 	if ((e = der_next(&ec, &t)) != DER_OK ||
 	    (e = der_get_time(&t, &out->revoked_at)) != DER_OK)
-		return fail(err, "RFC 5280 5.1.2.6: revocationDate: %s",
-			    der_strerror(e));
+		return crl_fail(err, "RFC 5280 5.1.2.6: revocationDate: %s",
+				der_strerror(e));
 	if ((e = der_optional(&ec, DER_SEQUENCE, &t, &present)) != DER_OK)
-		return fail(err, "RFC 5280 5.1.2.6: crlEntryExtensions: %s",
-			    der_strerror(e));
+		return crl_fail(err, "RFC 5280 5.1.2.6: crlEntryExtensions: %s",
+				der_strerror(e));
 	if (present) {
 		if (crl->version != 2)
-			return fail(err, "RFC 5280 5.1.2.1: entry extensions "
-					 "in a v1 CRL");
+			return crl_fail(err,
+					"RFC 5280 5.1.2.1: entry extensions "
+					"in a v1 CRL");
 		ctx.e = out;
 		if (!walk_extensions(&ec, &t, "crlEntryExtensions", entry_ext,
 				     &ctx, err))
 			return 0;
 	}
 	if ((e = der_finish(&ec)) != DER_OK)
-		return fail(err, "RFC 5280 5.1.2.6: entry: %s",
-			    der_strerror(e));
+		return crl_fail(err, "RFC 5280 5.1.2.6: entry: %s",
+				der_strerror(e));
 	return 1;
 }
 
@@ -591,8 +599,8 @@ crl_iter_next(struct crl_iter *it, struct crl_entry *out, struct crl_error *err)
 	if (der_at_end(&it->c))
 		return 0;
 	if (!parse_entry(it->crl, &it->c, out, &sub)) {
-		fail(err, "entry %zu at offset %zu: %s", it->index,
-		     (size_t)(it->c.p - it->crl->buf), sub.msg);
+		crl_fail(err, "entry %zu at offset %zu: %s", it->index,
+			 (size_t)(it->c.p - it->crl->buf), sub.msg);
 		return -1;
 	}
 	it->index++;
@@ -607,11 +615,12 @@ crl_entry_at(const struct crl *crl, size_t offset, struct crl_entry *out,
 	size_t start;
 
 	if (crl->entries == NULL)
-		return fail(err, "entry offset %zu: the CRL has no entries",
-			    offset);
+		return crl_fail(err, "entry offset %zu: the CRL has no entries",
+				offset);
 	start = (size_t)(crl->entries - crl->buf);
 	if (offset < start || offset >= start + crl->entries_len)
-		return fail(err, "entry offset %zu outside the list", offset);
+		return crl_fail(err, "entry offset %zu outside the list",
+				offset);
 	der_init(&c, crl->buf + offset, start + crl->entries_len - offset);
 	c.depth = 3;
 	return parse_entry(crl, &c, out, err);

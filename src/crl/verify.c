@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,21 +15,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
-#include "otzyv/crl.h"
-
-static int fail(struct crl_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-fail(struct crl_error *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return 0;
-}
+#include "internal.h"
 
 int
 crl_check_issuer(const struct crl *crl, X509 *ca, struct crl_error *err)
@@ -42,22 +27,25 @@ crl_check_issuer(const struct crl *crl, X509 *ca, struct crl_error *err)
 
 	name = d2i_X509_NAME(NULL, &p, (long)crl->issuer_len);
 	if (name == NULL)
-		return fail(err, "RFC 5280 5.1.2.3: issuer is not a Name");
+		return crl_fail(err, "RFC 5280 5.1.2.3: issuer is not a Name");
 	same = X509_NAME_cmp(name, X509_get_subject_name(ca)) == 0;
 	X509_NAME_free(name);
 	if (!same)
-		return fail(err, "RFC 5280 5.1.2.3: CRL issuer differs from "
-				 "the CA certificate's subject");
+		return crl_fail(err,
+				"RFC 5280 5.1.2.3: CRL issuer differs from "
+				"the CA certificate's subject");
 	ski = X509_get0_subject_key_id(ca);
 	if (crl->aki != NULL && ski != NULL &&
 	    ((size_t)ASN1_STRING_length(ski) != crl->aki_len ||
 	     memcmp(ASN1_STRING_get0_data(ski), crl->aki, crl->aki_len) != 0))
-		return fail(err, "RFC 5280 5.2.1: CRL authorityKeyIdentifier "
-				 "differs from the CA's subjectKeyIdentifier");
+		return crl_fail(err,
+				"RFC 5280 5.2.1: CRL authorityKeyIdentifier "
+				"differs from the CA's subjectKeyIdentifier");
 	if ((X509_get_extension_flags(ca) & EXFLAG_KUSAGE) &&
 	    !(X509_get_key_usage(ca) & KU_CRL_SIGN))
-		return fail(err, "RFC 5280 4.2.1.3: CA certificate keyUsage "
-				 "lacks cRLSign");
+		return crl_fail(err,
+				"RFC 5280 4.2.1.3: CA certificate keyUsage "
+				"lacks cRLSign");
 	return 1;
 }
 
@@ -80,13 +68,13 @@ parse_pss(const X509_ALGOR *alg, struct pss *out, struct crl_error *err)
 	if (alg->parameter == NULL ||
 	    (pss = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS),
 					     alg->parameter)) == NULL) {
-		fail(err, "RFC 4055 3.1: RSASSA-PSS parameters malformed");
+		crl_fail(err, "RFC 4055 3.1: RSASSA-PSS parameters malformed");
 		goto out;
 	}
 	if (pss->hashAlgorithm != NULL &&
 	    (out->md = EVP_get_digestbyobj(pss->hashAlgorithm->algorithm)) ==
 		NULL) {
-		fail(err, "RFC 4055 3.1: unsupported PSS hash");
+		crl_fail(err, "RFC 4055 3.1: unsupported PSS hash");
 		goto out;
 	}
 	if (pss->maskGenAlgorithm != NULL) {
@@ -99,19 +87,19 @@ parse_pss(const X509_ALGOR *alg, struct pss *out, struct crl_error *err)
 		    pss->maskHash == NULL ||
 		    (out->mgf1 = EVP_get_digestbyobj(
 			 pss->maskHash->algorithm)) == NULL) {
-			fail(err, "RFC 4055 3.1: unsupported PSS mask "
-				  "generation");
+			crl_fail(err, "RFC 4055 3.1: unsupported PSS mask "
+				      "generation");
 			goto out;
 		}
 	}
 	if (pss->saltLength != NULL &&
 	    ((salt = ASN1_INTEGER_get(pss->saltLength)) < 0 || salt > 1024)) {
-		fail(err, "RFC 4055 3.1: PSS saltLength out of range");
+		crl_fail(err, "RFC 4055 3.1: PSS saltLength out of range");
 		goto out;
 	}
 	if (pss->trailerField != NULL &&
 	    ASN1_INTEGER_get(pss->trailerField) != 1) {
-		fail(err, "RFC 4055 3.1: PSS trailerField is not 1");
+		crl_fail(err, "RFC 4055 3.1: PSS trailerField is not 1");
 		goto out;
 	}
 	out->salt = (int)salt;
@@ -147,7 +135,7 @@ crl_verify_signature(const struct crl *crl, EVP_PKEY *key,
 
 	alg = d2i_X509_ALGOR(NULL, &p, (long)crl->sigalg_len);
 	if (alg == NULL) {
-		fail(err, "RFC 5280 5.1.1.2: signatureAlgorithm malformed");
+		crl_fail(err, "RFC 5280 5.1.1.2: signatureAlgorithm malformed");
 		goto out;
 	}
 	nid = OBJ_obj2nid(alg->algorithm);
@@ -158,10 +146,10 @@ crl_verify_signature(const struct crl *crl, EVP_PKEY *key,
 			     : NID_rsaEncryption;
 		md_nid = NID_undef;
 	} else if (!OBJ_find_sigid_algs(nid, &md_nid, &pk_nid)) {
-		fail(err,
-		     "RFC 5280 5.1.1.2: unsupported signature algorithm "
-		     "%s",
-		     name);
+		crl_fail(err,
+			 "RFC 5280 5.1.1.2: unsupported signature algorithm "
+			 "%s",
+			 name);
 		goto out;
 	} else {
 		/* RFC 4055 5, RFC 5758 3.2, RFC 8410 3, RFC 9215: params
@@ -169,25 +157,25 @@ crl_verify_signature(const struct crl *crl, EVP_PKEY *key,
 		 * the others, as OpenSSL does. */
 		X509_ALGOR_get0(NULL, &ptype, NULL, alg);
 		if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL) {
-			fail(err,
-			     "RFC 5280 5.1.1.2: unexpected parameters "
-			     "for %s",
-			     name);
+			crl_fail(err,
+				 "RFC 5280 5.1.1.2: unexpected parameters "
+				 "for %s",
+				 name);
 			goto out;
 		}
 	}
 	if (!key_matches(key, pk_nid)) {
-		fail(err,
-		     "RFC 5280 5.1.1.2: %s does not fit the CA's key "
-		     "type",
-		     name);
+		crl_fail(err,
+			 "RFC 5280 5.1.1.2: %s does not fit the CA's key "
+			 "type",
+			 name);
 		goto out;
 	}
 	if (md_nid != NID_undef && (md = EVP_get_digestbynid(md_nid)) == NULL) {
-		fail(err,
-		     "RFC 5280 5.1.1.2: digest of %s unavailable (GOST "
-		     "needs the engine from libengine-gost-openssl)",
-		     name);
+		crl_fail(err,
+			 "RFC 5280 5.1.1.2: digest of %s unavailable (GOST "
+			 "needs the engine from libengine-gost-openssl)",
+			 name);
 		goto out;
 	}
 	if (nid == NID_rsassaPss) {
@@ -198,23 +186,24 @@ crl_verify_signature(const struct crl *crl, EVP_PKEY *key,
 	if ((mctx = EVP_MD_CTX_new()) == NULL)
 		goto out;
 	if (EVP_DigestVerifyInit(mctx, &pctx, md, NULL, key) <= 0) {
-		fail(err,
-		     "RFC 5280 5.1.1.3: cannot verify %s with the CA's "
-		     "key",
-		     name);
+		crl_fail(err,
+			 "RFC 5280 5.1.1.3: cannot verify %s with the CA's "
+			 "key",
+			 name);
 		goto out;
 	}
 	if (nid == NID_rsassaPss &&
 	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
 	     EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, pss.mgf1) <= 0 ||
 	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, pss.salt) <= 0)) {
-		fail(err, "RFC 4055 3.1: PSS parameters rejected by the key");
+		crl_fail(err,
+			 "RFC 4055 3.1: PSS parameters rejected by the key");
 		goto out;
 	}
 	if (EVP_DigestVerify(mctx, crl->sig, crl->sig_len, crl->tbs,
 			     crl->tbs_len) != 1) {
-		fail(err, "RFC 5280 5.1.1.3: CRL signature does not verify "
-			  "with the CA's key");
+		crl_fail(err, "RFC 5280 5.1.1.3: CRL signature does not verify "
+			      "with the CA's key");
 		goto out;
 	}
 	ok = 1;

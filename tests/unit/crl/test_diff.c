@@ -171,35 +171,7 @@ assert_octets(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
 		       what, ha, hb);
 }
 
-static X509 *
-load_cert(const char *name)
-{
-	char err[512];
-	X509 *x = crypto_load_cert(path_in(test_pki(), name), err, sizeof(err));
 
-	cr_assert_not_null(x, "%s", err);
-	return x;
-}
-
-/* Runs gencrl for ALG-ca; returns its exit status. */
-static int
-gencrl(const char *alg, const char *out, const char *fmt, ...)
-{
-	char *args, *pki;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	cr_assert(vasprintf(&args, fmt, ap) >= 0);
-	va_end(ap);
-	pki = strdup(test_pki());
-	rc = run("'%s' --ca-cert '%s/%s-ca.pem' --ca-key '%s/%s-ca.key' "
-		 "--out '%s' %s",
-		 env_path("GENCRL"), pki, alg, pki, alg, out, args);
-	free(pki);
-	free(args);
-	return rc;
-}
 
 /* CRL-level fields: ours against OpenSSL's and against the request. */
 static void

@@ -50,33 +50,7 @@ struct parsed {
 	int ok;
 };
 
-static int
-gencrl_v(const char *alg, const char *out, const char *fmt, va_list ap)
-{
-	char *args, *pki;
-	int rc;
 
-	cr_assert(vasprintf(&args, fmt, ap) >= 0);
-	pki = strdup(test_pki());
-	rc = run("'%s' --ca-cert '%s/%s-ca.pem' --ca-key '%s/%s-ca.key' "
-		 "--out '%s' %s",
-		 env_path("GENCRL"), pki, alg, pki, alg, out, args);
-	free(pki);
-	free(args);
-	return rc;
-}
-
-static int
-gencrl(const char *alg, const char *out, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = gencrl_v(alg, out, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 /* Generates a CRL of ALG-ca with the options, then crl_parse()s it. */
 static void
@@ -104,17 +78,6 @@ parsed_free(struct parsed *p)
 	tmpdir_remove(p->dir);
 }
 
-static X509 *
-load_ca(const char *alg)
-{
-	char name[64], err[512];
-	X509 *x;
-
-	snprintf(name, sizeof(name), "%s-ca.pem", alg);
-	x = crypto_load_cert(path_in(test_pki(), name), err, sizeof(err));
-	cr_assert_not_null(x, "%s", err);
-	return x;
-}
 
 /* All entries of p: count, and the first `cap` of them in out. */
 static size_t

@@ -43,11 +43,9 @@ list_next(void *arg, struct store_entry *out)
 static uint32_t
 register_ca(const char *file)
 {
-	char err[256];
-	X509 *x = crypto_load_cert(path_in(test_pki(), file), err, sizeof(err));
+	X509 *x = load_cert(file);
 	uint32_t id = 0;
 
-	cr_assert_not_null(x, "%s", err);
 	cr_assert_eq(store_issuer_register(fx.s, x, NULL, STORE_SRC_MANUAL, &id),
 		     STORE_OK);
 	X509_free(x);
@@ -396,7 +394,6 @@ Test(merge, full_map_is_an_error_not_a_crash)
 {
 	struct store *small;
 	char *dir = tmpdir_new("mapfull");
-	char err[256];
 	X509 *x;
 	uint32_t id;
 	struct counter c = {0, 200000, 1, {0}};
@@ -405,8 +402,7 @@ Test(merge, full_map_is_an_error_not_a_crash)
 	enum store_state s;
 
 	cr_assert_eq(store_open(dir, 1 << 20, 1, &small), STORE_OK);
-	x = crypto_load_cert(path_in(test_pki(), "ecdsa-ca.pem"), err,
-			     sizeof(err));
+	x = load_ca("ecdsa");
 	cr_assert_eq(store_issuer_register(small, x, "small", STORE_SRC_MANUAL,
 					   &id),
 		     STORE_OK);
