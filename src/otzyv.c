@@ -21,6 +21,7 @@
 #include "otzyv/crypto.h"
 #include "otzyv/import.h"
 #include "otzyv/log.h"
+#include "otzyv/registry.h"
 #include "otzyv/status.h"
 #include "otzyv/store.h"
 #include "otzyv/util.h"
@@ -68,33 +69,6 @@ die(int code, const char *fmt, ...)
 	return code;
 }
 
-/* Registers every [ca NAME] certificate (no write when nothing changed). */
-static int
-sync_config_cas(struct ctx *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->cfg->ncas; i++) {
-		const struct config_ca *ca = &c->cfg->cas[i];
-		char err[512];
-		X509 *x = crypto_load_cert(ca->cert, err, sizeof(err));
-		uint32_t id;
-		enum store_err e;
-
-		if (x == NULL)
-			return die(EXIT_USAGE, "%s:%d: [ca %s] cert: %s",
-				   c->cfg->path, ca->line, ca->name, err);
-		e = store_issuer_register(c->store, x, ca->name,
-					  STORE_SRC_CONFIG, &id);
-		X509_free(x);
-		if (e != STORE_OK)
-			return die(EXIT_STORE, "%s: [ca %s]: %s",
-				   c->cfg->store_path, ca->name,
-				   store_strerror(e));
-	}
-	return 0;
-}
-
 static int
 open_ctx(struct ctx *c, const char *conf)
 {
@@ -111,7 +85,9 @@ open_ctx(struct ctx *c, const char *conf)
 		return die(EXIT_STORE, "%s: cannot open the store: %s",
 			   c->cfg->store_path, store_strerror(e));
 	c->now = clock_now();
-	return sync_config_cas(c);
+	if (!registry_sync(c->cfg, c->store, NULL, err, sizeof(err)))
+		return die(EXIT_USAGE, "%s", err);
+	return 0;
 }
 
 /* ---- import-crl --------------------------------------------------- */

@@ -18,6 +18,8 @@ struct config_ca {
 	char *cert; /* path, resolved against the config file's folder */
 	char **crl; /* URLs in order: mirrors */
 	size_t ncrl;
+	char *responder_cert; /* delegated responder, or NULL */
+	char *responder_key;
 	int line; /* of the [ca NAME] header, for messages */
 };
 
@@ -28,8 +30,26 @@ struct config {
 	uint64_t map_size;
 	/* [crypto] */
 	enum gost_mode gost;
+	/* [server] */
+	char **listen; /* "127.0.0.1:8080", "[::1]:8080" */
+	size_t nlisten;
+	unsigned threads; /* 0: one per CPU */
+	uint64_t max_header;
+	uint64_t max_ocsp_request;
+	unsigned max_requests;
+	int64_t idle_timeout;
+	int64_t read_timeout;
+	unsigned max_connections;
+	char *user;
+	int access_log;
 	/* [responder] */
+	char *responder_cert;
+	char *responder_key;
+	int nonce_ignore;
+	int stale_serve;
 	int64_t stale_grace;
+	uint64_t cache_size;
+	int64_t max_age;
 	/* [ca NAME] */
 	struct config_ca *cas;
 	size_t ncas;

@@ -89,6 +89,10 @@ struct status_answer {
 	char url[MAX_URL_LEN];
 };
 
+/* 1 when the CRL `crl` covers instant `at` asked at `now` (above). */
+int status_crl_covers(const struct store_crl_meta *crl, int64_t at, int64_t now,
+		      int64_t grace);
+
 /* Answers q into out. Store errors are returned; an unknown issuer or a
  * missing CRL is an answer (STATUS_UNKNOWN), not an error. */
 enum store_err status_lookup(struct store *s, const struct status_query *q,

@@ -9,6 +9,8 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -28,35 +30,31 @@ struct parse {
 	int header;    /* line of the last [section] header, or 0 */
 	int keys;      /* handler calls since that header */
 	char header_name[128];
-	unsigned seen; /* single-valued keys given, per section kind */
+	uint64_t seen; /* single-valued keys given: bit = row of keys[] */
 	char section[128];
 	FILE *f;
 };
 
-enum {
-	SEEN_STORE_PATH = 1u << 0,
-	SEEN_MAP_SIZE = 1u << 1,
-	SEEN_GOST = 1u << 2,
-	SEEN_STALE_GRACE = 1u << 3,
-};
+static int refuse_at(struct parse *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
+/* Keeps the first refusal and its line; returns 0 for the handler. */
 static int
-refuse_at(struct parse *p, int line, const char *fmt, const char *a,
-	  const char *b)
+refuse_at(struct parse *p, int line, const char *fmt, ...)
 {
+	va_list ap;
+
 	if (!p->failed) {
-		snprintf(p->msg, sizeof(p->msg), fmt, a, b);
+		va_start(ap, fmt);
+		vsnprintf(p->msg, sizeof(p->msg), fmt, ap);
+		va_end(ap);
 		p->failed = 1;
 		p->fail_line = line;
 	}
 	return 0;
 }
 
-static int
-refuse(struct parse *p, const char *fmt, const char *a, const char *b)
-{
-	return refuse_at(p, p->lineno, fmt, a, b);
-}
+#define refuse(p, ...) refuse_at((p), (p)->lineno, __VA_ARGS__)
 
 int
 config_parse_duration(const char *s, int64_t *out)
@@ -157,56 +155,6 @@ resolve(const struct config *c, const char *v)
 	return out;
 }
 
-static int
-once(struct parse *p, unsigned bit, const char *name)
-{
-	if (p->seen & bit)
-		return refuse(p, "%s: given twice%s", name, "");
-	p->seen |= bit;
-	return 1;
-}
-
-static int
-set_string(struct parse *p, char **dst, const char *v)
-{
-	free(*dst);
-	if ((*dst = resolve(p->c, v)) == NULL)
-		return refuse(p, "out of memory%s%s", "", "");
-	return 1;
-}
-
-static int
-on_ca(struct parse *p, const char *name, const char *value)
-{
-	struct config_ca *ca = &p->c->cas[p->c->ncas - 1];
-
-	if (strcmp(name, "cert") == 0) {
-		if (ca->cert != NULL)
-			return refuse(p, "cert: given twice in [ca %s]%s",
-				      ca->name, "");
-		return set_string(p, &ca->cert, value);
-	}
-	if (strcmp(name, "crl") == 0) {
-		char **n = realloc(ca->crl, (ca->ncrl + 1) * sizeof(*n));
-
-		if (n == NULL)
-			return refuse(p, "out of memory%s%s", "", "");
-		ca->crl = n;
-		if (strncmp(value, "http://", 7) != 0 &&
-		    strncmp(value, "https://", 8) != 0 &&
-		    strncmp(value, "file://", 7) != 0)
-			return refuse(p,
-				      "crl: \"%s\" is not an http, https or "
-				      "file URL%s",
-				      value, "");
-		if ((ca->crl[ca->ncrl] = strdup(value)) == NULL)
-			return refuse(p, "out of memory%s%s", "", "");
-		ca->ncrl++;
-		return 1;
-	}
-	return refuse(p, "unknown key \"%s\" in [ca %s]", name, ca->name);
-}
-
 /* A new [ca NAME] section. */
 static int
 new_ca(struct parse *p, const char *name)
@@ -216,28 +164,240 @@ new_ca(struct parse *p, const char *name)
 	size_t i;
 
 	if (*name == '\0')
-		return refuse_at(p, p->header,
-				 "[ca] needs a name: [ca NAME]%s%s", "", "");
+		return refuse_at(p, p->header, "[ca] needs a name: [ca NAME]");
 	for (i = 0; i < c->ncas; i++)
 		if (strcmp(c->cas[i].name, name) == 0)
-			return refuse_at(p, p->header,
-					 "[ca %s] defined twice%s", name, "");
+			return refuse_at(p, p->header, "[ca %s] defined twice",
+					 name);
 	if ((n = realloc(c->cas, (c->ncas + 1) * sizeof(*n))) == NULL)
-		return refuse(p, "out of memory%s%s", "", "");
+		return refuse(p, "out of memory");
 	c->cas = n;
 	memset(&c->cas[c->ncas], 0, sizeof(c->cas[0]));
 	if ((c->cas[c->ncas].name = strdup(name)) == NULL)
-		return refuse(p, "out of memory%s%s", "", "");
+		return refuse(p, "out of memory");
 	c->cas[c->ncas].line = p->header;
 	c->ncas++;
 	return 1;
 }
 
 static int
+set_path(struct parse *p, char **dst, const char *v)
+{
+	free(*dst);
+	if ((*dst = resolve(p->c, v)) == NULL)
+		return refuse(p, "out of memory");
+	return 1;
+}
+
+enum kind {
+	K_PATH,	    /* char *, relative to the config's folder */
+	K_STRING,   /* char * */
+	K_SIZE,	    /* uint64_t, "64K" */
+	K_DURATION, /* int64_t seconds, "15m" */
+	K_COUNT,    /* unsigned, decimal */
+	K_CHOICE,   /* int: index in "a|b|c" */
+	K_LISTEN,   /* repeatable address list */
+};
+
+/* Every key of the fixed sections; [ca NAME] keys are in on_ca(). */
+static const struct key {
+	const char *section, *name;
+	enum kind kind;
+	size_t off;
+	uint64_t min, max;
+	const char *choices;
+} keys[] = {
+#define F(f) offsetof(struct config, f)
+    {"store", "path", K_PATH, F(store_path), 0, 0, NULL},
+    {"store", "map_size", K_SIZE, F(map_size), 1 << 20, UINT64_MAX, NULL},
+    {"crypto", "gost", K_CHOICE, F(gost), 0, 0, "auto|yes|no"},
+    {"server", "listen", K_LISTEN, F(listen), 0, 0, NULL},
+    {"server", "threads", K_COUNT, F(threads), 0, 256, NULL},
+    {"server", "max_header", K_SIZE, F(max_header), 1024, 1 << 20, NULL},
+    {"server", "max_ocsp_request", K_SIZE, F(max_ocsp_request), 256, 1 << 20,
+     NULL},
+    {"server", "max_requests", K_COUNT, F(max_requests), 1, 64, NULL},
+    {"server", "idle_timeout", K_DURATION, F(idle_timeout), 1, 86400, NULL},
+    {"server", "read_timeout", K_DURATION, F(read_timeout), 1, 3600, NULL},
+    {"server", "max_connections", K_COUNT, F(max_connections), 1, 1000000,
+     NULL},
+    {"server", "user", K_STRING, F(user), 0, 0, NULL},
+    {"server", "access_log", K_CHOICE, F(access_log), 0, 0, "no|yes"},
+    {"responder", "cert", K_PATH, F(responder_cert), 0, 0, NULL},
+    {"responder", "key", K_PATH, F(responder_key), 0, 0, NULL},
+    {"responder", "nonce", K_CHOICE, F(nonce_ignore), 0, 0, "echo|ignore"},
+    {"responder", "stale", K_CHOICE, F(stale_serve), 0, 0, "trylater|serve"},
+    {"responder", "stale_grace", K_DURATION, F(stale_grace), 0, 30 * 86400,
+     NULL},
+    {"responder", "cache_size", K_SIZE, F(cache_size), 0, (uint64_t)1 << 40,
+     NULL},
+    {"responder", "max_age", K_DURATION, F(max_age), 0, 7 * 86400, NULL},
+#undef F
+};
+
+_Static_assert(sizeof(enum gost_mode) == sizeof(int), "K_CHOICE stores int");
+_Static_assert(sizeof(keys) / sizeof(keys[0]) <= 64, "seen is 64 bits");
+
+static int
+choice(const char *choices, const char *v, int *out)
+{
+	size_t n = strlen(v);
+	const char *c = choices;
+	int i;
+
+	for (i = 0; c != NULL; i++) {
+		if (strncmp(c, v, n) == 0 && (c[n] == '|' || c[n] == '\0')) {
+			*out = i;
+			return 1;
+		}
+		c = strchr(c, '|');
+		c = c ? c + 1 : NULL;
+	}
+	return 0;
+}
+
+static int
+add_listen(struct parse *p, const char *v)
+{
+	struct config *c = p->c;
+	char **n;
+
+	if (strlen(v) > 128 || strchr(v, ':') == NULL)
+		return refuse(p,
+			      "listen: \"%s\" is not HOST:PORT "
+			      "(127.0.0.1:8080, [::1]:8080)",
+			      v);
+	if ((n = realloc(c->listen, (c->nlisten + 1) * sizeof(*n))) == NULL ||
+	    (n[c->nlisten] = strdup(v)) == NULL)
+		return refuse(p, "out of memory");
+	c->listen = n;
+	c->nlisten++;
+	return 1;
+}
+
+/* One key = value of a fixed section, as keys[k] says. */
+static int
+set_key(struct parse *p, size_t k, const char *v)
+{
+	const struct key *key = &keys[k];
+	void *dst = (char *)p->c + key->off;
+	uint64_t u;
+	int64_t d;
+	char *end;
+	unsigned long n;
+
+	if (key->kind == K_LISTEN)
+		return add_listen(p, v);
+	if (p->seen & ((uint64_t)1 << k))
+		return refuse(p, "%s: given twice", key->name);
+	p->seen |= (uint64_t)1 << k;
+	switch (key->kind) {
+	case K_PATH:
+		return set_path(p, dst, v);
+	case K_STRING:
+		free(*(char **)dst);
+		if ((*(char **)dst = strdup(v)) == NULL)
+			return refuse(p, "out of memory");
+		return 1;
+	case K_SIZE:
+		if (!config_parse_size(v, &u) || u < key->min || u > key->max)
+			return refuse(p,
+				      "%s: \"%s\" is not a size from %llu to "
+				      "%llu bytes (64K, 512M, 8G)",
+				      key->name, v,
+				      (unsigned long long)key->min,
+				      (unsigned long long)key->max);
+		*(uint64_t *)dst = u;
+		return 1;
+	case K_DURATION:
+		if (!config_parse_duration(v, &d) || d < (int64_t)key->min ||
+		    d > (int64_t)key->max)
+			return refuse(p,
+				      "%s: \"%s\" is not a duration from %llus "
+				      "to %llus (30s, 15m, 12h, 7d)",
+				      key->name, v,
+				      (unsigned long long)key->min,
+				      (unsigned long long)key->max);
+		*(int64_t *)dst = d;
+		return 1;
+	case K_COUNT:
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end || errno || n < key->min ||
+		    n > key->max)
+			return refuse(p,
+				      "%s: \"%s\" is not a number from %llu to "
+				      "%llu",
+				      key->name, v,
+				      (unsigned long long)key->min,
+				      (unsigned long long)key->max);
+		*(unsigned *)dst = (unsigned)n;
+		return 1;
+	case K_CHOICE:
+		if (!choice(key->choices, v, dst))
+			return refuse(p, "%s: \"%s\" is not one of %s",
+				      key->name, v, key->choices);
+		return 1;
+	case K_LISTEN:
+		break;
+	}
+	return 0;
+}
+
+static int
+on_ca(struct parse *p, const char *name, const char *value)
+{
+	struct config_ca *ca = &p->c->cas[p->c->ncas - 1];
+	char **dst = NULL;
+
+	if (strcmp(name, "crl") == 0) {
+		char **n = realloc(ca->crl, (ca->ncrl + 1) * sizeof(*n));
+
+		if (n == NULL)
+			return refuse(p, "out of memory");
+		ca->crl = n;
+		if (strncmp(value, "http://", 7) != 0 &&
+		    strncmp(value, "https://", 8) != 0 &&
+		    strncmp(value, "file://", 7) != 0)
+			return refuse(p,
+				      "crl: \"%s\" is not an http, https or "
+				      "file URL",
+				      value);
+		if ((ca->crl[ca->ncrl] = strdup(value)) == NULL)
+			return refuse(p, "out of memory");
+		ca->ncrl++;
+		return 1;
+	}
+	if (strcmp(name, "cert") == 0)
+		dst = &ca->cert;
+	else if (strcmp(name, "responder_cert") == 0)
+		dst = &ca->responder_cert;
+	else if (strcmp(name, "responder_key") == 0)
+		dst = &ca->responder_key;
+	else
+		return refuse(p, "unknown key \"%s\" in [ca %s]", name,
+			      ca->name);
+	if (*dst != NULL)
+		return refuse(p, "%s: given twice in [ca %s]", name, ca->name);
+	return set_path(p, dst, value);
+}
+
+static int
+known_section(const char *section)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (strcmp(keys[k].section, section) == 0)
+			return 1;
+	return 0;
+}
+
+static int
 handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
-	struct config *c = p->c;
+	size_t k;
 
 	p->keys++;
 	if (p->failed)
@@ -254,56 +414,14 @@ handler(void *user, const char *section, const char *name, const char *value)
 				return 0;
 		}
 	}
-	if (strcmp(section, "store") == 0) {
-		if (strcmp(name, "path") == 0)
-			return once(p, SEEN_STORE_PATH, name) &&
-			       set_string(p, &c->store_path, value);
-		if (strcmp(name, "map_size") == 0) {
-			if (!once(p, SEEN_MAP_SIZE, name))
-				return 0;
-			if (!config_parse_size(value, &c->map_size) ||
-			    c->map_size < (1u << 20))
-				return refuse(p,
-					      "map_size: \"%s\" is not a "
-					      "size of at least 1M (64K, "
-					      "512M, 8G)%s",
-					      value, "");
-			return 1;
-		}
-	} else if (strcmp(section, "crypto") == 0) {
-		if (strcmp(name, "gost") == 0) {
-			if (!once(p, SEEN_GOST, name))
-				return 0;
-			if (strcmp(value, "auto") == 0)
-				c->gost = GOST_AUTO;
-			else if (strcmp(value, "yes") == 0)
-				c->gost = GOST_YES;
-			else if (strcmp(value, "no") == 0)
-				c->gost = GOST_NO;
-			else
-				return refuse(p,
-					      "gost: \"%s\" is not auto, yes "
-					      "or no%s",
-					      value, "");
-			return 1;
-		}
-	} else if (strcmp(section, "responder") == 0) {
-		if (strcmp(name, "stale_grace") == 0) {
-			if (!once(p, SEEN_STALE_GRACE, name))
-				return 0;
-			if (!config_parse_duration(value, &c->stale_grace))
-				return refuse(p,
-					      "stale_grace: \"%s\" is not a "
-					      "duration (30s, 15m, 12h, "
-					      "7d)%s",
-					      value, "");
-			return 1;
-		}
-	} else if (strncmp(section, "ca ", 3) == 0) {
+	if (strncmp(section, "ca ", 3) == 0)
 		return on_ca(p, name, value);
-	} else {
-		return refuse(p, "unknown section [%s]%s", section, "");
-	}
+	if (!known_section(section))
+		return refuse(p, "unknown section [%s]", section);
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (strcmp(keys[k].section, section) == 0 &&
+		    strcmp(keys[k].name, name) == 0)
+			return set_key(p, k, value);
 	return refuse(p, "unknown key \"%s\" in [%s]", name, section);
 }
 
@@ -340,20 +458,18 @@ check_empty_section(struct parse *p)
 
 	if (p->header == 0 || p->keys > 0)
 		return;
-	if (strcmp(n, "store") == 0 || strcmp(n, "crypto") == 0 ||
-	    strcmp(n, "responder") == 0)
+	if (known_section(n))
 		return;
 	if (strncmp(n, "ca", 2) != 0 || (n[2] != ' ' && n[2] != '\0')) {
-		refuse_at(p, p->header, "unknown section [%s]%s", n, "");
+		refuse_at(p, p->header, "unknown section [%s]", n);
 		return;
 	}
 	for (n += 2; *n == ' '; n++)
 		;
 	if (*n == '\0')
-		refuse_at(p, p->header, "[ca] needs a name: [ca NAME]%s%s", "",
-			  "");
+		refuse_at(p, p->header, "[ca] needs a name: [ca NAME]");
 	else
-		refuse_at(p, p->header, "[ca %s] has no cert =%s", n, "");
+		refuse_at(p, p->header, "[ca %s] has no cert =", n);
 }
 
 /* ini_reader that counts lines and notes section headers. */
@@ -387,9 +503,9 @@ validate(struct parse *p)
 
 	for (i = 0; i < p->c->ncas; i++) {
 		if (p->c->cas[i].cert == NULL)
-			return refuse_at(p, p->c->cas[i].line,
-					 "[ca %s] has no cert =%s",
-					 p->c->cas[i].name, "");
+			return refuse_at(
+			    p, p->c->cas[i].line,
+			    "[ca %s] has no cert =", p->c->cas[i].name);
 	}
 	return 1;
 }
@@ -409,6 +525,14 @@ config_load(const char *path, char *err, size_t errlen)
 	}
 	c->gost = GOST_AUTO;
 	c->store_path = strdup("/var/lib/otzyv");
+	c->max_header = 8192;
+	c->max_ocsp_request = 16384;
+	c->max_requests = 16;
+	c->idle_timeout = 60;
+	c->read_timeout = 10;
+	c->max_connections = 10000;
+	c->cache_size = 64ull << 20;
+	c->max_age = 3600;
 	p.c = c;
 	if ((p.f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,
@@ -448,11 +572,19 @@ config_free(struct config *c)
 	for (i = 0; i < c->ncas; i++) {
 		free(c->cas[i].name);
 		free(c->cas[i].cert);
+		free(c->cas[i].responder_cert);
+		free(c->cas[i].responder_key);
 		for (j = 0; j < c->cas[i].ncrl; j++)
 			free(c->cas[i].crl[j]);
 		free(c->cas[i].crl);
 	}
 	free(c->cas);
+	for (i = 0; i < c->nlisten; i++)
+		free(c->listen[i]);
+	free(c->listen);
+	free(c->user);
+	free(c->responder_cert);
+	free(c->responder_key);
 	free(c->store_path);
 	free(c->path);
 	free(c);

@@ -26,8 +26,9 @@ status_name(enum status_code c)
 	return "unknown";
 }
 
-static int
-covers(const struct store_crl_meta *crl, int64_t at, int64_t now, int64_t grace)
+int
+status_crl_covers(const struct store_crl_meta *crl, int64_t at, int64_t now,
+		  int64_t grace)
 {
 	if (!crl->present)
 		return 0;
@@ -151,7 +152,7 @@ status_lookup(struct store *s, const struct status_query *q,
 	e = STORE_OK;
 	if (!is.crl.present) {
 		out->why = WHY_NO_CRL;
-	} else if (!covers(&is.crl, q->at, q->now, q->stale_grace)) {
+	} else if (!status_crl_covers(&is.crl, q->at, q->now, q->stale_grace)) {
 		out->why = WHY_STALE;
 	} else {
 		out->fresh = 1;

@@ -5,6 +5,12 @@
 #   DIR/crl/  CRLs in DER: RSA and EC CAs, v1 and v2, with and without
 #             entries, entry extensions (reason, invalidity date, hold
 #             instruction) and CRL extensions (number, AKI, IDP, delta)
+#   DIR/ocsp/ OCSP requests in DER: `openssl ocsp -reqout` with every
+#             hash it offers without an engine, nonces, several issuers
+#             and serials, signed with and without certs; and by
+#             asn1parse -genconf, Streebog and GOST R 34.11-94 CertIDs
+#             with version, requestorName and request / single
+#             extensions
 #   DIR/der/  DER snippets: the CRLs and CA certificates again, and
 #             values of every type the reader knows (times, INTEGERs,
 #             BOOLEANs, BIT STRINGs, OIDs, nested and tagged values)
@@ -15,7 +21,7 @@ set -eu
 	exit 2
 }
 out=$1
-mkdir -p "$out/crl" "$out/der"
+mkdir -p "$out/crl" "$out/der" "$out/ocsp"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/otzyv-corpus-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -106,6 +112,101 @@ gencrl ec-idp ec idp "$plain"
 gencrl ec-delta ec delta "$some"
 gencrl rsa-all rsa all "$some"
 
+# ---- OCSP requests ----------------------------------------------------------
+# ocspreq NAME ARGS...: one request through `openssl ocsp -reqout`.
+ocspreq() {
+	name=$1
+	shift
+	openssl ocsp "$@" -reqout "$out/ocsp/$name.der" >/dev/null 2>&1
+}
+ocspreq sha1 -issuer rsa-ca.pem -cert ec-ca.pem -no_nonce
+ocspreq sha256-nonce -issuer ec-ca.pem -sha256 -serial 0x1001 -nonce
+ocspreq sha384 -issuer rsa-ca.pem -sha384 -serial 0x1001 -no_nonce
+ocspreq sha512-serials -issuer rsa-ca.pem -sha512 -serial 1 -serial -5 \
+	-serial 0 -serial 0x80 \
+	-serial 0x0102030405060708090A0B0C0D0E0F1011121314 -no_nonce
+ocspreq two-issuers -issuer rsa-ca.pem -serial 1 -sha256 \
+	-issuer ec-ca.pem -serial 2 -nonce
+ocspreq signed -issuer rsa-ca.pem -serial 0x1001 -signer rsa-ca.pem \
+	-signkey rsa.key -nonce
+ocspreq signed-nocerts -issuer ec-ca.pem -serial 7 -signer ec-ca.pem \
+	-signkey ec.key -no_certs -no_nonce
+
+# GOST hashes without the engine: the CertIDs written out (the hashes
+# need not be right to exercise the reader).
+h32=$(printf '%064d' 0 | tr 0 A)
+h64=$h32$(printf '%064d' 0 | tr 0 B)
+cat >gost-req.cnf <<EOF
+asn1 = SEQUENCE:req
+[req]
+tbs = SEQUENCE:tbs
+[tbs]
+version = EXPLICIT:0,INTEGER:0
+requestor = EXPLICIT:1,IMPLICIT:2,IA5STRING:client.example.ru
+list = SEQUENCE:list
+exts = EXPLICIT:2,SEQUENCE:exts
+[list]
+r1 = SEQUENCE:r1
+r2 = SEQUENCE:r2
+r3 = SEQUENCE:r3
+[r1]
+id = SEQUENCE:cid1
+[cid1]
+alg = SEQUENCE:alg1
+name = FORMAT:HEX,OCTETSTRING:$h32
+key = FORMAT:HEX,OCTETSTRING:$h32
+serial = INTEGER:0x1001
+[alg1]
+oid = OID:1.2.643.7.1.1.2.2
+params = NULL
+[r2]
+id = SEQUENCE:cid2
+sexts = EXPLICIT:0,SEQUENCE:sexts
+[cid2]
+alg = SEQUENCE:alg2
+name = FORMAT:HEX,OCTETSTRING:$h64
+key = FORMAT:HEX,OCTETSTRING:$h64
+serial = INTEGER:-2
+[alg2]
+oid = OID:1.2.643.7.1.1.2.3
+[sexts]
+e1 = SEQUENCE:locator
+[locator]
+oid = OID:1.3.6.1.5.5.7.48.1.7
+value = OCTWRAP,SEQUENCE:issuer
+[issuer]
+rdn = SET:rdn
+[rdn]
+cn = SEQUENCE:cn
+[cn]
+oid = OID:2.5.4.3
+v = UTF8:CA
+[r3]
+id = SEQUENCE:cid3
+[cid3]
+alg = SEQUENCE:alg3
+name = FORMAT:HEX,OCTETSTRING:$h32
+key = FORMAT:HEX,OCTETSTRING:$h32
+serial = INTEGER:0x7F
+[alg3]
+oid = OID:1.2.643.2.2.9
+params = NULL
+[exts]
+nonce = SEQUENCE:nonce
+accept = SEQUENCE:accept
+[nonce]
+oid = OID:1.3.6.1.5.5.7.48.1.2
+value = OCTWRAP,FORMAT:HEX,OCTETSTRING:000102030405060708090A0B0C0D0E0F
+[accept]
+oid = OID:1.3.6.1.5.5.7.48.1.4
+critical = BOOLEAN:TRUE
+value = OCTWRAP,SEQUENCE:accepted
+[accepted]
+basic = OID:1.3.6.1.5.5.7.48.1.1
+EOF
+openssl asn1parse -genconf gost-req.cnf -out "$out/ocsp/gost.der" \
+	-noout >/dev/null
+
 # ---- DER snippets ---------------------------------------------------------
 # der NAME TYPE:VALUE (openssl asn1parse -genstr syntax)
 der() {
@@ -168,4 +269,6 @@ openssl asn1parse -genconf deep.cnf -out "$out/der/deep.der" -noout \
 
 n_crl=$(find "$out/crl" -type f | wc -l)
 n_der=$(find "$out/der" -type f | wc -l)
-echo "mkcorpus: $n_crl CRLs in $out/crl, $n_der DER values in $out/der"
+n_ocsp=$(find "$out/ocsp" -type f | wc -l)
+echo "mkcorpus: $n_crl CRLs in $out/crl, $n_der DER values in $out/der," \
+	"$n_ocsp OCSP requests in $out/ocsp"

@@ -223,13 +223,13 @@ static const struct bad_row bad[] = {
     {"[store]\npath = /x\n\n[bogus]\nkey = 1\n", 5, "unknown section [bogus]"},
     {"[store]\npath = /x\n\n[respnder]\n", 4, "unknown section [respnder]"},
     {"[Store]\npath = /x\n", 2, "unknown section [Store]"},
-    {"[server]\nlisten = 127.0.0.1:8080\n", 2, "unknown section [server]"},
+    {"[sever]\nlisten = 127.0.0.1:8080\n", 2, "unknown section [sever]"},
     /* a key outside any section */
     {"path = /x\n", 1, "unknown section []"},
     /* keys */
     {"[store]\nsize = 1G\n", 2, "unknown key \"size\" in [store]"},
     {"[crypto]\nengine = gost\n", 2, "unknown key \"engine\" in [crypto]"},
-    {"[responder]\nstale = serve\n", 2, "unknown key \"stale\" in [responder]"},
+    {"[responder]\nstail = serve\n", 2, "unknown key \"stail\" in [responder]"},
     {"[ca a]\ncert = a.pem\nurl = http://x/a.crl\n", 3,
      "unknown key \"url\" in [ca a]"},
     /* repeated single-valued keys */
@@ -244,23 +244,31 @@ static const struct bad_row bad[] = {
     {"[ca a]\ncert = a.pem\ncert = b.pem\n", 3, "cert: given twice in [ca a]"},
     /* values */
     {"[responder]\nstale_grace = 10x\n", 2,
-     "stale_grace: \"10x\" is not a duration (30s, 15m, 12h, 7d)"},
+     "stale_grace: \"10x\" is not a duration from 0s to 2592000s (30s, "
+     "15m, 12h, 7d)"},
     {"[responder]\nstale_grace = -1\n", 2,
-     "stale_grace: \"-1\" is not a duration (30s, 15m, 12h, 7d)"},
+     "stale_grace: \"-1\" is not a duration from 0s to 2592000s (30s, "
+     "15m, 12h, 7d)"},
     {"[responder]\nstale_grace =\n", 2,
-     "stale_grace: \"\" is not a duration (30s, 15m, 12h, 7d)"},
+     "stale_grace: \"\" is not a duration from 0s to 2592000s (30s, 15m, "
+     "12h, 7d)"},
     {"[store]\nmap_size = 1.5G\n", 2,
-     "map_size: \"1.5G\" is not a size of at least 1M (64K, 512M, 8G)"},
+     "map_size: \"1.5G\" is not a size from 1048576 to "
+     "18446744073709551615 bytes (64K, 512M, 8G)"},
     {"[store]\nmap_size = lots\n", 2,
-     "map_size: \"lots\" is not a size of at least 1M (64K, 512M, 8G)"},
+     "map_size: \"lots\" is not a size from 1048576 to "
+     "18446744073709551615 bytes (64K, 512M, 8G)"},
     {"[store]\nmap_size = 512K\n", 2,
-     "map_size: \"512K\" is not a size of at least 1M (64K, 512M, 8G)"},
+     "map_size: \"512K\" is not a size from 1048576 to "
+     "18446744073709551615 bytes (64K, 512M, 8G)"},
     {"[store]\nmap_size = 1048575\n", 2,
-     "map_size: \"1048575\" is not a size of at least 1M (64K, 512M, 8G)"},
+     "map_size: \"1048575\" is not a size from 1048576 to "
+     "18446744073709551615 bytes (64K, 512M, 8G)"},
     {"[store]\nmap_size = 0\n", 2,
-     "map_size: \"0\" is not a size of at least 1M (64K, 512M, 8G)"},
-    {"[crypto]\ngost = maybe\n", 2, "gost: \"maybe\" is not auto, yes or no"},
-    {"[crypto]\ngost = YES\n", 2, "gost: \"YES\" is not auto, yes or no"},
+     "map_size: \"0\" is not a size from 1048576 to "
+     "18446744073709551615 bytes (64K, 512M, 8G)"},
+    {"[crypto]\ngost = maybe\n", 2, "gost: \"maybe\" is not one of auto|yes|no"},
+    {"[crypto]\ngost = YES\n", 2, "gost: \"YES\" is not one of auto|yes|no"},
     {"[ca a]\ncert = a.pem\ncrl = ftp://cdp.example.ru/a.crl\n", 3,
      "crl: \"ftp://cdp.example.ru/a.crl\" is not an http, https or file "
      "URL"},
@@ -313,7 +321,7 @@ static const struct bad_row bad[] = {
      "characters)"},
     {"[bogus]\nk = v\n[store]\nnot a pair\n", 2, "unknown section [bogus]"},
     {"[crypto]\ngost = maybe\ngost = no\n[store]\nsize = 1\n", 2,
-     "gost: \"maybe\" is not auto, yes or no"},
+     "gost: \"maybe\" is not one of auto|yes|no"},
 };
 
 Test(config_load, errors)

@@ -1,0 +1,68 @@
+/*
+ * http: the HTTP/1.1 front of otzyvd on libevent's evhttp. N worker
+ * threads, each with its own event_base, evhttp and listening sockets
+ * (SO_REUSEPORT: the kernel spreads connections), its own response
+ * cache, and read-only access to the store and the responder.
+ *
+ * evhttp is bounded here: header and body sizes, methods (GET, POST),
+ * and read/idle timeouts come from [server]. evhttp types stay in
+ * src/http/.
+ */
+#ifndef OTZYV_HTTP_H
+#define OTZYV_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "otzyv/metrics.h"
+#include "otzyv/ocsp.h"
+#include "otzyv/store.h"
+
+struct http_server_opts {
+	char **listen; /* "127.0.0.1:8080", "[::1]:8080" */
+	size_t nlisten;
+	unsigned threads;
+	size_t max_header;
+	size_t max_body;   /* OCSP POST bodies */
+	int64_t timeout;   /* read and idle, seconds */
+	int64_t max_age;   /* cap of Cache-Control max-age */
+	size_t cache_size; /* response cache, all workers together */
+	int access_log;
+};
+
+/*
+ * What the workers answer with; replaced whole on reload. Owned by its
+ * creator, who frees it (http_site_free) once no worker can use it.
+ */
+struct http_site {
+	struct ocsp_responder *responder;
+	int64_t responder_stale_grace;
+	size_t nready; /* configured CAs, for /readyz */
+	uint32_t *ready_ids;
+	char **ready_names;
+};
+void http_site_free(struct http_site *site);
+
+struct http_server;
+
+/* Binds every listen address in every worker (before privileges are
+ * dropped). NULL with the cause in err. */
+struct http_server *http_server_new(const struct http_server_opts *o,
+				    struct store *s, struct metrics *m,
+				    struct http_site *site, char *err,
+				    size_t errlen);
+
+/* Starts the worker threads. 1 or 0. */
+int http_server_start(struct http_server *srv);
+
+/* Installs `site` for the next requests and returns the previous one;
+ * workers drop their cached responses. */
+struct http_site *http_server_swap(struct http_server *srv,
+				   struct http_site *site);
+
+/* Stops accepting, lets responses in flight drain for up to `drain`
+ * seconds, closes every connection and joins the workers. */
+void http_server_stop(struct http_server *srv, int drain);
+void http_server_free(struct http_server *srv);
+
+#endif

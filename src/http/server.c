@@ -1,0 +1,229 @@
+/*
+ * Workers: threads, listeners, limits, start and stop.
+ *
+ * Concurrency: each worker touches only its own event_base, evhttp,
+ * listeners and cache. Shared are the store (LMDB: any thread may open
+ * read transactions, MDB_NOTLS), the metrics (atomics), and the site
+ * pointer, swapped atomically; a worker notices a new generation on its
+ * next request and empties its cache then.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/thread.h>
+#include <event2/util.h>
+
+#include "internal.h"
+#include "otzyv/log.h"
+
+#define LISTEN_BACKLOG 1024
+
+void
+http_site_free(struct http_site *site)
+{
+	size_t i;
+
+	if (site == NULL)
+		return;
+	ocsp_responder_free(site->responder);
+	for (i = 0; i < site->nready; i++)
+		free(site->ready_names[i]);
+	free(site->ready_names);
+	free(site->ready_ids);
+	free(site);
+}
+
+static int
+bind_worker(struct http_server *srv, struct worker *w, char *err, size_t errlen)
+{
+	size_t i;
+
+	w->srv = srv;
+	if ((w->base = event_base_new()) == NULL ||
+	    (w->http = evhttp_new(w->base)) == NULL ||
+	    (w->ls = calloc(srv->o.nlisten, sizeof(*w->ls))) == NULL ||
+	    (w->cache = ocsp_cache_new(srv->o.cache_size / srv->nworkers)) ==
+		NULL) {
+		snprintf(err, errlen, "out of memory");
+		return 0;
+	}
+	evhttp_set_max_headers_size(w->http, (ev_ssize_t)srv->o.max_header);
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)srv->o.max_body);
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	evhttp_set_timeout(w->http, (int)srv->o.timeout);
+	evhttp_set_gencb(w->http, http_dispatch, w);
+	for (i = 0; i < srv->o.nlisten; i++) {
+		struct sockaddr_storage ss;
+		int sslen = sizeof(ss);
+
+		if (evutil_parse_sockaddr_port(
+			srv->o.listen[i], (struct sockaddr *)&ss, &sslen) < 0) {
+			snprintf(
+			    err, errlen,
+			    "listen %s: not an address:port (127.0.0.1:8080,"
+			    " [::1]:8080)",
+			    srv->o.listen[i]);
+			return 0;
+		}
+		w->ls[i] = evconnlistener_new_bind(
+		    w->base, NULL, NULL,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+			LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT,
+		    LISTEN_BACKLOG, (struct sockaddr *)&ss, sslen);
+		if (w->ls[i] == NULL) {
+			snprintf(err, errlen, "listen %s: %s", srv->o.listen[i],
+				 evutil_socket_error_to_string(
+				     EVUTIL_SOCKET_ERROR()));
+			return 0;
+		}
+		w->nls++;
+		if (evhttp_bind_listener(w->http, w->ls[i]) == NULL) {
+			snprintf(err, errlen, "listen %s: evhttp refused it",
+				 srv->o.listen[i]);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* In the worker's thread: stop accepting, then let the loop run until
+ * the drain time is over so that replies already queued are written. */
+static void
+on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval tv = {w->srv->drain, 0};
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	w->stopping = 1;
+	for (i = 0; i < w->nls; i++)
+		evconnlistener_disable(w->ls[i]);
+	/* Idle keep-alive connections go within a second. */
+	evhttp_set_timeout(w->http, 1);
+	event_base_loopexit(w->base, &tv);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+struct http_server *
+http_server_new(const struct http_server_opts *o, struct store *s,
+		struct metrics *m, struct http_site *site, char *err,
+		size_t errlen)
+{
+	struct http_server *srv;
+	unsigned i;
+	long ncpu;
+
+	evthread_use_pthreads();
+	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	srv->o = *o;
+	srv->store = s;
+	srv->metrics = m;
+	atomic_init(&srv->site, site);
+	atomic_init(&srv->generation, 1);
+	srv->nworkers = o->threads;
+	if (srv->nworkers == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		srv->nworkers = ncpu > 0 ? (unsigned)ncpu : 1;
+	}
+	if ((srv->workers = calloc(srv->nworkers, sizeof(*srv->workers))) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(srv);
+		return NULL;
+	}
+	for (i = 0; i < srv->nworkers; i++) {
+		srv->workers[i].generation = 1;
+		if (!bind_worker(srv, &srv->workers[i], err, errlen)) {
+			http_server_free(srv);
+			return NULL;
+		}
+	}
+	return srv;
+}
+
+int
+http_server_start(struct http_server *srv)
+{
+	unsigned i;
+
+	for (i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+
+		w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
+		if (w->stop_ev == NULL ||
+		    pthread_create(&w->thread, NULL, worker_main, w) != 0)
+			return 0;
+		w->started = 1;
+	}
+	return 1;
+}
+
+struct http_site *
+http_server_swap(struct http_server *srv, struct http_site *site)
+{
+	struct http_site *old = atomic_exchange(&srv->site, site);
+
+	atomic_fetch_add(&srv->generation, 1);
+	return old;
+}
+
+void
+http_server_stop(struct http_server *srv, int drain)
+{
+	unsigned i;
+
+	srv->drain = drain;
+	for (i = 0; i < srv->nworkers; i++)
+		if (srv->workers[i].started)
+			event_active(srv->workers[i].stop_ev, EV_READ, 0);
+	for (i = 0; i < srv->nworkers; i++)
+		if (srv->workers[i].started) {
+			pthread_join(srv->workers[i].thread, NULL);
+			srv->workers[i].started = 0;
+		}
+}
+
+void
+http_server_free(struct http_server *srv)
+{
+	unsigned i;
+
+	if (srv == NULL)
+		return;
+	for (i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+
+		/* evhttp_free closes its connections and bound sockets,
+		 * which own the listeners. */
+		if (w->http != NULL)
+			evhttp_free(w->http);
+		else
+			for (size_t k = 0; k < w->nls; k++)
+				evconnlistener_free(w->ls[k]);
+		if (w->stop_ev != NULL)
+			event_free(w->stop_ev);
+		if (w->base != NULL)
+			event_base_free(w->base);
+		ocsp_cache_free(w->cache);
+		free(w->ls);
+	}
+	free(srv->workers);
+	free(srv);
+}

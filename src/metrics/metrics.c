@@ -1,0 +1,232 @@
+/*
+ * Prometheus text exposition (version 0.0.4) of the counters and of the
+ * store's CA freshness.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "otzyv/metrics.h"
+#include "otzyv/log.h"
+
+static const double bounds[METRICS_BUCKETS] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+    0.01,   0.025,   0.05,   0.1,   0.5,    1.0,
+};
+
+static const char *const endpoints[EP_COUNT] = {
+    "ocsp_post", "ocsp_get", "healthz", "readyz", "metrics", "other",
+};
+
+void
+metrics_request(struct metrics *m, enum metrics_endpoint ep, int code,
+		double seconds)
+{
+	int cls = code / 100;
+	size_t b;
+
+	if (cls < 0 || cls > 5)
+		cls = 0;
+	atomic_fetch_add_explicit(&m->requests[ep][cls], 1,
+				  memory_order_relaxed);
+	for (b = 0; b < METRICS_BUCKETS && seconds > bounds[b]; b++)
+		;
+	atomic_fetch_add_explicit(&m->latency[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->latency_sum_us,
+				  (unsigned long)(seconds * 1e6),
+				  memory_order_relaxed);
+}
+
+void
+metrics_ocsp(struct metrics *m, const struct ocsp_reply *r, int cacheable)
+{
+	atomic_fetch_add_explicit(&m->ocsp_status[r->status & 7], 1,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->cert_status[0], r->good,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->cert_status[1], r->revoked,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->cert_status[2], r->unknown,
+				  memory_order_relaxed);
+	if (!cacheable)
+		return;
+	if (r->from_cache)
+		atomic_fetch_add_explicit(&m->cache_hits, 1,
+					  memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&m->cache_misses, 1,
+					  memory_order_relaxed);
+}
+
+/* A bounded text buffer; out of memory is fatal (inputs are ours). */
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+static void put(struct text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		t->cap *= 2;
+		if ((t->p = realloc(t->p, t->cap)) == NULL)
+			fatalx("out of memory rendering metrics");
+	}
+}
+
+static unsigned long
+get(atomic_ulong *a)
+{
+	return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+struct ca_ctx {
+	struct text *t;
+	int64_t now;
+	int pass;
+};
+
+/* Label values are escaped per the exposition format. */
+static void
+label(struct text *t, const char *v)
+{
+	for (; v && *v; v++) {
+		if (*v == '\\' || *v == '"')
+			put(t, "\\%c", *v);
+		else if (*v == '\n')
+			put(t, "\\n");
+		else
+			put(t, "%c", *v);
+	}
+}
+
+static int
+one_ca(const struct store_issuer *is, void *arg)
+{
+	struct ca_ctx *c = arg;
+
+	if (!is->crl.present)
+		return 0;
+	put(c->t, "%s{issuer=\"%u\",name=\"",
+	    c->pass == 0 ? "otzyv_crl_age_seconds"
+			 : "otzyv_crl_next_update_seconds",
+	    is->id);
+	label(c->t, is->name);
+	if (c->pass == 0)
+		put(c->t, "\"} %lld\n",
+		    (long long)(c->now - is->crl.this_update));
+	else
+		put(c->t, "\"} %lld\n",
+		    (long long)(is->crl.next_update
+				    ? is->crl.next_update - c->now
+				    : 0));
+	return 0;
+}
+
+char *
+metrics_render(struct metrics *m, struct store *s, int64_t now, size_t *out_len)
+{
+	static const char *const ocsp_names[8] = {
+	    "successful", "malformedRequest", "internalError", "tryLater",
+	    "4",	  "sigRequired",      "unauthorized",  "7"};
+	static const char *const cert_names[3] = {"good", "revoked", "unknown"};
+	struct text t = {malloc(4096), 0, 4096};
+	struct store_txn *txn;
+	struct ca_ctx cc = {&t, now, 0};
+	uint64_t map, used;
+	unsigned long cum = 0;
+	size_t e, c;
+
+	if (t.p == NULL)
+		return NULL;
+	put(&t, "# HELP otzyv_http_requests_total HTTP requests by endpoint "
+		"and status class.\n# TYPE otzyv_http_requests_total "
+		"counter\n");
+	for (e = 0; e < EP_COUNT; e++)
+		for (c = 1; c < 6; c++)
+			if (get(&m->requests[e][c]))
+				put(&t,
+				    "otzyv_http_requests_total{endpoint=\"%s\","
+				    "code=\"%zuxx\"} %lu\n",
+				    endpoints[e], c, get(&m->requests[e][c]));
+	put(&t, "# HELP otzyv_ocsp_responses_total OCSP responses by "
+		"responseStatus.\n# TYPE otzyv_ocsp_responses_total counter\n");
+	for (c = 0; c < 8; c++)
+		if (get(&m->ocsp_status[c]))
+			put(&t,
+			    "otzyv_ocsp_responses_total{status=\"%s\"} %lu\n",
+			    ocsp_names[c], get(&m->ocsp_status[c]));
+	put(&t, "# HELP otzyv_ocsp_certificates_total Certificate statuses "
+		"answered.\n# TYPE otzyv_ocsp_certificates_total counter\n");
+	for (c = 0; c < 3; c++)
+		put(&t, "otzyv_ocsp_certificates_total{status=\"%s\"} %lu\n",
+		    cert_names[c], get(&m->cert_status[c]));
+	put(&t,
+	    "# HELP otzyv_ocsp_cache_hits_total Responses served from the "
+	    "cache.\n# TYPE otzyv_ocsp_cache_hits_total counter\n"
+	    "otzyv_ocsp_cache_hits_total %lu\n"
+	    "# HELP otzyv_ocsp_cache_misses_total Cacheable requests signed "
+	    "afresh.\n# TYPE otzyv_ocsp_cache_misses_total counter\n"
+	    "otzyv_ocsp_cache_misses_total %lu\n",
+	    get(&m->cache_hits), get(&m->cache_misses));
+	put(&t, "# HELP otzyv_http_request_duration_seconds Time from request "
+		"to response.\n# TYPE otzyv_http_request_duration_seconds "
+		"histogram\n");
+	for (c = 0; c <= METRICS_BUCKETS; c++) {
+		cum += get(&m->latency[c]);
+		if (c < METRICS_BUCKETS)
+			put(&t,
+			    "otzyv_http_request_duration_seconds_bucket{le=\"%"
+			    "g\"} "
+			    "%lu\n",
+			    bounds[c], cum);
+		else
+			put(&t,
+			    "otzyv_http_request_duration_seconds_bucket{le=\"+"
+			    "Inf\"} %lu\n",
+			    cum);
+	}
+	put(&t,
+	    "otzyv_http_request_duration_seconds_sum %.6f\n"
+	    "otzyv_http_request_duration_seconds_count %lu\n",
+	    get(&m->latency_sum_us) / 1e6, cum);
+	if (store_read_begin(s, &txn) == STORE_OK) {
+		put(&t,
+		    "# HELP otzyv_crl_age_seconds Seconds since the current "
+		    "CRL's thisUpdate.\n# TYPE otzyv_crl_age_seconds "
+		    "gauge\n");
+		store_issuer_foreach(txn, one_ca, &cc);
+		put(&t,
+		    "# HELP otzyv_crl_next_update_seconds Seconds until the "
+		    "current CRL's nextUpdate (negative: stale).\n"
+		    "# TYPE otzyv_crl_next_update_seconds gauge\n");
+		cc.pass = 1;
+		store_issuer_foreach(txn, one_ca, &cc);
+		store_txn_end(txn);
+	}
+	if (store_usage(s, &map, &used) == STORE_OK)
+		put(&t,
+		    "# HELP otzyv_store_bytes Bytes of the store in use, and "
+		    "its map size.\n# TYPE otzyv_store_bytes gauge\n"
+		    "otzyv_store_bytes{kind=\"used\"} %llu\n"
+		    "otzyv_store_bytes{kind=\"map\"} %llu\n",
+		    (unsigned long long)used, (unsigned long long)map);
+	*out_len = t.len;
+	return t.p;
+}

@@ -1,0 +1,356 @@
+/*
+ * otzyvd: the OCSP responder daemon. A thin front end: configuration,
+ * the store, the responder keys, the HTTP workers, signals.
+ *
+ *   SIGTERM, SIGINT  stop accepting, drain, exit 0
+ *   SIGHUP           reload the configuration (CAs, keys, responder
+ *                    settings) without dropping connections; listen
+ *                    addresses, threads and the store need a restart
+ *
+ * Exit status: 0 after a signal, 3 when the configuration or the keys
+ * are unusable, 4 when the store or the listeners are.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "otzyv/config.h"
+#include "otzyv/crypto.h"
+#include "otzyv/http.h"
+#include "otzyv/log.h"
+#include "otzyv/metrics.h"
+#include "otzyv/ocsp.h"
+#include "otzyv/registry.h"
+#include "otzyv/store.h"
+
+/* How long in-flight responses may take to drain on SIGTERM. evhttp
+ * does not tell when its last connection closed, so the drain always
+ * lasts this long; replies meanwhile say "Connection: close". */
+#define DRAIN_SECONDS 2
+
+struct daemon {
+	const char *conf_path;
+	struct config *cfg;
+	struct store *store;
+	struct metrics metrics;
+	struct http_server *srv;
+	struct event_base *base;
+};
+
+/* The responder and the readiness list for cfg. NULL with err set. */
+static struct http_site *
+build_site(const struct config *cfg, struct store *s, char *err, size_t errlen)
+{
+	struct http_site *site = calloc(1, sizeof(*site));
+	struct ocsp_responder_opts o = {0};
+	struct ocsp_signer *signer;
+	size_t i;
+
+	if (site == NULL ||
+	    (site->ready_ids = calloc(cfg->ncas + 1, sizeof(uint32_t))) ==
+		NULL ||
+	    (site->ready_names = calloc(cfg->ncas + 1, sizeof(char *))) ==
+		NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (!registry_sync(cfg, s, site->ready_ids, err, errlen))
+		goto fail;
+	if (cfg->responder_cert == NULL || cfg->responder_key == NULL) {
+		snprintf(err, errlen,
+			 "%s: [responder] cert and key are required",
+			 cfg->path);
+		goto fail;
+	}
+	if ((signer = ocsp_signer_load(cfg->responder_cert, cfg->responder_key,
+				       err, errlen)) == NULL)
+		goto fail;
+	o.max_single = cfg->max_requests;
+	o.stale_grace = cfg->stale_grace;
+	o.stale_serve = cfg->stale_serve;
+	o.nonce_echo = !cfg->nonce_ignore;
+	site->responder_stale_grace = cfg->stale_grace;
+	if ((site->responder = ocsp_responder_new(s, signer, &o)) == NULL) {
+		ocsp_signer_free(signer);
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < cfg->ncas; i++) {
+		const struct config_ca *ca = &cfg->cas[i];
+		char why[512];
+		X509 *cert;
+		int ok;
+
+		if ((site->ready_names[i] = strdup(ca->name)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		site->nready = i + 1;
+		if (ca->responder_cert == NULL && ca->responder_key == NULL)
+			continue;
+		if (ca->responder_cert == NULL || ca->responder_key == NULL) {
+			snprintf(err, errlen,
+				 "%s:%d: [ca %s] needs both responder_cert and "
+				 "responder_key",
+				 cfg->path, ca->line, ca->name);
+			goto fail;
+		}
+		if ((signer =
+			 ocsp_signer_load(ca->responder_cert, ca->responder_key,
+					  why, sizeof(why))) == NULL) {
+			snprintf(err, errlen, "[ca %s]: %s", ca->name, why);
+			goto fail;
+		}
+		cert = crypto_load_cert(ca->cert, why, sizeof(why));
+		ok = cert != NULL && ocsp_signer_check_delegated(
+					 signer, cert, why, sizeof(why));
+		X509_free(cert);
+		if (!ok || !ocsp_responder_delegate(
+			       site->responder, site->ready_ids[i], signer)) {
+			ocsp_signer_free(signer);
+			snprintf(err, errlen, "[ca %s] responder_cert: %s",
+				 ca->name, why);
+			goto fail;
+		}
+	}
+	return site;
+fail:
+	http_site_free(site);
+	return NULL;
+}
+
+/* Enough descriptors for max_connections plus files and listeners. */
+static void
+raise_nofile(unsigned want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < want + 64) {
+		rl.rlim_cur = want + 64 < rl.rlim_max ? want + 64 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* After binding: become `user` when started as root. */
+static int
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (getuid() != 0 || user == NULL)
+		return 1;
+	if ((pw = getpwnam(user)) == NULL) {
+		log_error("event=start_failed reason=\"no such user\" user=%s",
+			  user);
+		return 0;
+	}
+	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		log_error("event=start_failed reason=\"cannot drop privileges: "
+			  "%s\"",
+			  strerror(errno));
+		return 0;
+	}
+	log_info("event=privileges_dropped user=%s uid=%u", user,
+		 (unsigned)pw->pw_uid);
+	return 1;
+}
+
+static void
+free_site_later(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	http_site_free(arg);
+}
+
+static void
+on_hup(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct config *cfg;
+	struct http_site *site, *old;
+	struct timeval later;
+	char err[1024];
+
+	(void)fd;
+	(void)what;
+	if ((cfg = config_load(d->conf_path, err, sizeof(err))) == NULL) {
+		log_error("event=reload_failed error=\"%s\"", err);
+		return;
+	}
+	if ((site = build_site(cfg, d->store, err, sizeof(err))) == NULL) {
+		log_error("event=reload_failed error=\"%s\"", err);
+		config_free(cfg);
+		return;
+	}
+	old = http_server_swap(d->srv, site);
+	/* Workers may still be answering with the old site: free it once
+	 * any request that started before the swap is surely done. */
+	later.tv_sec = d->cfg->read_timeout + 1;
+	later.tv_usec = 0;
+	event_base_once(d->base, -1, EV_TIMEOUT, free_site_later, old, &later);
+	config_free(d->cfg);
+	d->cfg = cfg;
+	log_info("event=reload cas=%zu", cfg->ncas);
+}
+
+static void
+on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	log_info("event=stopping signal=%d", (int)sig);
+	event_base_loopbreak(d->base);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: otzyvd [-c CONFIG] [-f]\n"
+		"CONFIG defaults to $OTZYV_CONF, else %s.\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+static int
+run(struct daemon *d)
+{
+	struct http_server_opts o = {0};
+	struct http_site *site;
+	struct event *ev_term, *ev_int, *ev_hup;
+	static char *default_listen[] = {"127.0.0.1:8080"};
+	char err[1024];
+	enum store_err e;
+
+	if (!crypto_init(d->cfg->gost, err, sizeof(err))) {
+		log_error("event=start_failed error=\"%s: %s\"", d->conf_path,
+			  err);
+		return 3;
+	}
+	raise_nofile(d->cfg->max_connections);
+	e = store_open(d->cfg->store_path, (size_t)d->cfg->map_size, 1,
+		       &d->store);
+	if (e != STORE_OK) {
+		log_error("event=start_failed error=\"%s: %s\"",
+			  d->cfg->store_path, store_strerror(e));
+		return 4;
+	}
+	if ((site = build_site(d->cfg, d->store, err, sizeof(err))) == NULL) {
+		log_error("event=start_failed error=\"%s\"", err);
+		return 3;
+	}
+	o.listen = d->cfg->nlisten ? d->cfg->listen : default_listen;
+	o.nlisten = d->cfg->nlisten ? d->cfg->nlisten : 1;
+	o.threads = d->cfg->threads;
+	o.max_header = (size_t)d->cfg->max_header;
+	o.max_body = (size_t)d->cfg->max_ocsp_request;
+	o.timeout = d->cfg->read_timeout < d->cfg->idle_timeout
+			? d->cfg->read_timeout
+			: d->cfg->idle_timeout;
+	o.max_age = d->cfg->max_age;
+	o.cache_size = (size_t)d->cfg->cache_size;
+	o.access_log = d->cfg->access_log;
+	d->srv =
+	    http_server_new(&o, d->store, &d->metrics, site, err, sizeof(err));
+	if (d->srv == NULL) {
+		http_site_free(site);
+		log_error("event=start_failed error=\"%s\"", err);
+		return 4;
+	}
+	if (!drop_privileges(d->cfg->user))
+		return 3;
+	if ((d->base = event_base_new()) == NULL)
+		return 4;
+	ev_term = evsignal_new(d->base, SIGTERM, on_stop, d);
+	ev_int = evsignal_new(d->base, SIGINT, on_stop, d);
+	ev_hup = evsignal_new(d->base, SIGHUP, on_hup, d);
+	signal(SIGPIPE, SIG_IGN);
+	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
+	    event_add(ev_term, NULL) || event_add(ev_int, NULL) ||
+	    event_add(ev_hup, NULL) || !http_server_start(d->srv)) {
+		log_error("event=start_failed error=\"cannot start workers\"");
+		return 4;
+	}
+	log_info("event=start listen=%s threads=%u cas=%zu version=%s",
+		 o.listen[0], o.threads, d->cfg->ncas, PACKAGE_VERSION);
+	event_base_dispatch(d->base);
+	http_server_stop(d->srv, DRAIN_SECONDS);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_hup);
+	log_info("event=stop");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct daemon d;
+	char err[1024];
+	int ch, rc;
+
+	memset(&d, 0, sizeof(d));
+	d.conf_path = getenv("OTZYV_CONF");
+	if (d.conf_path == NULL || *d.conf_path == '\0')
+		d.conf_path = CONFIG_DEFAULT_PATH;
+	while ((ch = getopt_long(argc, argv, "c:fhV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			d.conf_path = optarg;
+			break;
+		case 'f':
+			break; /* always in the foreground, logging to stderr */
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("otzyvd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 3;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 3;
+	}
+	if ((d.cfg = config_load(d.conf_path, err, sizeof(err))) == NULL) {
+		log_error("event=start_failed error=\"%s\"", err);
+		return 3;
+	}
+	rc = run(&d);
+	if (d.srv != NULL) {
+		struct http_site *site = http_server_swap(d.srv, NULL);
+
+		http_server_free(d.srv);
+		http_site_free(site);
+	}
+	if (d.base != NULL)
+		event_base_free(d.base);
+	store_close(d.store);
+	config_free(d.cfg);
+	return rc;
+}

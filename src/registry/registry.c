@@ -1,0 +1,41 @@
+/*
+ * The configured CAs, registered in the store.
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "otzyv/crypto.h"
+#include "otzyv/registry.h"
+
+int
+registry_sync(const struct config *cfg, struct store *s, uint32_t *out_ids,
+	      char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ncas; i++) {
+		const struct config_ca *ca = &cfg->cas[i];
+		char why[512];
+		X509 *x = crypto_load_cert(ca->cert, why, sizeof(why));
+		uint32_t id = 0;
+		enum store_err e;
+
+		if (x == NULL) {
+			snprintf(err, errlen, "%s:%d: [ca %s] cert: %s",
+				 cfg->path, ca->line, ca->name, why);
+			return 0;
+		}
+		e = store_issuer_register(s, x, ca->name, STORE_SRC_CONFIG,
+					  &id);
+		X509_free(x);
+		if (e != STORE_OK) {
+			snprintf(err, errlen, "%s: [ca %s]: %s",
+				 cfg->store_path, ca->name, store_strerror(e));
+			return 0;
+		}
+		if (out_ids != NULL)
+			out_ids[i] = id;
+	}
+	return 1;
+}
