@@ -34,9 +34,8 @@
 #include "otzyv/registry.h"
 #include "otzyv/store.h"
 
-/* How long in-flight responses may take to drain on SIGTERM. evhttp
- * does not tell when its last connection closed, so the drain always
- * lasts this long; replies meanwhile say "Connection: close". */
+/* How long in-flight responses may take to drain on SIGTERM; replies
+ * meanwhile say "Connection: close". */
 #define DRAIN_SECONDS 2
 
 struct daemon {
@@ -259,9 +258,9 @@ run(struct daemon *d)
 	o.threads = d->cfg->threads;
 	o.max_header = (size_t)d->cfg->max_header;
 	o.max_body = (size_t)d->cfg->max_ocsp_request;
-	o.timeout = d->cfg->read_timeout < d->cfg->idle_timeout
-			? d->cfg->read_timeout
-			: d->cfg->idle_timeout;
+	o.timeout = d->cfg->read_timeout;
+	o.idle_timeout = d->cfg->idle_timeout;
+	o.max_connections = d->cfg->max_connections;
 	o.max_age = d->cfg->max_age;
 	o.cache_size = (size_t)d->cfg->cache_size;
 	o.access_log = d->cfg->access_log;

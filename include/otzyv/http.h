@@ -1,12 +1,11 @@
 /*
- * http: the HTTP/1.1 front of otzyvd on libevent's evhttp. N worker
- * threads, each with its own event_base, evhttp and listening sockets
- * (SO_REUSEPORT: the kernel spreads connections), its own response
- * cache, and read-only access to the store and the responder.
- *
- * evhttp is bounded here: header and body sizes, methods (GET, POST),
- * and read/idle timeouts come from [server]. evhttp types stay in
- * src/http/.
+ * http: the HTTP/1.1 front of otzyvd, on libevent bufferevents. N
+ * worker threads, each with its own event_base and listening sockets
+ * (SO_REUSEPORT: the kernel spreads connections), its own connections
+ * and response cache, and read-only access to the store and the
+ * responder. Every limit is explicit: head and body sizes, a deadline
+ * per request, an idle timeout, and a cap on connections. libevent
+ * types stay in src/http/.
  */
 #ifndef OTZYV_HTTP_H
 #define OTZYV_HTTP_H
@@ -23,8 +22,10 @@ struct http_server_opts {
 	size_t nlisten;
 	unsigned threads;
 	size_t max_header;
-	size_t max_body;   /* OCSP POST bodies */
-	int64_t timeout;   /* read and idle, seconds */
+	size_t max_body;      /* OCSP POST bodies */
+	int64_t timeout;      /* per request, from its first byte */
+	int64_t idle_timeout; /* between requests */
+	unsigned max_connections;
 	int64_t max_age;   /* cap of Cache-Control max-age */
 	size_t cache_size; /* response cache, all workers together */
 	int access_log;

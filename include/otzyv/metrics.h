@@ -32,6 +32,7 @@ struct metrics {
 	atomic_ulong cache_hits, cache_misses;
 	atomic_ulong latency[METRICS_BUCKETS + 1]; /* last: +Inf */
 	atomic_ulong latency_sum_us;
+	atomic_ulong connections; /* open now */
 };
 
 /* One finished HTTP request. */

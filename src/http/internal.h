@@ -7,11 +7,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <event2/listener.h>
 
 #include "otzyv/http.h"
+#include "parse.h"
 
 struct http_server;
 
@@ -20,13 +21,15 @@ struct worker {
 	pthread_t thread;
 	int started;
 	struct event_base *base;
-	struct evhttp *http;
 	struct evconnlistener **ls;
 	size_t nls;
 	struct event *stop_ev;
 	struct ocsp_cache *cache;
 	unsigned generation; /* of the site the cache was filled for */
-	int stopping;	     /* draining: every reply closes its connection */
+	struct conn *conns;  /* open connections, a doubly linked list */
+	unsigned nconns;
+	unsigned max_conns; /* this worker's share of max_connections */
+	int stopping;	    /* draining: every reply closes its connection */
 };
 
 struct http_server {
@@ -40,7 +43,37 @@ struct http_server {
 	int drain;
 };
 
-/* Routes one request (the evhttp generic callback). */
-void http_dispatch(struct evhttp_request *req, void *arg);
+/* One request being answered: the parsed head, the body, and the reply
+ * under construction. Valid during http_dispatch() only. */
+struct http_exchange {
+	struct conn *conn;
+	struct worker *w;
+	const struct http_head *head;
+	const uint8_t *body;
+	size_t body_len;
+	char headers[768]; /* extra response header lines */
+	size_t headers_len;
+	double t0;
+};
+
+/* Adds "name: value\r\n" to the reply (silently dropped when full). */
+void http_header(struct http_exchange *x, const char *name, const char *value);
+
+/* Sends the reply: status line, Content-Length, the headers, body. */
+void http_reply(struct http_exchange *x, int code, const char *reason,
+		const void *body, size_t len);
+
+/* Routes one request; must call http_reply() exactly once. */
+void http_dispatch(struct http_exchange *x);
+
+/* Closes the connections between requests (when draining). */
+void http_close_idle(struct worker *w);
+
+/* Frees every connection of the worker (after its loop ended). */
+void http_close_all(struct worker *w);
+
+/* A new connection from a listener (the worker is `arg`). */
+void http_accept(struct evconnlistener *l, evutil_socket_t fd,
+		 struct sockaddr *sa, int socklen, void *arg);
 
 #endif

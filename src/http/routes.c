@@ -7,8 +7,7 @@
  *
  * Every reply has a short body and keeps the connection usable: 404 for
  * unknown paths, 405 for a method a path does not take, 415 for a POST
- * that is not an OCSP request; evhttp itself answers 413 for bodies and
- * headers over the limits and 405 for methods other than GET and POST.
+ * that is not an OCSP request. Limits (413, 431, 408) are conn.c's.
  */
 #include "config.h"
 
@@ -18,8 +17,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <event2/buffer.h>
-#include <event2/keyvalq_struct.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
@@ -37,39 +34,38 @@ mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Sends the reply and accounts for it. */
 static void
-reply(struct worker *w, struct evhttp_request *req, int code,
-      const char *reason, enum metrics_endpoint ep, double t0)
+reply(struct http_exchange *x, int code, const char *reason,
+      enum metrics_endpoint ep, const void *body, size_t len)
 {
-	if (w->stopping)
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-				  "Connection", "close");
-	evhttp_send_reply(req, code, reason, NULL);
-	metrics_request(w->srv->metrics, ep, code, mono() - t0);
-	if (w->srv->o.access_log) {
-		char path[256];
-		const char *uri = evhttp_request_get_uri(req);
+	double dt;
 
-		log_escape(uri, strlen(uri), path, sizeof(path));
+	http_reply(x, code, reason, body, len);
+	dt = mono() - x->t0;
+	metrics_request(x->w->srv->metrics, ep, code, dt);
+	if (x->w->srv->o.access_log) {
+		char path[256];
+
+		log_escape(x->head->path, x->head->path_len, path,
+			   sizeof(path));
 		log_info("event=request method=%s path=\"%s\" status=%d "
-			 "duration_us=%.0f",
-			 evhttp_request_get_command(req) == EVHTTP_REQ_POST
-			     ? "POST"
-			     : "GET",
-			 path, code, (mono() - t0) * 1e6);
+			 "bytes=%zu duration_us=%.0f",
+			 x->head->method == HTTP_POST	? "POST"
+			 : x->head->method == HTTP_GET	? "GET"
+			 : x->head->method == HTTP_HEAD ? "HEAD"
+							: "other",
+			 path, code, len, dt * 1e6);
 	}
 }
 
 static void
-text(struct worker *w, struct evhttp_request *req, int code, const char *reason,
-     const char *body, enum metrics_endpoint ep, double t0)
+text(struct http_exchange *x, int code, const char *reason, const char *body,
+     enum metrics_endpoint ep)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-
-	evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
-	reply(w, req, code, reason, ep, t0);
+	http_header(x, "Content-Type", "text/plain; charset=utf-8");
+	http_header(x, "Cache-Control", "no-store");
+	reply(x, code, reason, ep, body, strlen(body));
 }
 
 static struct http_site *
@@ -104,88 +100,90 @@ http_date(int64_t t, char *out, size_t size)
 /* RFC 5019 6.2: caching headers for a GET answer. 1 when the client's
  * If-None-Match already names it (answer 304). */
 static int
-cache_headers(struct worker *w, struct evhttp_request *req,
-	      const struct ocsp_reply *r, int64_t now)
+cache_headers(struct http_exchange *x, const struct ocsp_reply *r, int64_t now)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	const char *inm = evhttp_find_header(
-	    evhttp_request_get_input_headers(req), "If-None-Match");
 	uint8_t md[SHA256_DIGEST_LENGTH];
 	char etag[40], hex[33], date[64], cc[128];
 	int64_t age;
 
 	if (r->status != OCSP_SUCCESSFUL || r->next_update <= now) {
-		evhttp_add_header(h, "Cache-Control",
-				  "max-age=0, no-cache, must-revalidate");
+		http_header(x, "Cache-Control",
+			    "max-age=0, no-cache, must-revalidate");
 		return 0;
 	}
 	age = r->next_update - now;
-	if (age > w->srv->o.max_age)
-		age = w->srv->o.max_age;
+	if (age > x->w->srv->o.max_age)
+		age = x->w->srv->o.max_age;
 	snprintf(cc, sizeof(cc),
 		 "max-age=%lld, public, no-transform, must-revalidate",
 		 (long long)age);
-	evhttp_add_header(h, "Cache-Control", cc);
+	http_header(x, "Cache-Control", cc);
 	http_date(r->this_update, date, sizeof(date));
-	evhttp_add_header(h, "Last-Modified", date);
+	http_header(x, "Last-Modified", date);
 	http_date(now + age, date, sizeof(date));
-	evhttp_add_header(h, "Expires", date);
+	http_header(x, "Expires", date);
 	SHA256(r->der, r->len, md);
 	snprintf(etag, sizeof(etag), "\"%s\"", hex_encode(md, 16, hex));
-	evhttp_add_header(h, "ETag", etag);
-	return inm != NULL && strstr(inm, etag) != NULL;
+	http_header(x, "ETag", etag);
+	return x->head->if_none_match != NULL &&
+	       memmem(x->head->if_none_match, x->head->if_none_match_len, etag,
+		      strlen(etag)) != NULL;
 }
 
 static void
-answer_ocsp(struct worker *w, struct evhttp_request *req, const uint8_t *der,
-	    size_t len, int get, double t0)
+answer_ocsp(struct http_exchange *x, const uint8_t *der, size_t len, int get)
 {
-	struct http_site *site = site_for(w);
+	struct http_site *site = site_for(x->w);
 	struct ocsp_reply r;
 	int64_t now = clock_now();
 	enum metrics_endpoint ep = get ? EP_OCSP_GET : EP_OCSP_POST;
 
-	ocsp_respond(site->responder, w->cache, der, len, now, &r);
-	metrics_ocsp(w->srv->metrics, &r, 1);
+	ocsp_respond(site->responder, x->w->cache, der, len, now, &r);
+	metrics_ocsp(x->w->srv->metrics, &r, 1);
 	if (r.status == OCSP_MALFORMED_REQUEST ||
 	    r.status == OCSP_INTERNAL_ERROR)
 		log_debug("event=ocsp_error status=%d why=\"%s\"", r.status,
 			  r.why);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-			  "Content-Type", "application/ocsp-response");
-	if (get && cache_headers(w, req, &r, now)) {
+	http_header(x, "Content-Type", "application/ocsp-response");
+	if (get && cache_headers(x, &r, now)) {
 		ocsp_reply_free(&r);
-		reply(w, req, 304, "Not Modified", ep, t0);
+		reply(x, 304, "Not Modified", ep, NULL, 0);
 		return;
 	}
 	if (!get)
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-				  "Cache-Control", "no-store");
-	evbuffer_add(evhttp_request_get_output_buffer(req), r.der, r.len);
+		http_header(x, "Cache-Control", "no-store");
+	reply(x, 200, "OK", ep, r.der, r.len);
 	ocsp_reply_free(&r);
-	reply(w, req, 200, "OK", ep, t0);
 }
 
 static void
-ocsp_post(struct worker *w, struct evhttp_request *req, double t0)
+ocsp_post(struct http_exchange *x)
 {
-	const char *ct = evhttp_find_header(
-	    evhttp_request_get_input_headers(req), "Content-Type");
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	const uint8_t *body;
+	const char *ct = x->head->content_type;
+	size_t n = x->head->content_type_len;
 
 	/* RFC 6960 A.1: the media type is application/ocsp-request. */
-	if (ct == NULL ||
+	if (ct == NULL || n < 24 ||
 	    strncasecmp(ct, "application/ocsp-request", 24) != 0 ||
-	    (ct[24] != '\0' && ct[24] != ';' && ct[24] != ' ')) {
-		text(w, req, 415, "Unsupported Media Type",
+	    (n > 24 && ct[24] != ';' && ct[24] != ' ')) {
+		text(x, 415, "Unsupported Media Type",
 		     "OCSP requests are application/ocsp-request\n",
-		     EP_OCSP_POST, t0);
+		     EP_OCSP_POST);
 		return;
 	}
-	body = evbuffer_pullup(in, -1);
-	answer_ocsp(w, req, body ? body : (const uint8_t *)"", len, 0, t0);
+	answer_ocsp(x, x->body, x->body_len, 0);
+}
+
+static int
+unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 /*
@@ -194,81 +192,81 @@ ocsp_post(struct worker *w, struct evhttp_request *req, double t0)
  * Returns the DER length in out[cap], or -1 when `enc` is not that.
  */
 static long
-decode_get(const char *enc, uint8_t *out, size_t cap)
+decode_get(const char *enc, size_t n, uint8_t *out, size_t cap)
 {
-	char *dec = evhttp_uridecode(enc, 0, NULL);
-	size_t n, i, pad;
+	char b[4 * 65536 / 3 + 8];
+	size_t i, k = 0, pad = 0;
 	int len;
-	char *b = NULL;
-	long rc = -1;
 
-	if (dec == NULL)
+	if (n == 0 || n > sizeof(b) - 4 || (n / 4 * 3) > cap + 3)
 		return -1;
-	n = strlen(dec);
-	if (n == 0 || n > 2 * cap || (b = malloc(n + 4)) == NULL)
-		goto out;
 	for (i = 0; i < n; i++) {
-		char c = dec[i];
+		char c = enc[i];
 
+		if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= n)
+				return -1;
+			if ((hi = unhex(enc[i + 1])) < 0 ||
+			    (lo = unhex(enc[i + 2])) < 0)
+				return -1;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		}
 		if (c == '-')
 			c = '+';
 		else if (c == '_')
 			c = '/';
-		else if (c == ' ')
-			c = '+'; /* a '+' that went through form decoding */
-		b[i] = c;
+		b[k++] = c;
 	}
-	while (n % 4 != 0)
-		b[n++] = '=';
-	b[n] = '\0';
-	for (pad = 0; pad < 2 && b[n - 1 - pad] == '='; pad++)
+	while (k % 4 != 0)
+		b[k++] = '=';
+	b[k] = '\0';
+	for (pad = 0; pad < 2 && b[k - 1 - pad] == '='; pad++)
 		;
-	if (n / 4 * 3 > cap)
-		goto out;
-	len = EVP_DecodeBlock(out, (unsigned char *)b, (int)n);
+	if (k / 4 * 3 > cap)
+		return -1;
+	len = EVP_DecodeBlock(out, (unsigned char *)b, (int)k);
 	if (len < 0 || (size_t)len < pad)
-		goto out;
-	rc = len - (long)pad;
-out:
-	free(b);
-	free(dec);
-	return rc;
+		return -1;
+	return len - (long)pad;
 }
 
 static void
-ocsp_get(struct worker *w, struct evhttp_request *req, const char *enc,
-	 double t0)
+ocsp_get(struct http_exchange *x, const char *enc, size_t n)
 {
 	uint8_t der[65536];
-	size_t cap =
-	    w->srv->o.max_body < sizeof(der) ? w->srv->o.max_body : sizeof(der);
-	long len = decode_get(enc, der, cap);
+	size_t cap = x->w->srv->o.max_body < sizeof(der) ? x->w->srv->o.max_body
+							 : sizeof(der);
+	long len = decode_get(enc, n, der, cap);
 
-	if (len <= 0) {
-		text(w, req, 404, "Not Found", "not found\n", EP_OTHER, t0);
+	/* Not base64 of something DER-shaped: a path, not a request. */
+	if (len < 2 || der[0] != 0x30) {
+		text(x, 404, "Not Found", "not found\n", EP_OTHER);
 		return;
 	}
-	answer_ocsp(w, req, der, (size_t)len, 1, t0);
+	answer_ocsp(x, der, (size_t)len, 1);
 }
 
 static void
-readyz(struct worker *w, struct evhttp_request *req, double t0)
+readyz(struct http_exchange *x)
 {
-	struct http_site *site = site_for(w);
+	struct http_site *site = site_for(x->w);
 	struct store_txn *t;
 	struct store_issuer is;
-	json_t *reasons = json_array(), *o;
+	json_t *reasons, *o;
 	int64_t now = clock_now();
 	char *body;
 	size_t i;
 	int ok;
 
-	if (store_read_begin(w->srv->store, &t) != STORE_OK) {
-		text(w, req, 503, "Service Unavailable", "store unreadable\n",
-		     EP_READYZ, t0);
-		json_decref(reasons);
+	if (store_read_begin(x->w->srv->store, &t) != STORE_OK) {
+		text(x, 503, "Service Unavailable", "store unreadable\n",
+		     EP_READYZ);
 		return;
 	}
+	reasons = json_array();
 	for (i = 0; i < site->nready; i++) {
 		const char *why = NULL;
 
@@ -289,81 +287,79 @@ readyz(struct worker *w, struct evhttp_request *req, double t0)
 	o = json_pack("{s:b, s:o}", "ready", ok, "reasons", reasons);
 	body = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-			  "Content-Type", "application/json");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-			  "Cache-Control", "no-store");
-	evbuffer_add_printf(evhttp_request_get_output_buffer(req), "%s\n",
-			    body ? body : "{}");
+	http_header(x, "Content-Type", "application/json");
+	http_header(x, "Cache-Control", "no-store");
+	reply(x, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", EP_READYZ,
+	      body ? body : "{}", body ? strlen(body) : 2);
 	free(body);
-	reply(w, req, ok ? 200 : 503, ok ? "OK" : "Service Unavailable",
-	      EP_READYZ, t0);
 }
 
 static void
-free_body(const void *data, size_t len, void *arg)
-{
-	(void)len;
-	(void)arg;
-	free((void *)data);
-}
-
-static void
-metrics(struct worker *w, struct evhttp_request *req, double t0)
+metrics(struct http_exchange *x)
 {
 	size_t len = 0;
-	char *body =
-	    metrics_render(w->srv->metrics, w->srv->store, clock_now(), &len);
+	char *body = metrics_render(x->w->srv->metrics, x->w->srv->store,
+				    clock_now(), &len);
 
 	if (body == NULL) {
-		text(w, req, 500, "Internal Server Error", "out of memory\n",
-		     EP_METRICS, t0);
+		text(x, 500, "Internal Server Error", "out of memory\n",
+		     EP_METRICS);
 		return;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-			  "Content-Type", "text/plain; version=0.0.4");
-	evbuffer_add_reference(evhttp_request_get_output_buffer(req), body, len,
-			       free_body, NULL);
-	reply(w, req, 200, "OK", EP_METRICS, t0);
+	http_header(x, "Content-Type", "text/plain; version=0.0.4");
+	reply(x, 200, "OK", EP_METRICS, body, len);
+	free(body);
+}
+
+static int
+path_is(const struct http_head *h, const char *p)
+{
+	return h->path_len == strlen(p) && memcmp(h->path, p, h->path_len) == 0;
 }
 
 void
-http_dispatch(struct evhttp_request *req, void *arg)
+http_dispatch(struct http_exchange *x)
 {
-	struct worker *w = arg;
-	const char *path =
-	    evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-	int post = evhttp_request_get_command(req) == EVHTTP_REQ_POST;
-	double t0 = mono();
+	const struct http_head *h = x->head;
+	int post = h->method == HTTP_POST;
 
-	if (path == NULL)
-		path = "/";
-	if (strcmp(path, "/") == 0 || strcmp(path, "/ocsp") == 0) {
-		if (post)
-			ocsp_post(w, req, t0);
-		else
-			text(w, req, 200, "OK",
-			     "otzyv OCSP responder: POST OCSP requests here\n",
-			     EP_OTHER, t0);
+	x->t0 = mono();
+	if (h->method == HTTP_OTHER) {
+		http_header(x, "Allow", "GET, HEAD, POST");
+		text(x, 405, "Method Not Allowed", "use GET or POST\n",
+		     EP_OTHER);
 		return;
 	}
-	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
-	    strcmp(path, "/metrics") == 0) {
+	if (path_is(h, "/") || path_is(h, "/ocsp")) {
 		if (post)
-			text(w, req, 405, "Method Not Allowed", "use GET\n",
-			     EP_OTHER, t0);
-		else if (path[1] == 'h')
-			text(w, req, 200, "OK", "ok\n", EP_HEALTHZ, t0);
-		else if (path[1] == 'r')
-			readyz(w, req, t0);
+			ocsp_post(x);
 		else
-			metrics(w, req, t0);
+			text(x, 200, "OK",
+			     "otzyv OCSP responder: POST OCSP requests here\n",
+			     EP_OTHER);
+		return;
+	}
+	if (path_is(h, "/healthz") || path_is(h, "/readyz") ||
+	    path_is(h, "/metrics")) {
+		if (post) {
+			http_header(x, "Allow", "GET, HEAD");
+			text(x, 405, "Method Not Allowed", "use GET\n",
+			     EP_OTHER);
+		} else if (h->path[1] == 'h') {
+			text(x, 200, "OK", "ok\n", EP_HEALTHZ);
+		} else if (h->path[1] == 'r') {
+			readyz(x);
+		} else {
+			metrics(x);
+		}
 		return;
 	}
 	if (post) {
-		text(w, req, 404, "Not Found", "not found\n", EP_OTHER, t0);
+		text(x, 404, "Not Found", "not found\n", EP_OTHER);
 		return;
 	}
-	ocsp_get(w, req, strncmp(path, "/ocsp/", 6) == 0 ? path + 6 : path + 1,
-		 t0);
+	if (h->path_len > 6 && memcmp(h->path, "/ocsp/", 6) == 0)
+		ocsp_get(x, h->path + 6, h->path_len - 6);
+	else
+		ocsp_get(x, h->path + 1, h->path_len - 1);
 }

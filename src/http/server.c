@@ -1,8 +1,8 @@
 /*
- * Workers: threads, listeners, limits, start and stop.
+ * Workers: threads, listeners, start and stop.
  *
- * Concurrency: each worker touches only its own event_base, evhttp,
- * listeners and cache. Shared are the store (LMDB: any thread may open
+ * Concurrency: each worker touches only its own event_base, listeners,
+ * connections and cache. Shared are the store (LMDB: any thread may open
  * read transactions, MDB_NOTLS), the metrics (atomics), and the site
  * pointer, swapped atomically; a worker notices a new generation on its
  * next request and empties its cache then.
@@ -44,18 +44,14 @@ bind_worker(struct http_server *srv, struct worker *w, char *err, size_t errlen)
 
 	w->srv = srv;
 	if ((w->base = event_base_new()) == NULL ||
-	    (w->http = evhttp_new(w->base)) == NULL ||
 	    (w->ls = calloc(srv->o.nlisten, sizeof(*w->ls))) == NULL ||
 	    (w->cache = ocsp_cache_new(srv->o.cache_size / srv->nworkers)) ==
 		NULL) {
 		snprintf(err, errlen, "out of memory");
 		return 0;
 	}
-	evhttp_set_max_headers_size(w->http, (ev_ssize_t)srv->o.max_header);
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)srv->o.max_body);
-	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-	evhttp_set_timeout(w->http, (int)srv->o.timeout);
-	evhttp_set_gencb(w->http, http_dispatch, w);
+	w->max_conns =
+	    (srv->o.max_connections + srv->nworkers - 1) / srv->nworkers;
 	for (i = 0; i < srv->o.nlisten; i++) {
 		struct sockaddr_storage ss;
 		int sslen = sizeof(ss);
@@ -70,7 +66,7 @@ bind_worker(struct http_server *srv, struct worker *w, char *err, size_t errlen)
 			return 0;
 		}
 		w->ls[i] = evconnlistener_new_bind(
-		    w->base, NULL, NULL,
+		    w->base, http_accept, w,
 		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
 			LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT,
 		    LISTEN_BACKLOG, (struct sockaddr *)&ss, sslen);
@@ -81,11 +77,6 @@ bind_worker(struct http_server *srv, struct worker *w, char *err, size_t errlen)
 			return 0;
 		}
 		w->nls++;
-		if (evhttp_bind_listener(w->http, w->ls[i]) == NULL) {
-			snprintf(err, errlen, "listen %s: evhttp refused it",
-				 srv->o.listen[i]);
-			return 0;
-		}
 	}
 	return 1;
 }
@@ -104,9 +95,11 @@ on_stop(evutil_socket_t fd, short what, void *arg)
 	w->stopping = 1;
 	for (i = 0; i < w->nls; i++)
 		evconnlistener_disable(w->ls[i]);
-	/* Idle keep-alive connections go within a second. */
-	evhttp_set_timeout(w->http, 1);
-	event_base_loopexit(w->base, &tv);
+	http_close_idle(w);
+	if (w->nconns == 0)
+		event_base_loopbreak(w->base);
+	else
+		event_base_loopexit(w->base, &tv);
 }
 
 static void *
@@ -115,6 +108,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 
 	event_base_dispatch(w->base);
+	http_close_all(w);
 	return NULL;
 }
 
@@ -210,13 +204,8 @@ http_server_free(struct http_server *srv)
 	for (i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 
-		/* evhttp_free closes its connections and bound sockets,
-		 * which own the listeners. */
-		if (w->http != NULL)
-			evhttp_free(w->http);
-		else
-			for (size_t k = 0; k < w->nls; k++)
-				evconnlistener_free(w->ls[k]);
+		for (size_t k = 0; k < w->nls; k++)
+			evconnlistener_free(w->ls[k]);
 		if (w->stop_ev != NULL)
 			event_free(w->stop_ev);
 		if (w->base != NULL)

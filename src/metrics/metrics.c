@@ -206,6 +206,10 @@ metrics_render(struct metrics *m, struct store *s, int64_t now, size_t *out_len)
 	    "otzyv_http_request_duration_seconds_sum %.6f\n"
 	    "otzyv_http_request_duration_seconds_count %lu\n",
 	    get(&m->latency_sum_us) / 1e6, cum);
+	put(&t, "# HELP otzyv_http_connections Open HTTP connections.\n"
+		"# TYPE otzyv_http_connections gauge\n"
+		"otzyv_http_connections %lu\n",
+	    get(&m->connections));
 	if (store_read_begin(s, &txn) == STORE_OK) {
 		put(&t,
 		    "# HELP otzyv_crl_age_seconds Seconds since the current "

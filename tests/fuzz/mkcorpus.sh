@@ -21,7 +21,7 @@ set -eu
 	exit 2
 }
 out=$1
-mkdir -p "$out/crl" "$out/der" "$out/ocsp"
+mkdir -p "$out/crl" "$out/der" "$out/ocsp" "$out/http"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/otzyv-corpus-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -266,6 +266,12 @@ openssl asn1parse -genconf nested.cnf -out "$out/der/nested.der" \
 } >deep.cnf
 openssl asn1parse -genconf deep.cnf -out "$out/der/deep.der" -noout \
 	>/dev/null
+
+# HTTP request heads: the shapes clients send, and a pipelined pair.
+printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' >"$out/http/get"
+printf 'POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\n01234' >"$out/http/post"
+printf 'GET /ocsp/MEMwQTA%%2FMD0wOzAJBgUrDgMCGgUABBQ HTTP/1.0\nIf-None-Match: "ab"\n\n' >"$out/http/get10"
+printf 'GET / HTTP/1.1\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n' >"$out/http/pipelined"
 
 n_crl=$(find "$out/crl" -type f | wc -l)
 n_der=$(find "$out/der" -type f | wc -l)

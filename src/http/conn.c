@@ -1,0 +1,304 @@
+/*
+ * HTTP/1.1 connections on bufferevents.
+ *
+ * A connection reads a request head (bounded by max_header, and by a
+ * deadline of `timeout` seconds from its first byte, so that a client
+ * dribbling bytes cannot hold it), then a Content-Length body (bounded
+ * by max_body), answers it, and, with keep-alive, goes on with the next
+ * request, which may already be buffered (pipelining). While more than
+ * OUTPUT_HIGH bytes of replies wait for a client that does not read,
+ * the connection stops reading. Idle keep-alive connections close after
+ * `timeout` seconds. Errors get a short reply and close the connection.
+ *
+ * States: READ (waiting for a head or body), CLOSING (the last reply is
+ * being written; then the connection is freed).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "internal.h"
+#include "otzyv/log.h"
+
+/* Stop reading while this much output is pending. */
+#define OUTPUT_HIGH (256 * 1024)
+
+struct conn {
+	struct worker *w;
+	struct conn *prev, *next;
+	struct bufferevent *bev;
+	struct event *deadline; /* armed while a request is incomplete */
+	int closing;
+	int deadline_armed;
+};
+
+static void conn_free(struct conn *c);
+
+static void
+conn_free(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	bufferevent_free(c->bev);
+	event_free(c->deadline);
+	w->nconns--;
+	atomic_fetch_sub_explicit(&w->srv->metrics->connections, 1,
+				  memory_order_relaxed);
+	free(c);
+	/* Draining and nothing left: the worker is done. */
+	if (w->stopping && w->nconns == 0)
+		event_base_loopbreak(w->base);
+}
+
+void
+http_close_idle(struct worker *w)
+{
+	struct conn *c = w->conns, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		if (!c->deadline_armed &&
+		    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			conn_free(c);
+	}
+}
+
+void
+http_close_all(struct worker *w)
+{
+	while (w->conns != NULL)
+		conn_free(w->conns);
+}
+
+void
+http_header(struct http_exchange *x, const char *name, const char *value)
+{
+	int n = snprintf(x->headers + x->headers_len,
+			 sizeof(x->headers) - x->headers_len, "%s: %s\r\n",
+			 name, value);
+
+	if (n > 0 && (size_t)n < sizeof(x->headers) - x->headers_len)
+		x->headers_len += (size_t)n;
+}
+
+void
+http_reply(struct http_exchange *x, int code, const char *reason,
+	   const void *body, size_t len)
+{
+	struct conn *c = x->conn;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (c->w->stopping || !x->head->keep_alive)
+		c->closing = 1;
+	evbuffer_add_printf(out,
+			    "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%.*s%s"
+			    "\r\n",
+			    code, reason, len, (int)x->headers_len, x->headers,
+			    c->closing ? "Connection: close\r\n" : "");
+	if (len > 0 && x->head->method != HTTP_HEAD)
+		evbuffer_add(out, body, len);
+}
+
+/* An error before a request could be routed: reply and close. */
+static void
+fail(struct conn *c, int code, const char *reason)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t len = strlen(reason) + 1;
+
+	evbuffer_add_printf(out,
+			    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+			    "Content-Length: %zu\r\nConnection: close\r\n\r\n"
+			    "%s\n",
+			    code, reason, len, reason);
+	metrics_request(c->w->srv->metrics, EP_OTHER, code, 0);
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static void
+arm_deadline(struct conn *c)
+{
+	struct timeval tv = {c->w->srv->o.timeout, 0};
+
+	if (!c->deadline_armed) {
+		evtimer_add(c->deadline, &tv);
+		c->deadline_armed = 1;
+	}
+}
+
+static void
+disarm_deadline(struct conn *c)
+{
+	if (c->deadline_armed) {
+		evtimer_del(c->deadline);
+		c->deadline_armed = 0;
+	}
+}
+
+/* Answers every complete request in the input. */
+static void
+process(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct http_server *srv = c->w->srv;
+
+	while (!c->closing) {
+		size_t avail = evbuffer_get_length(in), want;
+		size_t peek =
+		    avail < srv->o.max_header ? avail : srv->o.max_header;
+		struct http_head head;
+		struct http_exchange x;
+		const char *p;
+
+		if (avail == 0) {
+			disarm_deadline(c);
+			return;
+		}
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+		    OUTPUT_HIGH) {
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
+		arm_deadline(c);
+		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)peek);
+		switch (http_parse_head(p, peek, srv->o.max_header, &head)) {
+		case HTTP_PARSE_MORE:
+			return;
+		case HTTP_PARSE_DONE:
+			break;
+		case HTTP_PARSE_TOO_BIG:
+			fail(c, 431, "Request Header Fields Too Large");
+			return;
+		case HTTP_PARSE_VERSION:
+			fail(c, 505, "HTTP Version Not Supported");
+			return;
+		case HTTP_PARSE_CHUNKED:
+			fail(c, 501, "Not Implemented");
+			return;
+		case HTTP_PARSE_BAD:
+			fail(c, 400, "Bad Request");
+			return;
+		}
+		if (head.has_length && head.content_length > srv->o.max_body) {
+			fail(c, 413, "Payload Too Large");
+			return;
+		}
+		want =
+		    head.head_len + (head.has_length ? head.content_length : 0);
+		if (avail < want)
+			return; /* the body is still coming */
+		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)want);
+		/* The head moved with the pullup: parse it again in place. */
+		http_parse_head(p, head.head_len, srv->o.max_header, &head);
+		memset(&x, 0, sizeof(x));
+		x.conn = c;
+		x.w = c->w;
+		x.head = &head;
+		x.body = (const uint8_t *)p + head.head_len;
+		x.body_len = head.has_length ? head.content_length : 0;
+		http_dispatch(&x);
+		evbuffer_drain(in, want);
+		disarm_deadline(c);
+	}
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	process(arg);
+}
+
+/* Output drained: finish a closing connection, or resume reading. */
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->closing) {
+		conn_free(c);
+		return;
+	}
+	if (!(bufferevent_get_enabled(bev) & EV_READ)) {
+		bufferevent_enable(bev, EV_READ);
+		process(c);
+	}
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	/* EOF, error, or the idle timeout: nothing more to do here. */
+	conn_free(arg);
+}
+
+/* The request head or body did not arrive in time. */
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->deadline_armed = 0;
+	if (!c->closing)
+		fail(c, 408, "Request Timeout");
+}
+
+void
+http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+	    int socklen, void *arg)
+{
+	struct worker *w = arg;
+	struct conn *c;
+	struct timeval idle = {w->srv->o.idle_timeout, 0};
+
+	(void)l;
+	(void)sa;
+	(void)socklen;
+	if (w->stopping || w->nconns >= w->max_conns ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		/* Over the cap: refuse at once rather than queue. */
+		evutil_closesocket(fd);
+		return;
+	}
+	c->w = w;
+	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->deadline = evtimer_new(w->base, on_deadline, c);
+	if (c->bev == NULL || c->deadline == NULL) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			evutil_closesocket(fd);
+		event_free(c->deadline);
+		free(c);
+		return;
+	}
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+	atomic_fetch_add_explicit(&w->srv->metrics->connections, 1,
+				  memory_order_relaxed);
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	/* The read timeout is the idle timeout: it restarts with each
+	 * read; the deadline above bounds a request as a whole. */
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	bufferevent_enable(c->bev, EV_READ);
+}

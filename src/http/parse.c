@@ -1,0 +1,200 @@
+/*
+ * HTTP/1.1 request heads (RFC 9112 2-3, 5-6): the request line and the
+ * header fields we act on. Bounded by max_head; no allocation.
+ *
+ * Strictness: lines end in CRLF (a bare LF is taken too, as RFC 9112
+ * 2.2 allows); no whitespace before a field's colon (5.1); no obsolete
+ * line folding (5.2); one Content-Length, digits only (6.3); a
+ * Transfer-Encoding is refused (we take no chunked bodies).
+ */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "parse.h"
+
+/* The end of the head: the offset after the blank line, or 0. */
+static size_t
+head_end(const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		if (buf[i + 1] == '\n')
+			return i + 2;
+		if (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+/* The next line of [*p, end): sets its bounds without CR/LF. */
+static int
+next_line(const char **p, const char *end, const char **line, size_t *n)
+{
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+
+	if (nl == NULL)
+		return 0;
+	*line = *p;
+	*n = (size_t)(nl - *p);
+	if (*n > 0 && (*line)[*n - 1] == '\r')
+		(*n)--;
+	*p = nl + 1;
+	return 1;
+}
+
+static int
+is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static enum http_parse
+request_line(const char *l, size_t n, struct http_head *out)
+{
+	const char *sp1 = memchr(l, ' ', n), *sp2, *q, *v;
+	size_t tlen;
+
+	if (sp1 == NULL || sp1 == l)
+		return HTTP_PARSE_BAD;
+	if ((size_t)(sp1 - l) == 3 && memcmp(l, "GET", 3) == 0)
+		out->method = HTTP_GET;
+	else if ((size_t)(sp1 - l) == 4 && memcmp(l, "POST", 4) == 0)
+		out->method = HTTP_POST;
+	else if ((size_t)(sp1 - l) == 4 && memcmp(l, "HEAD", 4) == 0)
+		out->method = HTTP_HEAD;
+	else
+		out->method = HTTP_OTHER;
+	sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - l));
+	if (sp2 == NULL || sp2 == sp1 + 1)
+		return HTTP_PARSE_BAD;
+	tlen = (size_t)(sp2 - sp1 - 1);
+	if (sp1[1] != '/')
+		return HTTP_PARSE_BAD; /* origin-form only (3.2.1) */
+	for (q = sp1 + 1; q < sp2; q++)
+		if ((unsigned char)*q <= 0x20 || *q == 0x7F)
+			return HTTP_PARSE_BAD;
+	out->path = sp1 + 1;
+	q = memchr(out->path, '?', tlen);
+	out->path_len = q ? (size_t)(q - out->path) : tlen;
+	v = sp2 + 1;
+	if ((size_t)(l + n - v) != 8 || memcmp(v, "HTTP/", 5) != 0 ||
+	    v[6] != '.' || v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9')
+		return HTTP_PARSE_BAD;
+	if (v[5] != '1')
+		return HTTP_PARSE_VERSION;
+	out->minor = v[7] - '0';
+	out->keep_alive = out->minor >= 1;
+	return HTTP_PARSE_DONE;
+}
+
+/* Whether the comma-separated field value contains `token`. */
+static int
+has_token(const char *v, size_t n, const char *token)
+{
+	size_t t = strlen(token), i = 0;
+
+	while (i < n) {
+		size_t j;
+
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		for (j = i; j < n && v[j] != ','; j++)
+			;
+		{
+			size_t e = j;
+
+			while (e > i && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+				e--;
+			if (e - i == t && strncasecmp(v + i, token, t) == 0)
+				return 1;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+static enum http_parse
+field(const char *l, size_t n, struct http_head *out)
+{
+	const char *colon = memchr(l, ':', n), *v, *e;
+	size_t name_len, vn;
+
+	if (l[0] == ' ' || l[0] == '\t')
+		return HTTP_PARSE_BAD; /* obsolete folding (5.2) */
+	if (colon == NULL || colon == l)
+		return HTTP_PARSE_BAD;
+	name_len = (size_t)(colon - l);
+	for (v = l; v < colon; v++)
+		if (!is_tchar(*v))
+			return HTTP_PARSE_BAD; /* incl. space before ':' */
+	v = colon + 1;
+	e = l + n;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	vn = (size_t)(e - v);
+#define IS(name)                                                               \
+	(name_len == sizeof(name) - 1 && strncasecmp(l, name, name_len) == 0)
+	if (IS("Content-Length")) {
+		size_t len = 0, i;
+
+		if (out->has_length || vn == 0 || vn > 9)
+			return HTTP_PARSE_BAD;
+		for (i = 0; i < vn; i++) {
+			if (v[i] < '0' || v[i] > '9')
+				return HTTP_PARSE_BAD;
+			len = len * 10 + (size_t)(v[i] - '0');
+		}
+		out->has_length = 1;
+		out->content_length = len;
+	} else if (IS("Transfer-Encoding")) {
+		return HTTP_PARSE_CHUNKED;
+	} else if (IS("Connection")) {
+		if (has_token(v, vn, "close"))
+			out->keep_alive = 0;
+		else if (has_token(v, vn, "keep-alive"))
+			out->keep_alive = 1;
+	} else if (IS("Content-Type")) {
+		out->content_type = v;
+		out->content_type_len = vn;
+	} else if (IS("If-None-Match")) {
+		out->if_none_match = v;
+		out->if_none_match_len = vn;
+	}
+#undef IS
+	return HTTP_PARSE_DONE;
+}
+
+enum http_parse
+http_parse_head(const char *buf, size_t len, size_t max_head,
+		struct http_head *out)
+{
+	size_t end = head_end(buf, len < max_head ? len : max_head);
+	const char *p = buf, *stop, *l;
+	size_t n;
+	enum http_parse r;
+
+	memset(out, 0, sizeof(*out));
+	if (end == 0)
+		return len >= max_head ? HTTP_PARSE_TOO_BIG : HTTP_PARSE_MORE;
+	stop = buf + end;
+	/* RFC 9112 2.2: ignore at least one empty line before a request. */
+	while (p < stop && (*p == '\r' || *p == '\n'))
+		p++;
+	if (!next_line(&p, stop, &l, &n) || n == 0)
+		return HTTP_PARSE_BAD;
+	if ((r = request_line(l, n, out)) != HTTP_PARSE_DONE)
+		return r;
+	while (next_line(&p, stop, &l, &n) && n > 0)
+		if ((r = field(l, n, out)) != HTTP_PARSE_DONE)
+			return r;
+	out->head_len = end;
+	return HTTP_PARSE_DONE;
+}

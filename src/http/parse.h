@@ -1,0 +1,42 @@
+/*
+ * Private to src/http: the HTTP/1.1 request-head parser (RFC 9112).
+ * A pure function over bytes, so that it can be fuzzed alone.
+ */
+#ifndef OTZYV_HTTP_PARSE_H
+#define OTZYV_HTTP_PARSE_H
+
+#include <stddef.h>
+
+enum http_method { HTTP_GET, HTTP_POST, HTTP_HEAD, HTTP_OTHER };
+
+enum http_parse {
+	HTTP_PARSE_MORE,    /* the head is not complete yet */
+	HTTP_PARSE_DONE,    /* *out is set */
+	HTTP_PARSE_BAD,	    /* 400: malformed */
+	HTTP_PARSE_TOO_BIG, /* 431: head over the limit */
+	HTTP_PARSE_VERSION, /* 505: not HTTP/1.x */
+	HTTP_PARSE_CHUNKED, /* 501: chunked request bodies are not taken */
+};
+
+/* A parsed request head. Pointers point into the parsed buffer. */
+struct http_head {
+	enum http_method method;
+	const char *path; /* the target without "?query", percent-encoded */
+	size_t path_len;
+	int minor; /* HTTP/1.minor */
+	int keep_alive;
+	int has_length;
+	size_t content_length;
+	const char *content_type; /* NULL when absent */
+	size_t content_type_len;
+	const char *if_none_match;
+	size_t if_none_match_len;
+	size_t head_len; /* bytes up to and including the blank line */
+};
+
+/* Parses the head at buf[0..len) if it is complete within max_head
+ * bytes. */
+enum http_parse http_parse_head(const char *buf, size_t len, size_t max_head,
+				struct http_head *out);
+
+#endif
