@@ -6,6 +6,11 @@
 #   ALG-ca.pem ALG-ca.key      a CA: keyUsage keyCertSign+cRLSign, SKI
 #   ALG-leaf.pem ALG-leaf.key  an end-entity certificate it issued
 #                              (serial 0x1001), with AKI
+#   ALG-ocsp.pem ALG-ocsp.key  a delegated OCSP responder certificate it
+#                              issued (serial 0x5001): extendedKeyUsage
+#                              OCSPSigning, id-pkix-ocsp-nocheck
+#   ALG-ocsp-noeku.pem         the same key and subject, issued by the CA
+#                              without extendedKeyUsage (serial 0x5002)
 # and once:
 #   nocrlsign-ca.pem/.key      an ECDSA CA whose keyUsage lacks cRLSign
 #   twin-ca.pem/.key           an ECDSA CA with ecdsa-ca's subject but
@@ -28,6 +33,21 @@ basicConstraints = critical, CA:true
 keyUsage = critical, keyCertSign, digitalSignature
 subjectKeyIdentifier = hash
 [leaf]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+
+cat > ocsp.cnf <<'CNF'
+[ocsp]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = OCSPSigning
+noCheck = ignored
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ocsp_noeku]
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature
 subjectKeyIdentifier = hash
@@ -79,6 +99,20 @@ for alg in "$@"; do
 		-days 365 -extfile ext.cnf -extensions leaf \
 		-out "$alg-leaf.pem" 2>/dev/null
 	rm -f "$alg-leaf.csr"
+	genkey "$alg" "$alg-ocsp.key"
+	# shellcheck disable=SC2046
+	openssl req -new $(signopts "$alg") -key "$alg-ocsp.key" \
+		-subj "/C=RU/O=otzyv test/CN=OCSP responder of $alg" \
+		-config ext.cnf -out "$alg-ocsp.csr" 2>/dev/null
+	for ext in ocsp:0x5001:ocsp ocsp_noeku:0x5002:ocsp-noeku; do
+		# shellcheck disable=SC2046
+		openssl x509 -req $(signopts "$alg") -in "$alg-ocsp.csr" \
+			-CA "$alg-ca.pem" -CAkey "$alg-ca.key" \
+			-set_serial "$(echo "$ext" | cut -d: -f2)" -days 365 \
+			-extfile ocsp.cnf -extensions "${ext%%:*}" \
+			-out "$alg-${ext##*:}.pem" 2>/dev/null
+	done
+	rm -f "$alg-ocsp.csr"
 done
 ca nocrlsign ecdsa "/C=RU/O=otzyv test/CN=Test CA without cRLSign" ca_nocrl
 ca twin ecdsa "/C=RU/O=otzyv test/CN=Test CA ecdsa" ca
