@@ -27,6 +27,10 @@
 /* Entries in one CRL: the merge keeps a 16-byte index record per entry. */
 #define MAX_CRL_ENTRIES (64u * 1024 * 1024)
 
+/* Extensions in one OCSP request's list: duplicates are found by
+ * comparing every pair, so the list is kept short. */
+#define MAX_OCSP_EXTENSIONS 32
+
 /* An issuer's display name and URLs as stored. */
 #define MAX_NAME_LEN 1024
 #define MAX_URL_LEN 2048

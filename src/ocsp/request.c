@@ -37,13 +37,6 @@
 #include "otzyv/limits.h"
 #include "otzyv/ocsp.h"
 
-/*
- * Extensions in one requestExtensions or singleRequestExtensions list.
- * Real clients send one to three; the duplicate check compares each OID
- * with every earlier one, so the count is bounded to keep that cheap.
- * XXX: belongs in include/otzyv/limits.h with the other ceilings.
- */
-#define MAX_OCSP_EXTENSIONS 32
 
 /* Hash algorithm OIDs, contents octets only. */
 static const uint8_t OID_SHA1[] = {0x2B, 0x0E, 0x03, 0x02, 0x1A};

@@ -827,6 +827,14 @@ m_requestor_bad_tag(void)
 }
 
 static struct b
+m_requestor_universal(void)
+{
+	/* An INTEGER: tag number 2 as dNSName, but universal class. */
+	return ocsp(CAT(tlv(0xA1, INT("01")), SEQ(single(certid(), NONE))),
+		    NONE);
+}
+
+static struct b
 m_requestor_cons_dns(void)
 {
 	return ocsp(CAT(tlv(0xA1, tlv(0xA2, hex("0400"))),
@@ -1295,6 +1303,15 @@ m_signed_cert_not_seq(void)
 }
 
 static struct b
+m_signed_empty_cert(void)
+{
+	return ocsp(SEQ(single(certid(), NONE)),
+		    tlv(0xA0, SEQ(SEQ(OID(SHA256_RSA)), tlv(0x03, hex("00")),
+				  tlv(0xA0, SEQ(cert_der("rsa-ca.pem"),
+						hex("3000"))))));
+}
+
+static struct b
 m_signed_extra(void)
 {
 	return ocsp(SEQ(single(certid(), NONE)),
@@ -1376,6 +1393,8 @@ static const struct row rows[] = {
     ACCEPT("requestorName directoryName", m_requestor_dn, 1, HASH_SHA1, 0,
 	   20),
     REJECT("requestorName [9]", m_requestor_bad_tag,
+	   "RFC 5280 4.2.1.6: requestorName is not a GeneralName"),
+    REJECT("requestorName INTEGER", m_requestor_universal,
 	   "RFC 5280 4.2.1.6: requestorName is not a GeneralName"),
     REJECT("requestorName constructed dNSName", m_requestor_cons_dns,
 	   "RFC 5280 4.2.1.6: requestorName is not a GeneralName"),
@@ -1499,6 +1518,8 @@ static const struct row rows[] = {
 	   "optionalSignature: signature: value missing"),
     REJECT("certs of INTEGERs", m_signed_cert_not_seq,
 	   "optionalSignature: certs: unexpected tag"),
+    REJECT("certs with an empty SEQUENCE", m_signed_empty_cert,
+	   "optionalSignature: empty Certificate"),
     REJECT("Signature with a fourth field", m_signed_extra,
 	   "optionalSignature has more than three fields"),
     REJECT("two signatures", m_signature_twice,
