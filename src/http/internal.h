@@ -24,6 +24,7 @@ struct worker {
 	struct evconnlistener **ls;
 	size_t nls;
 	struct event *stop_ev;
+	struct event *resume_ev; /* re-enables listeners after EMFILE */
 	struct ocsp_cache *cache;
 	unsigned generation; /* of the site the cache was filled for */
 	struct conn *conns;  /* open connections, a doubly linked list */

@@ -37,6 +37,38 @@ http_site_free(struct http_site *site)
 	free(site);
 }
 
+/* accept() failed (out of descriptors, say): the socket stays readable,
+ * so pause accepting for a moment rather than spin. */
+static void
+on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval pause = {0, 100000};
+	int err = EVUTIL_SOCKET_ERROR();
+	size_t i;
+
+	(void)l;
+	log_warn("event=accept_failed error=\"%s\"",
+		 evutil_socket_error_to_string(err));
+	for (i = 0; i < w->nls; i++)
+		evconnlistener_disable(w->ls[i]);
+	evtimer_add(w->resume_ev, &pause);
+}
+
+static void
+on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	if (w->stopping)
+		return;
+	for (i = 0; i < w->nls; i++)
+		evconnlistener_enable(w->ls[i]);
+}
+
 static int
 bind_worker(struct http_server *srv, struct worker *w, char *err, size_t errlen)
 {
@@ -52,6 +84,10 @@ bind_worker(struct http_server *srv, struct worker *w, char *err, size_t errlen)
 	}
 	w->max_conns =
 	    (srv->o.max_connections + srv->nworkers - 1) / srv->nworkers;
+	if ((w->resume_ev = evtimer_new(w->base, on_resume, w)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return 0;
+	}
 	for (i = 0; i < srv->o.nlisten; i++) {
 		struct sockaddr_storage ss;
 		int sslen = sizeof(ss);
@@ -77,6 +113,7 @@ bind_worker(struct http_server *srv, struct worker *w, char *err, size_t errlen)
 			return 0;
 		}
 		w->nls++;
+		evconnlistener_set_error_cb(w->ls[i], on_accept_error);
 	}
 	return 1;
 }
@@ -208,6 +245,8 @@ http_server_free(struct http_server *srv)
 			evconnlistener_free(w->ls[k]);
 		if (w->stop_ev != NULL)
 			event_free(w->stop_ev);
+		if (w->resume_ev != NULL)
+			event_free(w->resume_ev);
 		if (w->base != NULL)
 			event_base_free(w->base);
 		ocsp_cache_free(w->cache);
