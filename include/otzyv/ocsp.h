@@ -160,6 +160,9 @@ struct ocsp_reply {
 	 * nextUpdate of the answers; next_update 0 when not cacheable. */
 	int64_t this_update;
 	int64_t next_update;
+	/* Names the CRLs the answers came from (folded SHA-256 prefixes):
+	 * another CRL, another tag. */
+	uint64_t crl_tag;
 	int from_cache;
 	unsigned good, revoked, unknown;
 	char why[192]; /* for malformed requests and internal errors */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 
@@ -92,6 +93,23 @@ http_header(struct http_exchange *x, const char *name, const char *value)
 		x->headers_len += (size_t)n;
 }
 
+/* RFC 9110 6.6.1: the Date of a response, "Sun, 06 Nov 1994 08:49:37
+ * GMT". Formatted once per second per worker. */
+static const char *
+http_now(struct worker *w)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now != w->date_at) {
+		gmtime_r(&now, &tm);
+		strftime(w->date, sizeof(w->date), "%a, %d %b %Y %H:%M:%S GMT",
+			 &tm);
+		w->date_at = now;
+	}
+	return w->date;
+}
+
 void
 http_reply(struct http_exchange *x, int code, const char *reason,
 	   const void *body, size_t len)
@@ -102,9 +120,10 @@ http_reply(struct http_exchange *x, int code, const char *reason,
 	if (c->w->stopping || !x->head->keep_alive)
 		c->closing = 1;
 	evbuffer_add_printf(out,
-			    "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%.*s%s"
-			    "\r\n",
-			    code, reason, len, (int)x->headers_len, x->headers,
+			    "HTTP/1.1 %d %s\r\nDate: %s\r\n"
+			    "Content-Length: %zu\r\n%.*s%s\r\n",
+			    code, reason, http_now(c->w), len,
+			    (int)x->headers_len, x->headers,
 			    c->closing ? "Connection: close\r\n" : "");
 	if (len > 0 && x->head->method != HTTP_HEAD)
 		evbuffer_add(out, body, len);
@@ -117,11 +136,12 @@ fail(struct conn *c, int code, const char *reason)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	size_t len = strlen(reason) + 1;
 
-	evbuffer_add_printf(out,
-			    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
-			    "Content-Length: %zu\r\nConnection: close\r\n\r\n"
-			    "%s\n",
-			    code, reason, len, reason);
+	evbuffer_add_printf(
+	    out,
+	    "HTTP/1.1 %d %s\r\nDate: %s\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n%s\n",
+	    code, reason, http_now(c->w), len, reason);
 	metrics_request(c->w->srv->metrics, EP_OTHER, code, 0);
 	c->closing = 1;
 	bufferevent_disable(c->bev, EV_READ);

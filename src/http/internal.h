@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -31,6 +32,8 @@ struct worker {
 	unsigned nconns;
 	unsigned max_conns; /* this worker's share of max_connections */
 	int stopping;	    /* draining: every reply closes its connection */
+	char date[40];	    /* the Date header, as of date_at */
+	time_t date_at;
 };
 
 struct http_server {

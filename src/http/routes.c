@@ -18,7 +18,6 @@
 #include <time.h>
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "internal.h"
 #include "otzyv/log.h"
@@ -97,14 +96,24 @@ http_date(int64_t t, char *out, size_t size)
 	strftime(out, size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-/* RFC 5019 6.2: caching headers for a GET answer. 1 when the client's
- * If-None-Match already names it (answer 304). */
+/*
+ * RFC 5019 6.2: caching headers for a GET answer. 1 when the client's
+ * If-None-Match already names it (answer 304).
+ *
+ * The ETag is weak and names what decides the answer, the request and
+ * the CRLs it came from, not the signed bytes: each worker signs its own copy
+ * (another producedAt, another ECDSA signature), and a revalidation
+ * that lands on another worker or replica must still match.
+ */
 static int
-cache_headers(struct http_exchange *x, const struct ocsp_reply *r, int64_t now)
+cache_headers(struct http_exchange *x, const struct ocsp_reply *r,
+	      const uint8_t *req, size_t req_len, int64_t now)
 {
 	uint8_t md[SHA256_DIGEST_LENGTH];
-	char etag[40], hex[33], date[64], cc[128];
+	char etag[44], hex[33], date[64], cc[128];
 	int64_t age;
+	uint64_t crl = r->crl_tag;
+	EVP_MD_CTX *h;
 
 	if (r->status != OCSP_SUCCESSFUL || r->next_update <= now) {
 		http_header(x, "Cache-Control",
@@ -122,12 +131,24 @@ cache_headers(struct http_exchange *x, const struct ocsp_reply *r, int64_t now)
 	http_header(x, "Last-Modified", date);
 	http_date(now + age, date, sizeof(date));
 	http_header(x, "Expires", date);
-	SHA256(r->der, r->len, md);
-	snprintf(etag, sizeof(etag), "\"%s\"", hex_encode(md, 16, hex));
+	if ((h = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(h, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(h, req, req_len) ||
+	    !EVP_DigestUpdate(h, &crl, sizeof(crl)) ||
+	    !EVP_DigestFinal_ex(h, md, NULL)) {
+		EVP_MD_CTX_free(h);
+		return 0;
+	}
+	EVP_MD_CTX_free(h);
+	snprintf(etag, sizeof(etag), "W/\"%s\"", hex_encode(md, 16, hex));
 	http_header(x, "ETag", etag);
+	/* RFC 9110 13.1.2: weak comparison, so with or without "W/";
+	 * "*" matches any. */
 	return x->head->if_none_match != NULL &&
-	       memmem(x->head->if_none_match, x->head->if_none_match_len, etag,
-		      strlen(etag)) != NULL;
+	       (memmem(x->head->if_none_match, x->head->if_none_match_len,
+		       etag + 2, strlen(etag + 2)) != NULL ||
+		(x->head->if_none_match_len == 1 &&
+		 x->head->if_none_match[0] == '*'));
 }
 
 static void
@@ -145,7 +166,7 @@ answer_ocsp(struct http_exchange *x, const uint8_t *der, size_t len, int get)
 		log_debug("event=ocsp_error status=%d why=\"%s\"", r.status,
 			  r.why);
 	http_header(x, "Content-Type", "application/ocsp-response");
-	if (get && cache_headers(x, &r, now)) {
+	if (get && cache_headers(x, &r, der, len, now)) {
 		ocsp_reply_free(&r);
 		reply(x, 304, "Not Modified", ep, NULL, 0);
 		return;

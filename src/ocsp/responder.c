@@ -233,6 +233,20 @@ still_valid(struct ocsp_responder *r, struct store_txn *t,
 	return 1;
 }
 
+/* The issuers' CRL tags folded into one number. */
+static uint64_t
+fold_tags(const uint8_t (*tags)[8], size_t n, size_t stride)
+{
+	uint64_t t = 0, v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(&v, (const uint8_t *)tags + i * stride, 8);
+		t ^= v;
+	}
+	return t;
+}
+
 static void
 serve_entry(const struct cache_entry *e, struct ocsp_reply *out)
 {
@@ -244,6 +258,8 @@ serve_entry(const struct cache_entry *e, struct ocsp_reply *out)
 	out->good = e->good;
 	out->revoked = e->revoked;
 	out->unknown = e->unknown;
+	out->crl_tag = fold_tags((const uint8_t(*)[8])e->iss[0].crl_tag,
+				 e->nissuers, sizeof(e->iss[0]));
 }
 
 static void
@@ -356,6 +372,8 @@ ocsp_respond(struct ocsp_responder *r, struct ocsp_cache *c, const uint8_t *req,
 	out->len = der_len;
 	out->this_update = f.this_update;
 	out->next_update = f.stale ? 0 : f.next_update;
+	out->crl_tag = fold_tags((const uint8_t(*)[8])f.iss[0].crl_tag,
+				 f.nissuers, sizeof(f.iss[0]));
 	if (cacheable && !f.stale)
 		remember(c, key, keylen, &f, now, out);
 }
