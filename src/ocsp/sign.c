@@ -22,6 +22,9 @@ struct ocsp_signer {
 	EVP_PKEY *key;
 	const EVP_MD *md; /* NULL for Ed25519 */
 	int pss;
+	/* Initialised once for this key; each signature works on a copy
+	 * (copying is a read of the template, so threads may share it). */
+	EVP_MD_CTX *tmpl;
 };
 
 void
@@ -31,6 +34,7 @@ ocsp_signer_free(struct ocsp_signer *s)
 		return;
 	X509_free(s->cert);
 	EVP_PKEY_free(s->key);
+	EVP_MD_CTX_free(s->tmpl);
 	free(s);
 }
 
@@ -90,6 +94,22 @@ pick_md(struct ocsp_signer *s)
 	return 0;
 }
 
+/* A digest-sign context for the key, PSS parameters set. 1 or 0. */
+static int
+sign_init(const struct ocsp_signer *s, EVP_MD_CTX *mctx)
+{
+	EVP_PKEY_CTX *pctx = NULL;
+
+	if (EVP_DigestSignInit(mctx, &pctx, s->md, NULL, s->key) <= 0)
+		return 0;
+	if (s->pss &&
+	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <=
+		 0))
+		return 0;
+	return 1;
+}
+
 struct ocsp_signer *
 ocsp_signer_load(const char *cert_path, const char *key_path, char *err,
 		 size_t errlen)
@@ -108,7 +128,8 @@ ocsp_signer_load(const char *cert_path, const char *key_path, char *err,
 			 cert_path);
 		goto fail;
 	}
-	if (!pick_md(s)) {
+	if (!pick_md(s) || (s->tmpl = EVP_MD_CTX_new()) == NULL ||
+	    !sign_init(s, s->tmpl)) {
 		snprintf(err, errlen, "%s: unsupported key type for signing",
 			 key_path);
 		goto fail;
@@ -206,7 +227,6 @@ ocsp_response_sign(const struct ocsp_signer *s,
 	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
 	OCSP_RESPONSE *resp = NULL;
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
 	unsigned char *der = NULL;
 	size_t i;
 	int len, ok = 0;
@@ -218,12 +238,7 @@ ocsp_response_sign(const struct ocsp_signer *s,
 			goto out;
 	if (nonce != NULL && !add_nonce(bs, nonce, nonce_len))
 		goto out;
-	if (EVP_DigestSignInit(mctx, &pctx, s->md, NULL, s->key) <= 0)
-		goto out;
-	if (s->pss &&
-	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
-	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <=
-		 0))
+	if (!EVP_MD_CTX_copy_ex(mctx, s->tmpl) && !sign_init(s, mctx))
 		goto out;
 	/* RFC 6960 4.2.2.3: ResponderID byKey; the certificate included so
 	 * that clients can check a delegated responder. */
