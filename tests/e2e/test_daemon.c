@@ -2798,3 +2798,76 @@ Test(daemon, drops_privileges_after_binding)
 	assert_has(out, "0x1001: revoked");
 	free(out);
 }
+
+/* A CRL past its nextUpdate: tryLater, never "good", and /readyz says
+ * why; reloaded with stale = serve, the last known answer. */
+Test(daemon, stale_crl_trylater_or_serve)
+{
+	const char *p = test_pki();
+	char args[2048], entries[512], *out = NULL;
+	long long now = (long long)time(NULL);
+
+	set_std(NULL);
+	daemon_start();
+	/* gencrl takes the last of repeated options: these dates win. */
+	snprintf(entries, sizeof(entries),
+		 ENTRIES_1001_2002 " --this-update @%lld --next-update @%lld",
+		 now - 2 * 86400, now - 86400);
+	import_crl("rsa", 1, entries);
+	snprintf(args, sizeof(args),
+		 "-issuer '%s/rsa-ca.pem' -serial 0x3003 -no_nonce -url '%s' "
+		 "-CAfile '%s/rsa-ca.pem'",
+		 p, url("/"), p);
+	openssl_ocsp(&out, args);
+	assert_has(out, "Responder Error: trylater (3)");
+	free(out);
+	cr_assert_eq(http_get_code("/readyz", 1000), 503);
+
+	set_extra("[responder]\ncert = %s/rsa-ocsp.pem\nkey = %s/rsa-ocsp.key\n"
+		  "stale = serve\n\n[ca rsa]\ncert = %s/rsa-ca.pem\n",
+		  p, p, p);
+	daemon_reload("event=reload");
+	/* openssl flags the past nextUpdate; the answer is what counts. */
+	openssl_ocsp(&out, args);
+	assert_has(out, "Cert Status: good");
+	free(out);
+	snprintf(args, sizeof(args),
+		 "-issuer '%s/rsa-ca.pem' -serial 0x1001 -no_nonce -url '%s' "
+		 "-CAfile '%s/rsa-ca.pem'",
+		 p, url("/"), p);
+	openssl_ocsp(&out, args);
+	assert_has(out, "Cert Status: revoked");
+	free(out);
+}
+
+/* An RSA-PSS responder key signs with RSASSA-PSS; openssl verifies. */
+Test(daemon, rsa_pss_responder_key)
+{
+	const char *p = test_pki();
+	char args[2048], *out = NULL;
+
+	cr_assert_eq(
+	    run("cd '%s' && openssl genpkey -algorithm RSA-PSS -pkeyopt "
+		"rsa_keygen_bits:2048 -out pss.key 2>/dev/null && "
+		"openssl req -new -key pss.key -subj '/CN=PSS responder' "
+		"-out pss.csr 2>/dev/null && openssl x509 -req -in pss.csr "
+		"-CA '%s/rsa-ca.pem' -CAkey '%s/rsa-ca.key' -set_serial 0x6001 "
+		"-days 30 -extfile '%s/ocsp.cnf' -extensions ocsp -out pss.pem "
+		"2>/dev/null",
+		dir, p, p, p),
+	    0);
+	set_extra("[responder]\ncert = %s/pss.pem\nkey = %s/pss.key\n\n"
+		  "[ca rsa]\ncert = %s/rsa-ca.pem\n",
+		  dir, dir, p);
+	daemon_start();
+	import_crl("rsa", 1, ENTRIES_1001_2002);
+	snprintf(args, sizeof(args),
+		 "-issuer '%s/rsa-ca.pem' -serial 0x1001 -url '%s' -CAfile "
+		 "'%s/rsa-ca.pem' -resp_text",
+		 p, url("/"), p);
+	cr_assert_eq(openssl_ocsp(&out, args), 0, "%s", out);
+	assert_has(out, "Response verify OK");
+	assert_has(out, "Signature Algorithm: rsassaPss");
+	assert_has(out, "0x1001: revoked");
+	free(out);
+}
