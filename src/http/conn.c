@@ -261,10 +261,18 @@ on_write(struct bufferevent *bev, void *arg)
 static void
 on_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
-	(void)what;
-	/* EOF, error, or the idle timeout: nothing more to do here. */
-	conn_free(arg);
+	struct conn *c = arg;
+
+	/* A client that half-closed after its requests still gets the
+	 * replies already queued; then the connection goes. */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		c->closing = 1;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	/* Error, idle timeout, or EOF with nothing left to say. */
+	conn_free(c);
 }
 
 /* The request head or body did not arrive in time. */

@@ -2871,3 +2871,25 @@ Test(daemon, rsa_pss_responder_key)
 	assert_has(out, "0x1001: revoked");
 	free(out);
 }
+
+/* A client that half-closes after its requests still gets every reply. */
+Test(daemon, half_closed_client_gets_its_replies)
+{
+	static const char two[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+				  "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct conn *c;
+	struct http_resp r;
+
+	set_std(NULL);
+	daemon_start();
+	c = conn_open();
+	cr_assert(send_all(c->fd, two, strlen(two)));
+	cr_assert_eq(shutdown(c->fd, SHUT_WR), 0);
+	cr_assert_eq(conn_read(c, &r, 3000), 1);
+	cr_assert_eq(r.code, 200);
+	http_resp_free(&r);
+	cr_assert_eq(conn_read(c, &r, 3000), 1);
+	cr_assert_eq(r.code, 503); /* [ca rsa] and [ca ecdsa] have no CRL */
+	http_resp_free(&r);
+	conn_close(c);
+}
