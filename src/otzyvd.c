@@ -38,7 +38,16 @@
  * meanwhile say "Connection: close". */
 #define DRAIN_SECONDS 2
 
+/* A site replaced by SIGHUP, freed once no worker can be using it. */
+struct retired {
+	struct daemon *d;
+	struct http_site *site;
+	struct event *timer;
+	struct retired *next;
+};
+
 struct daemon {
+	struct retired *retired; /* not yet freed */
 	const char *conf_path;
 	struct config *cfg;
 	struct store *store;
@@ -169,11 +178,26 @@ drop_privileges(const char *user)
 }
 
 static void
+retire_free(struct retired *r)
+{
+	struct retired **p;
+
+	for (p = &r->d->retired; *p != NULL; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	http_site_free(r->site);
+	event_free(r->timer);
+	free(r);
+}
+
+static void
 free_site_later(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	http_site_free(arg);
+	retire_free(arg);
 }
 
 static void
@@ -182,6 +206,7 @@ on_hup(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = arg;
 	struct config *cfg;
 	struct http_site *site, *old;
+	struct retired *r;
 	struct timeval later;
 	char err[1024];
 
@@ -197,11 +222,22 @@ on_hup(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	old = http_server_swap(d->srv, site);
-	/* Workers may still be answering with the old site: free it once
-	 * any request that started before the swap is surely done. */
+	/* A worker uses the site only within one request's callback: free
+	 * the old one once any request begun before the swap is surely
+	 * done (and at exit, whatever remains). */
 	later.tv_sec = d->cfg->read_timeout + 1;
 	later.tv_usec = 0;
-	event_base_once(d->base, -1, EV_TIMEOUT, free_site_later, old, &later);
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->timer = evtimer_new(d->base, free_site_later, r)) == NULL) {
+		free(r);
+		http_site_free(old); /* out of memory: keep nothing */
+	} else {
+		r->d = d;
+		r->site = old;
+		r->next = d->retired;
+		d->retired = r;
+		evtimer_add(r->timer, &later);
+	}
 	config_free(d->cfg);
 	d->cfg = cfg;
 	log_info("event=reload cas=%zu", cfg->ncas);
@@ -342,11 +378,15 @@ main(int argc, char **argv)
 	}
 	rc = run(&d);
 	if (d.srv != NULL) {
-		struct http_site *site = http_server_swap(d.srv, NULL);
+		struct http_site *site;
 
+		http_server_stop(d.srv, 0); /* no-op when already stopped */
+		site = http_server_swap(d.srv, NULL);
 		http_server_free(d.srv);
 		http_site_free(site);
 	}
+	while (d.retired != NULL)
+		retire_free(d.retired);
 	if (d.base != NULL)
 		event_base_free(d.base);
 	store_close(d.store);

@@ -35,12 +35,12 @@ struct metrics {
 	atomic_ulong connections; /* open now */
 };
 
-/* One finished HTTP request. */
+/* One finished HTTP request; seconds < 0 counts it without a latency. */
 void metrics_request(struct metrics *m, enum metrics_endpoint ep, int code,
 		     double seconds);
 
 /* One OCSP answer. */
-void metrics_ocsp(struct metrics *m, const struct ocsp_reply *r, int cacheable);
+void metrics_ocsp(struct metrics *m, const struct ocsp_reply *r);
 
 /* The exposition text, malloc'd (caller frees); NULL on out of memory. */
 char *metrics_render(struct metrics *m, struct store *s, int64_t now,

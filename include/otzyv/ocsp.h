@@ -77,6 +77,9 @@ struct ocsp_signer *ocsp_signer_load(const char *cert_path,
 				     size_t errlen);
 void ocsp_signer_free(struct ocsp_signer *s);
 
+/* A number naming the responder certificate (for ETags). */
+uint64_t ocsp_signer_tag(const struct ocsp_signer *s);
+
 /* RFC 6960 4.2.2.2: a delegated responder certificate is issued by the
  * CA it answers for and carries id-kp-OCSPSigning. 1, or 0 with why. */
 int ocsp_signer_check_delegated(const struct ocsp_signer *s, X509 *ca,
@@ -160,9 +163,10 @@ struct ocsp_reply {
 	 * nextUpdate of the answers; next_update 0 when not cacheable. */
 	int64_t this_update;
 	int64_t next_update;
-	/* Names the CRLs the answers came from (folded SHA-256 prefixes):
-	 * another CRL, another tag. */
-	uint64_t crl_tag;
+	/* Names the CRLs the answers came from and the signing key (folded
+	 * SHA-256 prefixes): another CRL or another key, another tag. */
+	uint64_t tag;
+	int cacheable; /* a response the cache may keep (no nonce echoed) */
 	int from_cache;
 	unsigned good, revoked, unknown;
 	char why[192]; /* for malformed requests and internal errors */

@@ -35,6 +35,7 @@ struct conn {
 	struct event *deadline; /* armed while a request is incomplete */
 	int closing;
 	int deadline_armed;
+	int continued; /* 100 Continue sent for the request being read */
 };
 
 static void conn_free(struct conn *c);
@@ -119,12 +120,15 @@ http_reply(struct http_exchange *x, int code, const char *reason,
 
 	if (c->w->stopping || !x->head->keep_alive)
 		c->closing = 1;
-	evbuffer_add_printf(out,
-			    "HTTP/1.1 %d %s\r\nDate: %s\r\n"
-			    "Content-Length: %zu\r\n%.*s%s\r\n",
-			    code, reason, http_now(c->w), len,
-			    (int)x->headers_len, x->headers,
-			    c->closing ? "Connection: close\r\n" : "");
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n", code, reason,
+			    http_now(c->w));
+	/* RFC 9110 8.6: no Content-Length on a 304 (nor 1xx, 204). */
+	if (code != 304 && code != 204 && code >= 200)
+		evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
+	evbuffer_add_printf(out, "%.*s%s\r\n", (int)x->headers_len, x->headers,
+			    c->closing		  ? "Connection: close\r\n"
+			    : x->head->minor == 0 ? "Connection: keep-alive\r\n"
+						  : "");
 	if (len > 0 && x->head->method != HTTP_HEAD)
 		evbuffer_add(out, body, len);
 }
@@ -142,7 +146,7 @@ fail(struct conn *c, int code, const char *reason)
 	    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
 	    "Connection: close\r\n\r\n%s\n",
 	    code, reason, http_now(c->w), len, reason);
-	metrics_request(c->w->srv->metrics, EP_OTHER, code, 0);
+	metrics_request(c->w->srv->metrics, EP_OTHER, code, -1);
 	c->closing = 1;
 	bufferevent_disable(c->bev, EV_READ);
 }
@@ -186,6 +190,16 @@ process(struct conn *c)
 			disarm_deadline(c);
 			return;
 		}
+		/* RFC 9112 2.2: empty lines before a request are ignored;
+		 * they must not start its deadline. */
+		if (!c->deadline_armed) {
+			const char *b = (const char *)evbuffer_pullup(in, 1);
+
+			if (*b == '\r' || *b == '\n') {
+				evbuffer_drain(in, 1);
+				continue;
+			}
+		}
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
 		    OUTPUT_HIGH) {
 			bufferevent_disable(c->bev, EV_READ);
@@ -217,8 +231,17 @@ process(struct conn *c)
 		}
 		want =
 		    head.head_len + (head.has_length ? head.content_length : 0);
-		if (avail < want)
+		if (avail < want) {
+			/* RFC 9110 10.1.1: tell a waiting client to send. */
+			if (head.expect_continue && !c->continued) {
+				evbuffer_add_printf(
+				    bufferevent_get_output(c->bev),
+				    "HTTP/1.1 100 Continue\r\n\r\n");
+				c->continued = 1;
+			}
 			return; /* the body is still coming */
+		}
+		c->continued = 0;
 		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)want);
 		/* The head moved with the pullup: parse it again in place. */
 		http_parse_head(p, head.head_len, srv->o.max_header, &head);
@@ -248,7 +271,10 @@ on_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
-	if (c->closing) {
+	/* Draining: a connection between requests goes now. */
+	if (c->closing ||
+	    (c->w->stopping && !c->deadline_armed &&
+	     evbuffer_get_length(bufferevent_get_input(bev)) == 0)) {
 		conn_free(c);
 		return;
 	}
@@ -313,7 +339,8 @@ http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 			bufferevent_free(c->bev);
 		else
 			evutil_closesocket(fd);
-		event_free(c->deadline);
+		if (c->deadline != NULL)
+			event_free(c->deadline);
 		free(c);
 		return;
 	}

@@ -74,12 +74,25 @@ request_line(const char *l, size_t n, struct http_head *out)
 	if (sp2 == NULL || sp2 == sp1 + 1)
 		return HTTP_PARSE_BAD;
 	tlen = (size_t)(sp2 - sp1 - 1);
-	if (sp1[1] != '/')
-		return HTTP_PARSE_BAD; /* origin-form only (3.2.1) */
 	for (q = sp1 + 1; q < sp2; q++)
 		if ((unsigned char)*q <= 0x20 || *q == 0x7F)
 			return HTTP_PARSE_BAD;
 	out->path = sp1 + 1;
+	/* RFC 9112 3.2.2: absolute-form must be accepted; we take its
+	 * path (the authority is ours whatever it says). */
+	if (tlen > 8 && (strncasecmp(out->path, "http://", 7) == 0 ||
+			 strncasecmp(out->path, "https://", 8) == 0)) {
+		const char *auth =
+		    (const char *)memchr(out->path, '/', tlen) + 2;
+		const char *slash = memchr(auth, '/', (size_t)(sp2 - auth));
+
+		if (slash == NULL)
+			return HTTP_PARSE_BAD;
+		tlen = (size_t)(sp2 - slash);
+		out->path = slash;
+	} else if (out->path[0] != '/') {
+		return HTTP_PARSE_BAD; /* origin-form (3.2.1) */
+	}
 	q = memchr(out->path, '?', tlen);
 	out->path_len = q ? (size_t)(q - out->path) : tlen;
 	v = sp2 + 1;
@@ -167,6 +180,13 @@ field(const char *l, size_t n, struct http_head *out)
 	} else if (IS("If-None-Match")) {
 		out->if_none_match = v;
 		out->if_none_match_len = vn;
+	} else if (IS("Host")) {
+		if (out->has_host)
+			return HTTP_PARSE_BAD; /* RFC 9112 3.2 */
+		out->has_host = 1;
+	} else if (IS("Expect")) {
+		if (vn == 12 && strncasecmp(v, "100-continue", 12) == 0)
+			out->expect_continue = 1;
 	}
 #undef IS
 	return HTTP_PARSE_DONE;
@@ -195,6 +215,9 @@ http_parse_head(const char *buf, size_t len, size_t max_head,
 	while (next_line(&p, stop, &l, &n) && n > 0)
 		if ((r = field(l, n, out)) != HTTP_PARSE_DONE)
 			return r;
+	/* RFC 9112 3.2: an HTTP/1.1 request without Host is a 400. */
+	if (out->minor >= 1 && !out->has_host)
+		return HTTP_PARSE_BAD;
 	out->head_len = end;
 	return HTTP_PARSE_DONE;
 }

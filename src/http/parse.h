@@ -31,7 +31,9 @@ struct http_head {
 	size_t content_type_len;
 	const char *if_none_match;
 	size_t if_none_match_len;
-	size_t head_len; /* bytes up to and including the blank line */
+	int has_host;
+	int expect_continue; /* Expect: 100-continue */
+	size_t head_len;     /* bytes up to and including the blank line */
 };
 
 /* Parses the head at buf[0..len) if it is complete within max_head

@@ -100,10 +100,10 @@ http_date(int64_t t, char *out, size_t size)
  * RFC 5019 6.2: caching headers for a GET answer. 1 when the client's
  * If-None-Match already names it (answer 304).
  *
- * The ETag is weak and names what decides the answer, the request and
- * the CRLs it came from, not the signed bytes: each worker signs its own copy
- * (another producedAt, another ECDSA signature), and a revalidation
- * that lands on another worker or replica must still match.
+ * The ETag is weak and names what decides the answer, the request, the
+ * CRLs it came from and the signing key, not the signed bytes: each worker
+ * signs its own copy (another producedAt, another ECDSA signature), and a
+ * revalidation that lands on another worker or replica must still match.
  */
 static int
 cache_headers(struct http_exchange *x, const struct ocsp_reply *r,
@@ -112,7 +112,7 @@ cache_headers(struct http_exchange *x, const struct ocsp_reply *r,
 	uint8_t md[SHA256_DIGEST_LENGTH];
 	char etag[44], hex[33], date[64], cc[128];
 	int64_t age;
-	uint64_t crl = r->crl_tag;
+	uint64_t tag = r->tag;
 	EVP_MD_CTX *h;
 
 	if (r->status != OCSP_SUCCESSFUL || r->next_update <= now) {
@@ -134,7 +134,7 @@ cache_headers(struct http_exchange *x, const struct ocsp_reply *r,
 	if ((h = EVP_MD_CTX_new()) == NULL ||
 	    !EVP_DigestInit_ex(h, EVP_sha256(), NULL) ||
 	    !EVP_DigestUpdate(h, req, req_len) ||
-	    !EVP_DigestUpdate(h, &crl, sizeof(crl)) ||
+	    !EVP_DigestUpdate(h, &tag, sizeof(tag)) ||
 	    !EVP_DigestFinal_ex(h, md, NULL)) {
 		EVP_MD_CTX_free(h);
 		return 0;
@@ -160,7 +160,7 @@ answer_ocsp(struct http_exchange *x, const uint8_t *der, size_t len, int get)
 	enum metrics_endpoint ep = get ? EP_OCSP_GET : EP_OCSP_POST;
 
 	ocsp_respond(site->responder, x->w->cache, der, len, now, &r);
-	metrics_ocsp(x->w->srv->metrics, &r, 1);
+	metrics_ocsp(x->w->srv->metrics, &r);
 	if (r.status == OCSP_MALFORMED_REQUEST ||
 	    r.status == OCSP_INTERNAL_ERROR)
 		log_debug("event=ocsp_error status=%d why=\"%s\"", r.status,

@@ -186,6 +186,9 @@ http_server_new(const struct http_server_opts *o, struct store *s,
 			return NULL;
 		}
 	}
+	/* The addresses belong to the caller's configuration, which a
+	 * reload frees: they are not needed after binding. */
+	srv->o.listen = NULL;
 	return srv;
 }
 

@@ -32,6 +32,8 @@ metrics_request(struct metrics *m, enum metrics_endpoint ep, int code,
 		cls = 0;
 	atomic_fetch_add_explicit(&m->requests[ep][cls], 1,
 				  memory_order_relaxed);
+	if (seconds < 0)
+		return; /* refused before it was a request: no latency */
 	for (b = 0; b < METRICS_BUCKETS && seconds > bounds[b]; b++)
 		;
 	atomic_fetch_add_explicit(&m->latency[b], 1, memory_order_relaxed);
@@ -41,7 +43,7 @@ metrics_request(struct metrics *m, enum metrics_endpoint ep, int code,
 }
 
 void
-metrics_ocsp(struct metrics *m, const struct ocsp_reply *r, int cacheable)
+metrics_ocsp(struct metrics *m, const struct ocsp_reply *r)
 {
 	atomic_fetch_add_explicit(&m->ocsp_status[r->status & 7], 1,
 				  memory_order_relaxed);
@@ -51,7 +53,7 @@ metrics_ocsp(struct metrics *m, const struct ocsp_reply *r, int cacheable)
 				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->cert_status[2], r->unknown,
 				  memory_order_relaxed);
-	if (!cacheable)
+	if (!r->cacheable)
 		return;
 	if (r->from_cache)
 		atomic_fetch_add_explicit(&m->cache_hits, 1,
@@ -206,9 +208,10 @@ metrics_render(struct metrics *m, struct store *s, int64_t now, size_t *out_len)
 	    "otzyv_http_request_duration_seconds_sum %.6f\n"
 	    "otzyv_http_request_duration_seconds_count %lu\n",
 	    get(&m->latency_sum_us) / 1e6, cum);
-	put(&t, "# HELP otzyv_http_connections Open HTTP connections.\n"
-		"# TYPE otzyv_http_connections gauge\n"
-		"otzyv_http_connections %lu\n",
+	put(&t,
+	    "# HELP otzyv_http_connections Open HTTP connections.\n"
+	    "# TYPE otzyv_http_connections gauge\n"
+	    "otzyv_http_connections %lu\n",
 	    get(&m->connections));
 	if (store_read_begin(s, &txn) == STORE_OK) {
 		put(&t,

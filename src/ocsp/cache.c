@@ -5,7 +5,8 @@
  * after the responder re-checks those tags against the store.
  *
  * Memory: the table holds at most `cap` bytes of entries; an insert that
- * would exceed it first evicts the entry in its slot, then is dropped.
+ * would exceed it evicts the entry in its slot, then those a moving hand
+ * points at (at most EVICT_WALK), and is dropped only if still too big.
  */
 #include "config.h"
 
@@ -13,6 +14,8 @@
 #include <string.h>
 
 #include "cache.h"
+
+#define EVICT_WALK 16
 
 static uint64_t
 fnv1a(const uint8_t *p, size_t n)
@@ -32,8 +35,8 @@ ocsp_cache_new(size_t bytes)
 
 	if (c == NULL)
 		return NULL;
-	/* About one slot per kilobyte of budget (responses are ~0.5-2 KB). */
-	while (slots < bytes / 1024 && slots < (1u << 24))
+	/* About one slot per 2 KB of budget (entries are ~0.7-1.8 KB). */
+	while (slots < bytes / 2048 && slots < (1u << 24))
 		slots <<= 1;
 	if ((c->slots = calloc(slots, sizeof(*c->slots))) == NULL) {
 		free(c);
@@ -110,10 +113,18 @@ cache_put(struct ocsp_cache *c, const uint8_t *key, size_t keylen,
 {
 	uint64_t h = fnv1a(key, keylen);
 	struct cache_entry **slot = &c->slots[h & c->mask], *e;
-	size_t need = sizeof(*e) + keylen + len;
+	size_t need = sizeof(*e) + keylen + len, i;
 
 	entry_free(c, *slot);
 	*slot = NULL;
+	/* Over budget: evict the entries of the next slots, a bounded
+	 * walk from a moving hand, until the new one fits. */
+	for (i = 0; c->bytes + need > c->cap && i < EVICT_WALK; i++) {
+		struct cache_entry **victim = &c->slots[c->hand++ & c->mask];
+
+		entry_free(c, *victim);
+		*victim = NULL;
+	}
 	if (c->bytes + need > c->cap || (e = malloc(need)) == NULL)
 		return NULL;
 	memset(e, 0, sizeof(*e));

@@ -20,12 +20,14 @@ struct cache_entry {
 		uint8_t crl_tag[8]; /* SHA-256 prefix of the CRL file */
 	} iss[CACHE_MAX_ISSUERS];
 	unsigned good, revoked, unknown;
+	uint64_t tag;	/* ocsp_reply.tag */
 	uint8_t data[]; /* key, then the response DER */
 };
 
 struct ocsp_cache {
 	struct cache_entry **slots;
 	size_t mask;
+	size_t hand; /* next slot to evict from when over budget */
 	size_t cap, bytes;
 	uint64_t hits, misses;
 };

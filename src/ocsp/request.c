@@ -37,7 +37,6 @@
 #include "otzyv/limits.h"
 #include "otzyv/ocsp.h"
 
-
 /* Hash algorithm OIDs, contents octets only. */
 static const uint8_t OID_SHA1[] = {0x2B, 0x0E, 0x03, 0x02, 0x1A};
 static const uint8_t OID_SHA256[] = {0x60, 0x86, 0x48, 0x01, 0x65,

@@ -102,6 +102,7 @@ fail(struct ocsp_reply *out, enum ocsp_status st, const char *why)
 	out->status = st;
 	out->der = ocsp_error_response(st, &out->len);
 	out->next_update = 0;
+	out->cacheable = 0;
 	if (why != NULL)
 		snprintf(out->why, sizeof(out->why), "%s", why);
 }
@@ -109,6 +110,7 @@ fail(struct ocsp_reply *out, enum ocsp_status st, const char *why)
 /* What one read transaction found for the request. */
 struct found {
 	struct ocsp_single singles[OCSP_MAX_SINGLE];
+	uint32_t issuer[OCSP_MAX_SINGLE]; /* per single: 0 when not ours */
 	size_t nissuers;
 	struct {
 		uint32_t id;
@@ -159,6 +161,7 @@ answer_one(struct ocsp_responder *r, struct store_txn *t,
 	if (e != STORE_OK || store_issuer_get(t, issuer, &is) != STORE_OK)
 		return 0;
 	f->ours++;
+	f->issuer[one - f->singles] = issuer;
 	if (!is.crl.present) {
 		f->stale = 1;
 		return 1;
@@ -190,25 +193,21 @@ answer_one(struct ocsp_responder *r, struct store_txn *t,
 	return 1;
 }
 
-/* The delegated key when every issuer behind the answer has the same
- * one; else the default key. */
+/* The delegated key of the issuer when every CertID names that one
+ * issuer (RFC 6960 4.2.2.2: a delegate speaks for its CA only); else the
+ * default key. */
 static const struct ocsp_signer *
-pick_signer(const struct ocsp_responder *r, const struct found *f)
+pick_signer(const struct ocsp_responder *r, const struct found *f, size_t n)
 {
-	const struct ocsp_signer *s = NULL;
-	size_t i, k;
+	size_t i;
 
-	for (i = 0; i < f->nissuers; i++) {
-		const struct ocsp_signer *d = NULL;
-
-		for (k = 0; k < r->ndel; k++)
-			if (r->del[k].id == f->iss[i].id)
-				d = r->del[k].signer;
-		if (d == NULL || (s != NULL && s != d))
+	for (i = 1; i < n; i++)
+		if (f->issuer[i] != f->issuer[0])
 			return r->dflt;
-		s = d;
-	}
-	return s != NULL ? s : r->dflt;
+	for (i = 0; f->issuer[0] != 0 && i < r->ndel; i++)
+		if (r->del[i].id == f->issuer[0])
+			return r->del[i].signer;
+	return r->dflt;
 }
 
 /* Whether a cached entry still stands: same CRLs, still fresh. */
@@ -258,8 +257,8 @@ serve_entry(const struct cache_entry *e, struct ocsp_reply *out)
 	out->good = e->good;
 	out->revoked = e->revoked;
 	out->unknown = e->unknown;
-	out->crl_tag = fold_tags((const uint8_t(*)[8])e->iss[0].crl_tag,
-				 e->nissuers, sizeof(e->iss[0]));
+	out->tag = e->tag;
+	out->cacheable = 1;
 }
 
 static void
@@ -285,6 +284,7 @@ remember(struct ocsp_cache *c, const uint8_t *key, size_t keylen,
 	e->good = out->good;
 	e->revoked = out->revoked;
 	e->unknown = out->unknown;
+	e->tag = out->tag;
 	/* Serve from the cache's copy; the signed buffer goes. */
 	ocsp_reply_free(out);
 	out->der = e->data + e->keylen;
@@ -326,6 +326,7 @@ ocsp_respond(struct ocsp_responder *r, struct ocsp_cache *c, const uint8_t *req,
 		fail(out, OCSP_INTERNAL_ERROR, "store read failed");
 		return;
 	}
+	out->cacheable = cacheable;
 	if (cacheable && (e = cache_find(c, key, keylen)) != NULL) {
 		if (still_valid(r, t, e, now)) {
 			c->hits++;
@@ -359,7 +360,7 @@ ocsp_respond(struct ocsp_responder *r, struct ocsp_cache *c, const uint8_t *req,
 		out->revoked += f.singles[i].status == OCSP_CERT_REVOKED;
 		out->unknown += f.singles[i].status == OCSP_CERT_UNKNOWN;
 	}
-	signer = pick_signer(r, &f);
+	signer = pick_signer(r, &f, q.n);
 	if (!ocsp_response_sign(signer, f.singles, q.n,
 				r->o.nonce_echo ? q.nonce : NULL, q.nonce_len,
 				&der, &der_len)) {
@@ -372,8 +373,9 @@ ocsp_respond(struct ocsp_responder *r, struct ocsp_cache *c, const uint8_t *req,
 	out->len = der_len;
 	out->this_update = f.this_update;
 	out->next_update = f.stale ? 0 : f.next_update;
-	out->crl_tag = fold_tags((const uint8_t(*)[8])f.iss[0].crl_tag,
-				 f.nissuers, sizeof(f.iss[0]));
+	out->tag = fold_tags((const uint8_t(*)[8])f.iss[0].crl_tag, f.nissuers,
+			     sizeof(f.iss[0])) ^
+		   ocsp_signer_tag(signer);
 	if (cacheable && !f.stale)
 		remember(c, key, keylen, &f, now, out);
 }

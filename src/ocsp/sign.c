@@ -25,6 +25,7 @@ struct ocsp_signer {
 	/* Initialised once for this key; each signature works on a copy
 	 * (copying is a read of the template, so threads may share it). */
 	EVP_MD_CTX *tmpl;
+	uint64_t tag; /* SHA-256 prefix of the certificate */
 };
 
 void
@@ -134,12 +135,27 @@ ocsp_signer_load(const char *cert_path, const char *key_path, char *err,
 			 key_path);
 		goto fail;
 	}
+	{
+		uint8_t md[32];
+		unsigned char *der = NULL;
+		int len = i2d_X509(s->cert, &der);
+
+		if (len > 0 && crypto_hash(HASH_SHA256, der, (size_t)len, md))
+			memcpy(&s->tag, md, sizeof(s->tag));
+		OPENSSL_free(der);
+	}
 	ERR_clear_error();
 	return s;
 fail:
 	ERR_clear_error();
 	ocsp_signer_free(s);
 	return NULL;
+}
+
+uint64_t
+ocsp_signer_tag(const struct ocsp_signer *s)
+{
+	return s->tag;
 }
 
 int

@@ -1242,6 +1242,8 @@ Test(daemon, get_with_caching_headers)
 		unlink(path_in(dir, "cond.der"));
 		cr_assert_eq(curl_get(path, "cond", args, &hdr), 304, "%s",
 			     hdr);
+		/* RFC 9110 8.6: no Content-Length on a 304. */
+		cr_assert_null(dump_header(hdr, "Content-Length"), "%s", hdr);
 		free(hdr);
 		{
 			size_t blen = 1;
@@ -2890,6 +2892,66 @@ Test(daemon, half_closed_client_gets_its_replies)
 	http_resp_free(&r);
 	cr_assert_eq(conn_read(c, &r, 3000), 1);
 	cr_assert_eq(r.code, 503); /* [ca rsa] and [ca ecdsa] have no CRL */
+	http_resp_free(&r);
+	conn_close(c);
+}
+
+/* Several CAs in one request: only the default responder may sign; a
+ * CA's delegate speaks for that CA alone (RFC 6960 4.2.2.2). */
+Test(daemon, mixed_request_signed_by_default_key)
+{
+	const char *p = test_pki();
+	char args[2048], *out = NULL;
+
+	set_extra("[responder]\ncert = %s/rsa-ocsp.pem\nkey = %s/rsa-ocsp.key\n\n"
+		  "[ca rsa]\ncert = %s/rsa-ca.pem\n\n"
+		  "[ca ecdsa]\ncert = %s/ecdsa-ca.pem\n"
+		  "responder_cert = %s/ecdsa-ocsp.pem\n"
+		  "responder_key = %s/ecdsa-ocsp.key\n",
+		  p, p, p, p, p, p);
+	daemon_start();
+	import_crl("ecdsa", 1, ENTRIES_1001_2002);
+	/* ecdsa's certificate alone: its delegate signs. */
+	snprintf(args, sizeof(args),
+		 "-issuer '%s/ecdsa-ca.pem' -cert '%s/ecdsa-leaf.pem' -url '%s' "
+		 "-CAfile '%s/ecdsa-ca.pem'",
+		 p, p, url("/"), p);
+	cr_assert_eq(openssl_ocsp(&out, args), 0, "%s", out);
+	assert_has(out, "Response verify OK");
+	free(out);
+	/* With a CertID of a CA not served: the default key signs. */
+	snprintf(args, sizeof(args),
+		 "-issuer '%s/ecdsa-ca.pem' -cert '%s/ecdsa-leaf.pem' "
+		 "-issuer '%s/twin-ca.pem' -serial 0x77 -url '%s' "
+		 "-VAfile '%s/rsa-ocsp.pem'",
+		 p, p, p, url("/"), p);
+	cr_assert_eq(openssl_ocsp(&out, args), 0, "%s", out);
+	assert_has(out, "Response verify OK");
+	assert_has(out, "ecdsa-leaf.pem: revoked");
+	assert_has(out, "0x77: unknown");
+	free(out);
+}
+
+/* Empty lines between requests are not the start of one: no 408. */
+Test(daemon, stray_crlf_is_not_a_request)
+{
+	static const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+				  "\r\n";
+	struct conn *c;
+	struct http_resp r;
+
+	set_std("[server]\nread_timeout = 1s\nidle_timeout = 10s\n");
+	daemon_start();
+	c = conn_open();
+	cr_assert(send_all(c->fd, get, strlen(get)));
+	cr_assert_eq(conn_read(c, &r, 3000), 1);
+	cr_assert_eq(r.code, 200);
+	http_resp_free(&r);
+	/* Past read_timeout: nothing arrives, the connection stays. */
+	cr_assert_eq(conn_read(c, &r, 2000), -2, "a reply or a close");
+	cr_assert(send_all(c->fd, get, strlen(get) - 2));
+	cr_assert_eq(conn_read(c, &r, 3000), 1);
+	cr_assert_eq(r.code, 200);
 	http_resp_free(&r);
 	conn_close(c);
 }
