@@ -3,7 +3,8 @@
  * the daemon uses (LMDB is multi-process safe), through the library.
  *
  * Exit codes: status: 0 good, 1 revoked or on hold, 2 unknown;
- * import-crl: 0 imported or unchanged, 1 rejected; any command: 3 and
+ * import-crl, import-tsl: 0 imported or unchanged, 1 rejected; any
+ * command: 3 and
  * up on errors (3 usage or config, 4 store or I/O).
  */
 #include "config.h"
@@ -24,6 +25,7 @@
 #include "otzyv/registry.h"
 #include "otzyv/status.h"
 #include "otzyv/store.h"
+#include "otzyv/tsl.h"
 #include "otzyv/util.h"
 
 #define EXIT_USAGE 3
@@ -43,6 +45,7 @@ usage(FILE *f)
 		"\n"
 		"commands:\n"
 		"  import-crl FILE... [--issuer CERT] [--url URL]\n"
+		"  import-tsl FILE [--exclude NAME|KEYID]...\n"
 		"  status CERT [--at TIME] [--json]\n"
 		"  status --issuer CERT --serial HEX [--at TIME] [--json]\n"
 		"  cas [--json]\n"
@@ -171,6 +174,78 @@ cmd_import(struct ctx *c, int argc, char **argv)
 	}
 	X509_free(issuer);
 	return worst;
+}
+
+/* ---- import-tsl --------------------------------------------------- */
+
+static int
+cmd_import_tsl(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"exclude", required_argument, NULL, 'x'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *exclude[TSL_MAX_EXCLUDE];
+	struct tsl_import_opts io = {0};
+	struct tsl_import_result r;
+	char hex[65], ts[32];
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'x':
+			if (io.nexclude == TSL_MAX_EXCLUDE)
+				return die(EXIT_USAGE,
+					   "import-tsl: more than %d --exclude",
+					   TSL_MAX_EXCLUDE);
+			exclude[io.nexclude++] = optarg;
+			break;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return die(EXIT_USAGE, "usage: otzyv import-tsl FILE "
+				       "[--exclude NAME|KEYID]...");
+	if (strncmp(argv[optind], "http://", 7) == 0 ||
+	    strncmp(argv[optind], "https://", 8) == 0)
+		return die(EXIT_USAGE,
+			   "import-tsl: %s: URL import needs the "
+			   "fetcher; download the list and give "
+			   "the file",
+			   argv[optind]);
+	io.exclude = exclude;
+	io.source = argv[optind];
+	switch (tsl_import_file(c->store, argv[optind], &io, &r)) {
+	case TSL_IMPORT_OK:
+		printf("imported %s: Версия %lld, Дата %s, %llu CAs, %llu "
+		       "keys, %llu certificates (%llu issuers, %llu new, "
+		       "%llu keys excluded, %llu certificates skipped), "
+		       "sha256 %s\n",
+		       argv[optind], (long long)r.info.version,
+		       r.info.date ? time_format(r.info.date, ts) : "-",
+		       (unsigned long long)r.info.cas,
+		       (unsigned long long)r.info.keys,
+		       (unsigned long long)r.info.certs,
+		       (unsigned long long)r.issuers,
+		       (unsigned long long)r.added,
+		       (unsigned long long)r.excluded,
+		       (unsigned long long)r.info.skipped,
+		       hex_encode(r.info.sha256, 32, hex));
+		return 0;
+	case TSL_IMPORT_UNCHANGED:
+		printf("unchanged %s: Версия %lld already imported\n",
+		       argv[optind], (long long)r.info.version);
+		return 0;
+	case TSL_IMPORT_REJECTED:
+		fprintf(stderr, "otzyv: rejected %s\n", r.msg);
+		return 1;
+	case TSL_IMPORT_ERROR:
+	default:
+		fprintf(stderr, "otzyv: error: %s\n", r.msg);
+		return EXIT_STORE;
+	}
 }
 
 /* ---- status ------------------------------------------------------- */
@@ -451,6 +526,32 @@ one_ca(const struct store_issuer *is, void *arg)
 			    json_string(time_format(m->next_update, ts)));
 		json_object_set_new(o, "crl", crl);
 	}
+	if (is->short_name)
+		json_object_set_new(o, "short_name",
+				    json_string(is->short_name));
+	if (is->inn)
+		json_object_set_new(o, "inn", json_string(is->inn));
+	if (is->ogrn)
+		json_object_set_new(o, "ogrn", json_string(is->ogrn));
+	if (is->accreditation) {
+		json_t *acc = json_loads(is->accreditation, 0, NULL);
+
+		if (acc != NULL)
+			json_object_set_new(o, "accreditation", acc);
+	}
+	if (is->crl_urls) {
+		json_t *urls = json_array();
+		const char *p = is->crl_urls, *nl;
+
+		for (; *p; p = *nl ? nl + 1 : nl) {
+			nl = strchr(p, '\n');
+			if (nl == NULL)
+				nl = p + strlen(p);
+			json_array_append_new(
+			    urls, json_stringn(p, (size_t)(nl - p)));
+		}
+		json_object_set_new(o, "crl_urls", urls);
+	}
 	if (is->last_error) {
 		json_object_set_new(o, "last_error",
 				    json_string(is->last_error));
@@ -600,7 +701,8 @@ static const struct {
 	const char *name;
 	int (*fn)(struct ctx *, int, char **);
 } commands[] = {
-    {"import-crl", cmd_import}, {"status", cmd_status}, {"cas", cmd_cas},
+    {"import-crl", cmd_import}, {"import-tsl", cmd_import_tsl},
+    {"status", cmd_status},	{"cas", cmd_cas},
     {"dump", cmd_dump},		{"events", cmd_events},
 };
 

@@ -31,6 +31,17 @@
  * comparing every pair, so the list is kept short. */
 #define MAX_OCSP_EXTENSIONS 32
 
+/* The Ministry's trusted list (TSL), per CA as it is streamed: far above
+ * anything the real list comes near (its largest CA has a few dozen
+ * certificates). */
+#define TSL_MAX_FIELD (64 * 1024) /* octets of one text field */
+#define TSL_MAX_DEPTH 32	  /* element nesting (the list nests ~10) */
+#define TSL_MAX_KEYS 256	  /* keys (Ключ) per CA */
+#define TSL_MAX_CERTS 64	  /* certificates per key */
+#define TSL_MAX_URLS 16		  /* CRL addresses per key */
+#define TSL_MAX_HISTORY 1024	  /* accreditation history entries per CA */
+#define TSL_MAX_EXCLUDE 256	  /* operator exclusions per import */
+
 /* An issuer's display name and URLs as stored. */
 #define MAX_NAME_LEN 1024
 #define MAX_URL_LEN 2048

@@ -1,7 +1,8 @@
 /*
  * store: the LMDB environment and its schema (DESIGN.md, "Data model").
  *
- *   meta     "schema" -> u32; "next_issuer" -> u32; "event_seq" -> u64
+ *   meta     "schema" -> u32; "next_issuer" -> u32; "event_seq" -> u64;
+ *            "tsl" -> JSON of the last accepted trusted list
  *   issuers  u32 id (big-endian) -> issuer record (tagged fields)
  *   certid   u8 hash_alg || name hash || key hash -> u32 id
  *   revoked  u32 id || serial octets -> revocation history
@@ -87,6 +88,12 @@ struct store_issuer {
 	struct store_crl_meta crl;
 	const char *last_error; /* last rejected import or fetch, or NULL */
 	int64_t last_error_at;
+	/* From the trusted list (NULL for CAs it never listed). */
+	const char *short_name; /* КраткоеНазвание */
+	const char *inn, *ogrn;
+	const char *accreditation; /* JSON: {"status", "since", "history":
+				      [{"status", "from", "to"}]} */
+	const char *crl_urls;	   /* newline-separated, in list order */
 };
 
 /* One period during which a serial was listed on its issuer's CRL. */
@@ -231,6 +238,46 @@ enum store_err store_merge_crl(struct store *s, uint32_t id,
 			       const struct store_crl_meta *meta,
 			       store_entry_fn next, void *arg,
 			       struct store_merge_stats *out_stats);
+
+/* What the trusted list says of one issuer; NULL fields are cleared. */
+struct store_tsl_info {
+	const char *short_name, *inn, *ogrn;
+	const char *accreditation; /* JSON text, see struct store_issuer */
+	const char *crl_urls;	   /* newline-separated */
+};
+
+/* Replaces issuer `id`'s trusted-list fields in one write transaction.
+ * STORE_NOTFOUND when there is no such issuer. */
+enum store_err store_issuer_set_tsl(struct store *s, uint32_t id,
+				    const struct store_tsl_info *info);
+
+/* The last accepted trusted list: meta record "tsl" (JSON). */
+struct store_tsl_meta {
+	int present;
+	int64_t version; /* Версия */
+	int64_t date;	 /* Дата; 0 when the list had none */
+	uint8_t sha256[32];
+	uint64_t size;
+	int64_t imported_at;
+};
+
+/* The stored list's record; present 0 when none was ever accepted. */
+enum store_err store_tsl_get(struct store_txn *t, struct store_tsl_meta *out);
+
+/*
+ * The Версия rule, against the stored list: STORE_OK when `m` may be
+ * imported (no list yet, or a higher version); STORE_UNCHANGED for the
+ * same version and SHA-256; STORE_CONFLICT for the same version with
+ * other content; STORE_ROLLBACK for a lower version.
+ */
+enum store_err store_tsl_check(struct store_txn *t,
+			       const struct store_tsl_meta *m);
+
+/* Checks the rule again and, when STORE_OK, writes `m` as the stored
+ * list and `event` (may be NULL) to the journal, in one write
+ * transaction. */
+enum store_err store_tsl_set(struct store *s, const struct store_tsl_meta *m,
+			     json_t *event);
 
 /* Appends an event in its own write transaction (adds "time"). */
 enum store_err store_event_log(struct store *s, json_t *event);

@@ -36,6 +36,12 @@ enum {
 	F_CRL_LASTMOD,
 	F_LAST_ERROR,
 	F_LAST_ERROR_AT,
+	/* Schema 1 additions: older records simply lack them. */
+	F_SHORT_NAME,
+	F_INN,
+	F_OGRN,
+	F_ACCREDITATION,
+	F_CRL_URLS,
 };
 
 #define ISSUER_MAGIC "OZI1"
@@ -124,6 +130,11 @@ issuer_encode(const struct store_issuer *is, struct buf *out)
 		field_str(out, F_LAST_ERROR, is->last_error);
 		field_i64(out, F_LAST_ERROR_AT, is->last_error_at);
 	}
+	field_str(out, F_SHORT_NAME, is->short_name);
+	field_str(out, F_INN, is->inn);
+	field_str(out, F_OGRN, is->ogrn);
+	field_str(out, F_ACCREDITATION, is->accreditation);
+	field_str(out, F_CRL_URLS, is->crl_urls);
 }
 
 static int
@@ -234,6 +245,21 @@ issuer_decode(uint32_t id, const uint8_t *p, size_t len,
 		case F_LAST_ERROR_AT:
 			if ((ok = n == 8))
 				out->last_error_at = (int64_t)get_u64(v);
+			break;
+		case F_SHORT_NAME:
+			ok = get_str(v, n, &out->short_name);
+			break;
+		case F_INN:
+			ok = get_str(v, n, &out->inn);
+			break;
+		case F_OGRN:
+			ok = get_str(v, n, &out->ogrn);
+			break;
+		case F_ACCREDITATION:
+			ok = get_str(v, n, &out->accreditation);
+			break;
+		case F_CRL_URLS:
+			ok = get_str(v, n, &out->crl_urls);
 			break;
 		default:
 			break; /* a later schema's field */

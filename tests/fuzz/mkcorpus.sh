@@ -11,6 +11,9 @@
 #             asn1parse -genconf, Streebog and GOST R 34.11-94 CertIDs
 #             with version, requestorName and request / single
 #             extensions
+#   DIR/tsl/  trusted lists in the Ministry's schema: the two corpus CAs
+#             (base64 with line breaks, history, two CRL addresses), a
+#             wrong thumbprint, CRLF + BOM, a DOCTYPE, one cut short
 #   DIR/der/  DER snippets: the CRLs and CA certificates again, and
 #             values of every type the reader knows (times, INTEGERs,
 #             BOOLEANs, BIT STRINGs, OIDs, nested and tagged values)
@@ -21,7 +24,7 @@ set -eu
 	exit 2
 }
 out=$1
-mkdir -p "$out/crl" "$out/der" "$out/ocsp" "$out/http"
+mkdir -p "$out/crl" "$out/der" "$out/ocsp" "$out/http" "$out/tsl"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/otzyv-corpus-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -273,8 +276,77 @@ printf 'POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request
 printf 'GET /ocsp/MEMwQTA%%2FMD0wOzAJBgUrDgMCGgUABBQ HTTP/1.0\nIf-None-Match: "ab"\n\n' >"$out/http/get10"
 printf 'GET / HTTP/1.1\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n' >"$out/http/pipelined"
 
+# ---- trusted lists ----------------------------------------------------------
+# tslca ALG THUMB: one УдостоверяющийЦентр listing ALG-ca.pem.
+tslca() {
+	b64=$(openssl x509 -in "$1-ca.pem" -outform DER | openssl base64)
+	cat <<EOF
+  <УдостоверяющийЦентр>
+    <Название>Корпус $1</Название>
+    <КраткоеНазвание>$1</КраткоеНазвание>
+    <Адрес><Город>Москва</Город></Адрес>
+    <ПрограммноАппаратныеКомплексы><ПрограммноАппаратныйКомплекс>
+      <КлючиУполномоченныхЛиц><Ключ>
+        <ИдентификаторКлюча>0102030405</ИдентификаторКлюча>
+        <АдресаСписковОтзыва><Адрес>http://cdp.example.ru/$1.crl</Адрес>
+          <Адрес>http://mirror.example.ru/$1.crl</Адрес></АдресаСписковОтзыва>
+        <Сертификаты><ДанныеСертификата>
+          <Отпечаток>$2</Отпечаток>
+          <КемВыдан>CN=Corpus CA $1</КемВыдан>
+          <КомуВыдан>CN=Corpus CA $1</КомуВыдан>
+          <СерийныйНомер>01</СерийныйНомер>
+          <ПериодДействияС>2024-01-01T00:00:00+03:00</ПериодДействияС>
+          <ПериодДействияДо>2034-01-01T00:00:00</ПериодДействияДо>
+          <Данные>$b64</Данные>
+        </ДанныеСертификата></Сертификаты>
+      </Ключ></КлючиУполномоченныхЛиц>
+    </ПрограммноАппаратныйКомплекс></ПрограммноАппаратныеКомплексы>
+    <ИНН>7707329152</ИНН>
+    <ОГРН>1047707030513</ОГРН>
+    <СтатусАккредитации><Статус>Действует</Статус>
+      <ДействуетС>2019-08-13T00:00:00+03:00</ДействуетС></СтатусАккредитации>
+    <ИсторияСтатусовАккредитации><СтатусАккредитации>
+      <Статус>Приостановлена</Статус><ДействуетС>2019-01-01</ДействуетС>
+      <ДействуетПо>2019-08-13T00:00:00+03:00</ДействуетПо>
+    </СтатусАккредитации></ИсторияСтатусовАккредитации>
+  </УдостоверяющийЦентр>
+EOF
+}
+thumb() {
+	openssl x509 -in "$1-ca.pem" -noout -fingerprint -sha1 |
+		sed 's/.*=//; s/://g'
+}
+tslhead='<?xml version="1.0" encoding="utf-8"?>
+<АккредитованныеУдостоверяющиеЦентры>
+  <Версия>1234</Версия>
+  <Дата>2026-11-20T09:00:00+03:00</Дата>'
+tsltail='</АккредитованныеУдостоверяющиеЦентры>'
+{
+	echo "$tslhead"
+	tslca rsa "$(thumb rsa)"
+	tslca ec "$(thumb ec)"
+	echo "$tsltail"
+} >"$out/tsl/two.xml"
+{
+	echo "$tslhead"
+	tslca rsa 0000000000000000000000000000000000000000
+	echo "$tsltail"
+} >"$out/tsl/bad-thumb.xml"
+{
+	printf '\357\273\277'
+	sed 's/$/\r/' "$out/tsl/two.xml"
+} >"$out/tsl/crlf-bom.xml"
+{
+	echo '<?xml version="1.0"?>'
+	echo '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+	echo '<АккредитованныеУдостоверяющиеЦентры><Версия>&x;</Версия>'
+	echo "$tsltail"
+} >"$out/tsl/doctype.xml"
+head -c 1500 "$out/tsl/two.xml" >"$out/tsl/truncated.xml"
+
 n_crl=$(find "$out/crl" -type f | wc -l)
 n_der=$(find "$out/der" -type f | wc -l)
 n_ocsp=$(find "$out/ocsp" -type f | wc -l)
 echo "mkcorpus: $n_crl CRLs in $out/crl, $n_der DER values in $out/der," \
-	"$n_ocsp OCSP requests in $out/ocsp"
+	"$n_ocsp OCSP requests in $out/ocsp," \
+	"$(find "$out/tsl" -type f | wc -l) trusted lists in $out/tsl"

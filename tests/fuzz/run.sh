@@ -13,7 +13,7 @@ set -eu
 build=$(cd "$1" && pwd)
 secs=$2
 here=$(cd "$(dirname "$0")" && pwd)
-targets="der crl ocsp http"
+targets="der crl ocsp http tsl"
 
 for t in $targets; do
 	make -C "$build" -s "tests/fuzz/fuzz-$t" || {

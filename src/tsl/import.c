@@ -1,0 +1,330 @@
+/*
+ * Importing a trusted list into the store.
+ *
+ * Two passes over one open file: the first parses the whole list and
+ * checks the Версия rule without touching the store, so a malformed,
+ * truncated or rolled-back list changes nothing; the second registers
+ * the issuers. The file must hash the same both times. A store failure
+ * in the second pass leaves the issuers registered so far (each one is
+ * whole: a register and its fields are written one after the other) but
+ * no "tsl" record, so the same list is imported again next time.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "otzyv/limits.h"
+#include "otzyv/tsl.h"
+#include "otzyv/util.h"
+
+struct import_ctx {
+	struct store *s;
+	const struct tsl_import_opts *opts;
+	struct tsl_import_result *out;
+	int failed;
+	char msg[512]; /* why the second pass stopped */
+};
+
+/* 1 when the operator excluded this CA (by name) or key (by key id). */
+static int
+excluded(const struct tsl_import_opts *o, const struct tsl_ca *ca,
+	 const struct tsl_key *k)
+{
+	uint8_t a[MAX_KEYID_LEN], b[MAX_KEYID_LEN];
+	long al, bl;
+	size_t i;
+
+	if (o == NULL)
+		return 0;
+	al = k->key_id ? hex_decode(k->key_id, a, sizeof(a)) : -1;
+	for (i = 0; i < o->nexclude; i++) {
+		const char *x = o->exclude[i];
+
+		if (strcmp(x, ca->name) == 0 ||
+		    (ca->short_name && strcmp(x, ca->short_name) == 0))
+			return 1;
+		if (k->key_id == NULL)
+			continue;
+		if (strcasecmp(x, k->key_id) == 0)
+			return 1;
+		bl = hex_decode(x, b, sizeof(b));
+		if (al > 0 && al == bl && memcmp(a, b, (size_t)al) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static json_t *
+status_json(const struct tsl_status *st, const char *from_key)
+{
+	char ts[32];
+	json_t *o = json_object();
+
+	json_object_set_new(o, "status",
+			    json_string(st->status ? st->status : ""));
+	if (st->from)
+		json_object_set_new(o, from_key,
+				    json_string(time_format(st->from, ts)));
+	if (st->to)
+		json_object_set_new(o, "to",
+				    json_string(time_format(st->to, ts)));
+	return o;
+}
+
+/* {"status", "since", "history": [{"status", "from", "to"}]}, as text
+ * the caller frees. */
+static char *
+accreditation_text(const struct tsl_ca *ca)
+{
+	json_t *o = status_json(&ca->status, "since"), *h = json_array();
+	char *text;
+	size_t i;
+
+	for (i = 0; i < ca->nhistory; i++)
+		json_array_append_new(h, status_json(&ca->history[i], "from"));
+	json_object_set_new(o, "history", h);
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return text;
+}
+
+/* The key's CRL URLs, newline-separated, or NULL; caller frees. */
+static char *
+urls_text(const struct tsl_key *k)
+{
+	size_t i, n = 0;
+	char *t;
+
+	if (k->nurls == 0)
+		return NULL;
+	for (i = 0; i < k->nurls; i++)
+		n += strlen(k->urls[i]) + 1;
+	if ((t = malloc(n)) == NULL)
+		return NULL;
+	t[0] = '\0';
+	for (i = 0; i < k->nurls; i++) {
+		if (i > 0)
+			strcat(t, "\n");
+		strcat(t, k->urls[i]);
+	}
+	return t;
+}
+
+/* The issuer already stored for this certificate: 1 with its source. */
+static int
+known(struct store *s, X509 *x, unsigned *out_source)
+{
+	struct store_txn *t;
+	struct store_issuer is;
+	uint32_t id;
+	int found = 0;
+
+	if (store_read_begin(s, &t) != STORE_OK)
+		return 0;
+	if (store_issuer_id_of(t, x, &id) == STORE_OK &&
+	    store_issuer_get(t, id, &is) == STORE_OK) {
+		found = 1;
+		*out_source = is.source;
+	}
+	store_txn_end(t);
+	return found;
+}
+
+static int
+import_key(struct import_ctx *c, const struct tsl_ca *ca,
+	   const struct tsl_key *k, const char *accreditation)
+{
+	struct store_tsl_info info = {0};
+	char *urls = urls_text(k);
+	const char *name =
+	    ca->short_name && *ca->short_name ? ca->short_name : ca->name;
+	enum store_err e = STORE_OK;
+	size_t i;
+
+	info.short_name = ca->short_name;
+	info.inn = ca->inn;
+	info.ogrn = ca->ogrn;
+	info.accreditation = accreditation;
+	info.crl_urls = urls;
+	for (i = 0; i < k->ncerts; i++) {
+		unsigned source = 0;
+		int was = known(c->s, k->certs[i].x509, &source);
+		uint32_t id;
+
+		/* A [ca NAME] section keeps its name; the list adds the
+		 * rest. */
+		e = store_issuer_register(c->s, k->certs[i].x509,
+					  source & STORE_SRC_CONFIG ? NULL
+								    : name,
+					  STORE_SRC_TSL, &id);
+		if (e == STORE_OK)
+			e = store_issuer_set_tsl(c->s, id, &info);
+		if (e != STORE_OK) {
+			snprintf(c->msg, sizeof(c->msg),
+				 "CA at line %lu: store: %s", ca->line,
+				 store_strerror(e));
+			break;
+		}
+		c->out->issuers++;
+		c->out->added += !was;
+	}
+	free(urls);
+	return e == STORE_OK;
+}
+
+static int
+import_ca(const struct tsl_ca *ca, void *arg)
+{
+	struct import_ctx *c = arg;
+	char *accreditation = accreditation_text(ca);
+	size_t i;
+	int ok = 1;
+
+	for (i = 0; ok && i < ca->nkeys; i++) {
+		if (excluded(c->opts, ca, &ca->keys[i])) {
+			c->out->excluded++;
+			continue;
+		}
+		ok = import_key(c, ca, &ca->keys[i], accreditation);
+	}
+	free(accreditation);
+	if (!ok)
+		c->failed = 1;
+	return !ok;
+}
+
+static enum tsl_import_status
+reject(struct tsl_import_result *out, enum tsl_import_status st)
+{
+	out->status = st;
+	return st;
+}
+
+enum tsl_import_status
+tsl_import_file(struct store *s, const char *path,
+		const struct tsl_import_opts *opts,
+		struct tsl_import_result *out)
+{
+	struct import_ctx c = {s, opts, out, 0, {0}};
+	struct store_tsl_meta m = {0};
+	struct store_txn *t = NULL;
+	struct tsl_info again;
+	char hex[65];
+	json_t *ev = NULL;
+	enum tsl_import_status st = TSL_IMPORT_ERROR;
+	enum store_err e;
+	int fd = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(out->msg, sizeof(out->msg), "%s: %s", path,
+			 strerror(errno));
+		goto out;
+	}
+	if (!tsl_parse_fd(fd, path, NULL, NULL, &out->info, out->msg,
+			  sizeof(out->msg))) {
+		st = TSL_IMPORT_REJECTED;
+		goto out;
+	}
+	if (out->info.version < 0) {
+		snprintf(out->msg, sizeof(out->msg), "%s: no root Версия",
+			 path);
+		st = TSL_IMPORT_REJECTED;
+		goto out;
+	}
+	m.present = 1;
+	m.version = out->info.version;
+	m.date = out->info.date;
+	memcpy(m.sha256, out->info.sha256, 32);
+	m.size = out->info.size;
+	m.imported_at = clock_now();
+
+	if ((e = store_read_begin(s, &t)) == STORE_OK) {
+		e = store_tsl_check(t, &m);
+		store_txn_end(t);
+	}
+	switch (e) {
+	case STORE_OK:
+		break;
+	case STORE_UNCHANGED:
+		st = TSL_IMPORT_UNCHANGED;
+		goto out;
+	case STORE_ROLLBACK:
+		snprintf(out->msg, sizeof(out->msg),
+			 "%s: Версия %lld is lower than the stored list's "
+			 "(rollback)",
+			 path, (long long)m.version);
+		st = TSL_IMPORT_REJECTED;
+		goto out;
+	case STORE_CONFLICT:
+		snprintf(out->msg, sizeof(out->msg),
+			 "%s: Версия %lld was already imported with other "
+			 "content",
+			 path, (long long)m.version);
+		st = TSL_IMPORT_REJECTED;
+		goto out;
+	default:
+		snprintf(out->msg, sizeof(out->msg), "store: %s",
+			 store_strerror(e));
+		goto out;
+	}
+
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		snprintf(out->msg, sizeof(out->msg), "%s: cannot rewind: %s",
+			 path, strerror(errno));
+		goto out;
+	}
+	if (!tsl_parse_fd(fd, path, import_ca, &c, &again, out->msg,
+			  sizeof(out->msg))) {
+		/* import_ca's own message, when it stopped the parse. */
+		if (c.failed)
+			snprintf(out->msg, sizeof(out->msg), "%s: %s", path,
+				 c.msg);
+		goto out;
+	}
+	if (memcmp(again.sha256, m.sha256, 32) != 0) {
+		snprintf(out->msg, sizeof(out->msg),
+			 "%s: the file changed while it was imported", path);
+		goto out;
+	}
+	ev = json_pack(
+	    "{s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I}",
+	    "type", "tsl_imported", "source",
+	    opts && opts->source ? opts->source : path, "version",
+	    (json_int_t)m.version, "date", (json_int_t)m.date, "sha256",
+	    hex_encode(m.sha256, 32, hex), "size", (json_int_t)m.size, "cas",
+	    (json_int_t)again.cas, "keys", (json_int_t)again.keys,
+	    "certificates", (json_int_t)again.certs, "skipped",
+	    (json_int_t)again.skipped, "issuers", (json_int_t)out->issuers,
+	    "added", (json_int_t)out->added, "excluded",
+	    (json_int_t)out->excluded);
+	switch ((e = store_tsl_set(s, &m, ev))) {
+	case STORE_OK:
+		st = TSL_IMPORT_OK;
+		break;
+	case STORE_UNCHANGED:
+		st = TSL_IMPORT_UNCHANGED;
+		break;
+	default:
+		/* Another importer got there first, or the store failed. */
+		snprintf(out->msg, sizeof(out->msg), "store: %s",
+			 store_strerror(e));
+		st = e == STORE_ROLLBACK || e == STORE_CONFLICT
+			 ? TSL_IMPORT_REJECTED
+			 : TSL_IMPORT_ERROR;
+		break;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(ev);
+	return reject(out, st);
+}
