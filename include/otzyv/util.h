@@ -11,6 +11,9 @@
 /* Lower-case hex of buf into out (2 * len + 1 bytes). Returns out. */
 char *hex_encode(const uint8_t *buf, size_t len, char *out);
 
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(char c);
+
 /* Decodes hex (either case, optional ':' separators, optional "0x")
  * into out[cap]; returns the length, or -1 on bad input or overflow. */
 long hex_decode(const char *s, uint8_t *out, size_t cap);

@@ -195,18 +195,6 @@ ocsp_post(struct http_exchange *x)
 	answer_ocsp(x, x->body, x->body_len, 0);
 }
 
-static int
-unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * RFC 6960 A.1: GET {url}/{url-encoding of base-64 encoding of the DER
  * OCSPRequest}. Clients also send base64url and leave '/' and '+' raw.
@@ -229,8 +217,8 @@ decode_get(const char *enc, size_t n, uint8_t *out, size_t cap)
 
 			if (i + 2 >= n)
 				return -1;
-			if ((hi = unhex(enc[i + 1])) < 0 ||
-			    (lo = unhex(enc[i + 2])) < 0)
+			if ((hi = hex_digit(enc[i + 1])) < 0 ||
+			    (lo = hex_digit(enc[i + 2])) < 0)
 				return -1;
 			c = (char)(hi << 4 | lo);
 			i += 2;

@@ -30,8 +30,8 @@ hex_encode(const uint8_t *buf, size_t len, char *out)
 	return out;
 }
 
-static int
-nibble(char c)
+int
+hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -64,7 +64,7 @@ hex_decode(const char *s, uint8_t *out, size_t cap)
 
 		if (*p == ':')
 			continue;
-		if ((v = nibble(*p)) < 0)
+		if ((v = hex_digit(*p)) < 0)
 			return -1;
 		if (hi < 0) {
 			hi = v;

@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 targets="der crl ocsp http tsl"
 
 for t in $targets; do
-	make -C "$build" -s "tests/fuzz/fuzz-$t" || {
+	make -C "$build" -s -j2 "tests/fuzz/fuzz-$t" || {
 		echo "run.sh: cannot build tests/fuzz/fuzz-$t in $build" \
 			"(configure it with CC=clang --enable-fuzzers)" >&2
 		exit 2
