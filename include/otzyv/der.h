@@ -130,6 +130,33 @@ int der_oid_eq(const struct der_tlv *t, const uint8_t *oid, size_t len);
  * fractions, no offsets. Seconds since the epoch. */
 enum der_err der_get_time(const struct der_tlv *t, int64_t *out);
 
+/*
+ * XXX: BOOLEAN as BER reads it (any non-zero octet is TRUE). DER wants
+ * 0xFF, but OpenSSL itself writes 0x01 for flags set through its API (IDP
+ * flags in CRLs), so CAs built on it do too; reading them as TRUE is
+ * what they mean. 1, or 0 when not one octet.
+ */
+int der_get_bool_ber(const struct der_tlv *t, int *out);
+
+/* One Extension (RFC 5280 4.1): SEQUENCE { extnID OBJECT IDENTIFIER,
+ * critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }. */
+struct der_extension {
+	struct der_tlv raw; /* the whole Extension */
+	struct der_tlv oid;
+	int critical;
+	struct der_tlv value; /* extnValue; its contents are the value */
+};
+
+/*
+ * Reads the Extension at c. Returns DER_OK, or the error with a message
+ * naming the part that broke it in why[whylen] ("malformed Extension:
+ * ...", "critical is not a BOOLEAN", "extnValue: ..."). XXX: an encoded
+ * DEFAULT FALSE and a BER TRUE are accepted, as OpenSSL does: CAs emit
+ * them, and refusing would leave those CAs without revocation data.
+ */
+enum der_err der_next_extension(struct der_cursor *c, struct der_extension *out,
+				char *why, size_t whylen);
+
 /* A short constant message naming the rule, with the X.690 clause. */
 const char *der_strerror(enum der_err e);
 

@@ -30,21 +30,6 @@ static const uint8_t OID_HOLD_INSTRUCTION[] = {0x55, 0x1D, 0x17};
 static const uint8_t OID_INVALIDITY[] = {0x55, 0x1D, 0x18};
 static const uint8_t OID_CERT_ISSUER[] = {0x55, 0x1D, 0x1D};
 
-/*
- * XXX: BOOLEAN as BER has it (any non-zero octet is TRUE). DER wants
- * 0xFF, but OpenSSL itself writes 0x01 for IDP flags set through its
- * API, so CAs built on it do too; reading them as TRUE is what they
- * mean, and a stricter reading would leave those CAs without data.
- */
-static int
-ber_bool(const struct der_tlv *t, int *out)
-{
-	if (t->len != 1)
-		return 0;
-	*out = t->val[0] != 0;
-	return 1;
-}
-
 int
 crl_fail(struct crl_error *err, const char *fmt, ...)
 {
@@ -133,10 +118,11 @@ static int
 walk_extensions(const struct der_cursor *parent, const struct der_tlv *exts,
 		const char *where, ext_fn one, void *arg, struct crl_error *err)
 {
-	struct der_cursor c, ec, seen;
-	struct der_tlv ext, oid, crit, val, prev;
-	enum der_err e;
-	int critical, present;
+	struct der_cursor c, seen;
+	struct der_tlv ext, oid, val, prev;
+	struct der_extension x;
+	char why[160];
+	int critical;
 
 	if (exts->tag != DER_SEQUENCE || der_enter(parent, exts, &c) != DER_OK)
 		return crl_fail(err,
@@ -149,31 +135,13 @@ walk_extensions(const struct der_cursor *parent, const struct der_tlv *exts,
 				"(SIZE (1..MAX))",
 				where);
 	while (!der_at_end(&c)) {
-		if ((e = der_expect(&c, DER_SEQUENCE, &ext)) != DER_OK ||
-		    (e = der_enter(&c, &ext, &ec)) != DER_OK ||
-		    (e = der_expect(&ec, DER_OID, &oid)) != DER_OK ||
-		    (e = der_check_oid(&oid)) != DER_OK)
-			return crl_fail(err,
-					"RFC 5280 4.1: %s: malformed "
-					"Extension: %s",
-					where, der_strerror(e));
-		critical = 0;
-		if ((e = der_optional(&ec, DER_BOOLEAN, &crit, &present)) !=
-		    DER_OK)
+		if (der_next_extension(&c, &x, why, sizeof(why)) != DER_OK)
 			return crl_fail(err, "RFC 5280 4.1: %s: %s", where,
-					der_strerror(e));
-		/* XXX: DER forbids encoding the DEFAULT FALSE, but CAs do
-		 * it and OpenSSL accepts it; refusing would leave those CAs
-		 * without revocation data. */
-		if (present && !ber_bool(&crit, &critical))
-			return crl_fail(err,
-					"RFC 5280 4.1: %s: critical is not a "
-					"BOOLEAN",
-					where);
-		if ((e = der_expect(&ec, DER_OCTET_STRING, &val)) != DER_OK ||
-		    (e = der_finish(&ec)) != DER_OK)
-			return crl_fail(err, "RFC 5280 4.1: %s: extnValue: %s",
-					where, der_strerror(e));
+					why);
+		ext = x.raw;
+		oid = x.oid;
+		critical = x.critical;
+		val = x.value;
 		/* Duplicates: compare with every earlier extension. */
 		der_init(&seen, exts->val, (size_t)(ext.raw - exts->val));
 		while (!der_at_end(&seen)) {
@@ -194,7 +162,8 @@ walk_extensions(const struct der_cursor *parent, const struct der_tlv *exts,
 			struct der_cursor vc;
 
 			der_init(&vc, val.val, val.len);
-			vc.depth = ec.depth + 1;
+			vc.depth = c.depth +
+				   2; /* inside Extension, inside its value */
 			if (!one(arg, &oid, critical, &vc, err))
 				return 0;
 		}
@@ -269,7 +238,7 @@ ext_idp(struct crl *crl, const struct der_cursor *vc, struct crl_error *err)
 			crl->idp_some_reasons = 1;
 		if (num == 0 || num == 3)
 			continue;
-		if (t.tag != DER_CTX_PRIM(num) || !ber_bool(&t, &b))
+		if (t.tag != DER_CTX_PRIM(num) || !der_get_bool_ber(&t, &b))
 			return crl_fail(err, "RFC 5280 5.2.5: issuing"
 					     "DistributionPoint flag is not a "
 					     "BOOLEAN");

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "otzyv/der.h"
@@ -244,6 +245,49 @@ der_oid_eq(const struct der_tlv *t, const uint8_t *oid, size_t len)
 {
 	return t->tag == DER_OID && t->len == len &&
 	       memcmp(t->val, oid, len) == 0;
+}
+
+int
+der_get_bool_ber(const struct der_tlv *t, int *out)
+{
+	if (t->len != 1)
+		return 0;
+	*out = t->val[0] != 0;
+	return 1;
+}
+
+enum der_err
+der_next_extension(struct der_cursor *c, struct der_extension *out, char *why,
+		   size_t whylen)
+{
+	struct der_cursor ec;
+	struct der_tlv crit;
+	enum der_err e;
+	int present;
+
+	out->critical = 0;
+	if ((e = der_expect(c, DER_SEQUENCE, &out->raw)) != DER_OK ||
+	    (e = der_enter(c, &out->raw, &ec)) != DER_OK ||
+	    (e = der_expect(&ec, DER_OID, &out->oid)) != DER_OK ||
+	    (e = der_check_oid(&out->oid)) != DER_OK) {
+		snprintf(why, whylen, "malformed Extension: %s",
+			 der_strerror(e));
+		return e;
+	}
+	if ((e = der_optional(&ec, DER_BOOLEAN, &crit, &present)) != DER_OK) {
+		snprintf(why, whylen, "%s", der_strerror(e));
+		return e;
+	}
+	if (present && !der_get_bool_ber(&crit, &out->critical)) {
+		snprintf(why, whylen, "critical is not a BOOLEAN");
+		return DER_EBOOL;
+	}
+	if ((e = der_expect(&ec, DER_OCTET_STRING, &out->value)) != DER_OK ||
+	    (e = der_finish(&ec)) != DER_OK) {
+		snprintf(why, whylen, "extnValue: %s", der_strerror(e));
+		return e;
+	}
+	return DER_OK;
 }
 
 static int

@@ -100,20 +100,6 @@ fail(struct ctx *x, const char *fmt, ...)
 	return 0;
 }
 
-/*
- * XXX: BOOLEAN as BER has it (any non-zero octet is TRUE), the same
- * reading as the CRL reader's criticality: DER wants 0xFF, but clients
- * built on BER encoders exist and a TRUE they mean is still TRUE.
- */
-static int
-ber_bool(const struct der_tlv *t, int *out)
-{
-	if (t->len != 1)
-		return 0;
-	*out = t->val[0] != 0;
-	return 1;
-}
-
 /* ---- extensions (RFC 5280 4.1, 4.2) ------------------------------------ */
 
 typedef int (*ext_fn)(struct ctx *x, const struct der_tlv *oid, int critical,
@@ -129,15 +115,17 @@ static int
 walk_extensions(struct ctx *x, const struct der_cursor *parent,
 		const struct der_tlv *wrap, const char *where, ext_fn one)
 {
-	struct der_cursor wc, c, ec;
-	struct der_tlv exts, ext, oid, crit, val;
+	struct der_cursor wc, c;
+	struct der_tlv exts, oid, val;
+	struct der_extension xt;
+	char why[160];
 	struct {
 		const uint8_t *p;
 		size_t len;
 	} seen[MAX_OCSP_EXTENSIONS];
 	size_t n = 0, i;
 	enum der_err e;
-	int critical, present;
+	int critical;
 
 	if ((e = der_enter(parent, wrap, &wc)) != DER_OK ||
 	    (e = der_expect(&wc, DER_SEQUENCE, &exts)) != DER_OK ||
@@ -157,29 +145,11 @@ walk_extensions(struct ctx *x, const struct der_cursor *parent,
 			return fail(x,
 				    "RFC 5280 4.1: %s: more than %d extensions",
 				    where, MAX_OCSP_EXTENSIONS);
-		if ((e = der_expect(&c, DER_SEQUENCE, &ext)) != DER_OK ||
-		    (e = der_enter(&c, &ext, &ec)) != DER_OK ||
-		    (e = der_expect(&ec, DER_OID, &oid)) != DER_OK ||
-		    (e = der_check_oid(&oid)) != DER_OK)
-			return fail(x,
-				    "RFC 5280 4.1: %s: malformed Extension: "
-				    "%s",
-				    where, der_strerror(e));
-		critical = 0;
-		if ((e = der_optional(&ec, DER_BOOLEAN, &crit, &present)) !=
-		    DER_OK)
-			return fail(x, "RFC 5280 4.1: %s: Extension: %s", where,
-				    der_strerror(e));
-		/* XXX: an encoded DEFAULT FALSE is accepted, as in CRLs. */
-		if (present && !ber_bool(&crit, &critical))
-			return fail(x,
-				    "RFC 5280 4.1: %s: critical is not a "
-				    "BOOLEAN",
-				    where);
-		if ((e = der_expect(&ec, DER_OCTET_STRING, &val)) != DER_OK ||
-		    (e = der_finish(&ec)) != DER_OK)
-			return fail(x, "RFC 5280 4.1: %s: extnValue: %s", where,
-				    der_strerror(e));
+		if (der_next_extension(&c, &xt, why, sizeof(why)) != DER_OK)
+			return fail(x, "RFC 5280 4.1: %s: %s", where, why);
+		oid = xt.oid;
+		critical = xt.critical;
+		val = xt.value;
 		for (i = 0; i < n; i++)
 			if (seen[i].len == oid.len &&
 			    memcmp(seen[i].p, oid.val, oid.len) == 0)

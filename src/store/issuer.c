@@ -338,7 +338,6 @@ store_issuer_fail(struct store *s, uint32_t id, const char *why, json_t *event)
 {
 	MDB_txn *txn;
 	struct store_issuer is;
-	struct buf b = {0};
 	enum store_err e;
 	int rc;
 
@@ -348,18 +347,8 @@ store_issuer_fail(struct store *s, uint32_t id, const char *why, json_t *event)
 		goto out;
 	is.last_error = why;
 	is.last_error_at = clock_now();
-	/* Encode from map pointers before writing anything. */
-	issuer_encode(&is, &b);
-	{
-		uint8_t kb[4];
-		MDB_val k = {4, kb}, v = {b.len, b.p};
-
-		be32_put(kb, id);
-		if ((rc = mdb_put(txn, s->issuers, &k, &v, 0)) != 0) {
-			e = store_err_from_mdb(rc);
-			goto out;
-		}
-	}
+	if ((e = issuer_put_txn(txn, s, &is)) != STORE_OK)
+		goto out;
 	if (event != NULL && (e = event_put_txn(txn, s, event)) != STORE_OK)
 		goto out;
 	rc = mdb_txn_commit(txn);
@@ -368,6 +357,5 @@ store_issuer_fail(struct store *s, uint32_t id, const char *why, json_t *event)
 out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
-	buf_free(&b);
 	return e;
 }
