@@ -4,8 +4,12 @@
  *
  *   SIGTERM, SIGINT  stop accepting, drain, exit 0
  *   SIGHUP           reload the configuration (CAs, keys, responder
- *                    settings) without dropping connections; listen
+ *                    settings, fetch schedule) and fetch the trusted
+ *                    list again, without dropping connections; listen
  *                    addresses, threads and the store need a restart
+ *
+ * The admin listener's POST /v1/admin/reload does what SIGHUP does, and
+ * POST /v1/admin/refresh makes CAs due for fetching now.
  *
  * Exit status: 0 after a signal, 3 when the configuration or the keys
  * are unusable, 4 when the store or the listeners are.
@@ -15,6 +19,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +32,7 @@
 
 #include "otzyv/config.h"
 #include "otzyv/crypto.h"
+#include "otzyv/fetch.h"
 #include "otzyv/http.h"
 #include "otzyv/log.h"
 #include "otzyv/metrics.h"
@@ -54,11 +60,79 @@ struct daemon {
 	struct metrics metrics;
 	struct http_server *srv;
 	struct event_base *base;
+	struct event *reload_ev;  /* an admin reload, from a worker */
+	pthread_mutex_t fetch_mu; /* guards fetcher against workers */
+	struct fetcher *fetcher;
 };
 
+static int
+admin_refresh(void *arg, const char *ca)
+{
+	struct daemon *d = arg;
+	int n = -1;
+
+	pthread_mutex_lock(&d->fetch_mu);
+	if (d->fetcher != NULL)
+		n = fetcher_refresh(d->fetcher, ca);
+	pthread_mutex_unlock(&d->fetch_mu);
+	return n;
+}
+
+static void
+admin_reload(void *arg)
+{
+	struct daemon *d = arg;
+
+	/* The reload runs in the main loop, as for SIGHUP. */
+	event_active(d->reload_ev, 0, 0);
+}
+
+/* Replaces the fetcher with one for cfg (none when cfg fetches
+ * nothing). The old one is stopped first: two must never write the same
+ * spool files. */
+static void
+replace_fetcher(struct daemon *d, const struct config *cfg,
+		const uint32_t *ca_ids)
+{
+	struct fetcher *old, *f;
+	char err[1024];
+
+	pthread_mutex_lock(&d->fetch_mu);
+	old = d->fetcher;
+	d->fetcher = NULL;
+	pthread_mutex_unlock(&d->fetch_mu);
+	fetcher_free(old);
+	if ((f = fetcher_new(cfg, d->store, ca_ids, err, sizeof(err))) ==
+	    NULL) {
+		log_error("event=fetch_failed_to_start error=\"%s\"", err);
+		return;
+	}
+	if (!fetcher_start(f)) {
+		log_error("event=fetch_failed_to_start error=\"no thread\"");
+		fetcher_free(f);
+		return;
+	}
+	pthread_mutex_lock(&d->fetch_mu);
+	d->fetcher = f;
+	pthread_mutex_unlock(&d->fetch_mu);
+}
+
 /* The responder and the readiness list for cfg. NULL with err set. */
+static void
+replace_fetcher_none(struct daemon *d)
+{
+	struct fetcher *old;
+
+	pthread_mutex_lock(&d->fetch_mu);
+	old = d->fetcher;
+	d->fetcher = NULL;
+	pthread_mutex_unlock(&d->fetch_mu);
+	fetcher_free(old);
+}
+
 static struct http_site *
-build_site(const struct config *cfg, struct store *s, char *err, size_t errlen)
+build_site(struct daemon *d, const struct config *cfg, struct store *s,
+	   char *err, size_t errlen)
 {
 	struct http_site *site = calloc(1, sizeof(*site));
 	struct ocsp_responder_opts o = {0};
@@ -75,6 +149,13 @@ build_site(const struct config *cfg, struct store *s, char *err, size_t errlen)
 	}
 	if (!registry_sync(cfg, s, site->ready_ids, err, errlen))
 		goto fail;
+	if ((site->state_dir = strdup(cfg->store_path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	site->admin_refresh = admin_refresh;
+	site->admin_reload = admin_reload;
+	site->admin_arg = d;
 	if (cfg->responder_cert == NULL || cfg->responder_key == NULL) {
 		snprintf(err, errlen,
 			 "%s: [responder] cert and key are required",
@@ -216,12 +297,13 @@ on_hup(evutil_socket_t fd, short what, void *arg)
 		log_error("event=reload_failed error=\"%s\"", err);
 		return;
 	}
-	if ((site = build_site(cfg, d->store, err, sizeof(err))) == NULL) {
+	if ((site = build_site(d, cfg, d->store, err, sizeof(err))) == NULL) {
 		log_error("event=reload_failed error=\"%s\"", err);
 		config_free(cfg);
 		return;
 	}
 	old = http_server_swap(d->srv, site);
+	replace_fetcher(d, cfg, site->ready_ids);
 	/* A worker uses the site only within one request's callback: free
 	 * the old one once any request begun before the swap is surely
 	 * done (and at exit, whatever remains). */
@@ -285,7 +367,8 @@ run(struct daemon *d)
 			  d->cfg->store_path, store_strerror(e));
 		return 4;
 	}
-	if ((site = build_site(d->cfg, d->store, err, sizeof(err))) == NULL) {
+	if ((site = build_site(d, d->cfg, d->store, err, sizeof(err))) ==
+	    NULL) {
 		log_error("event=start_failed error=\"%s\"", err);
 		return 3;
 	}
@@ -300,6 +383,7 @@ run(struct daemon *d)
 	o.max_age = d->cfg->max_age;
 	o.cache_size = (size_t)d->cfg->cache_size;
 	o.access_log = d->cfg->access_log;
+	o.admin_listen = d->cfg->admin_listen;
 	d->srv =
 	    http_server_new(&o, d->store, &d->metrics, site, err, sizeof(err));
 	if (d->srv == NULL) {
@@ -314,16 +398,20 @@ run(struct daemon *d)
 	ev_term = evsignal_new(d->base, SIGTERM, on_stop, d);
 	ev_int = evsignal_new(d->base, SIGINT, on_stop, d);
 	ev_hup = evsignal_new(d->base, SIGHUP, on_hup, d);
+	d->reload_ev = event_new(d->base, -1, 0, on_hup, d);
 	signal(SIGPIPE, SIG_IGN);
 	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
-	    event_add(ev_term, NULL) || event_add(ev_int, NULL) ||
-	    event_add(ev_hup, NULL) || !http_server_start(d->srv)) {
+	    d->reload_ev == NULL || event_add(ev_term, NULL) ||
+	    event_add(ev_int, NULL) || event_add(ev_hup, NULL) ||
+	    !http_server_start(d->srv)) {
 		log_error("event=start_failed error=\"cannot start workers\"");
 		return 4;
 	}
+	replace_fetcher(d, d->cfg, site->ready_ids);
 	log_info("event=start listen=%s threads=%u cas=%zu version=%s",
 		 o.listen[0], o.threads, d->cfg->ncas, PACKAGE_VERSION);
 	event_base_dispatch(d->base);
+	replace_fetcher_none(d);
 	http_server_stop(d->srv, DRAIN_SECONDS);
 	event_free(ev_term);
 	event_free(ev_int);
@@ -347,6 +435,7 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	memset(&d, 0, sizeof(d));
+	pthread_mutex_init(&d.fetch_mu, NULL);
 	d.conf_path = getenv("OTZYV_CONF");
 	if (d.conf_path == NULL || *d.conf_path == '\0')
 		d.conf_path = CONFIG_DEFAULT_PATH;
@@ -385,8 +474,11 @@ main(int argc, char **argv)
 		http_server_free(d.srv);
 		http_site_free(site);
 	}
+	replace_fetcher_none(&d);
 	while (d.retired != NULL)
 		retire_free(d.retired);
+	if (d.reload_ev != NULL)
+		event_free(d.reload_ev);
 	if (d.base != NULL)
 		event_base_free(d.base);
 	store_close(d.store);

@@ -20,7 +20,14 @@ struct config_ca {
 	size_t ncrl;
 	char *responder_cert; /* delegated responder, or NULL */
 	char *responder_key;
-	int line; /* of the [ca NAME] header, for messages */
+	uint64_t max_crl_size; /* 0: [fetch] max_crl_size */
+	int line;	       /* of the [ca NAME] header, for messages */
+};
+
+/* A repeatable key's values, in file order. */
+struct config_list {
+	char **v;
+	size_t n;
 };
 
 struct config {
@@ -42,6 +49,26 @@ struct config {
 	unsigned max_connections;
 	char *user;
 	int access_log;
+	char *admin_listen; /* "" when disabled */
+	/* [fetch] */
+	int64_t fetch_interval;
+	int64_t fetch_timeout;
+	int64_t fetch_connect_timeout;
+	uint64_t fetch_low_speed_limit; /* octets per second */
+	int64_t fetch_low_speed_time;
+	unsigned fetch_max_redirects;
+	uint64_t fetch_max_crl_size;
+	unsigned fetch_concurrency;
+	char *fetch_user_agent;
+	int64_t fetch_retry_min, fetch_retry_max;
+	char *fetch_ca_bundle; /* NULL: the system's trust store */
+	/* [tsl] */
+	char *tsl_url;
+	char *tsl_file;
+	int64_t tsl_refresh;
+	char *tsl_sha256; /* 64 hex digits pinning one list, or NULL */
+	struct config_list tsl_exclude;
+	uint64_t tsl_max_size;
 	/* [responder] */
 	char *responder_cert;
 	char *responder_key;

@@ -61,6 +61,9 @@ size_t crypto_hash(enum hash_alg alg, const void *buf, size_t len,
  * issuerKeyHash (RFC 6960 4.1.1) hashes. Pointer into the certificate. */
 int crypto_spki_bits(X509 *cert, const uint8_t **out, size_t *out_len);
 
+/* An ASN1_TIME as Unix seconds; 0 when it does not convert. */
+int64_t crypto_time(const ASN1_TIME *t);
+
 /* Reads a certificate, PEM or DER. NULL with a message on failure. */
 X509 *crypto_load_cert(const char *path, char *err, size_t errlen);
 

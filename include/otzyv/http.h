@@ -29,6 +29,7 @@ struct http_server_opts {
 	int64_t max_age;   /* cap of Cache-Control max-age */
 	size_t cache_size; /* response cache, all workers together */
 	int access_log;
+	const char *admin_listen; /* NULL or "": no admin listener */
 };
 
 /*
@@ -41,6 +42,12 @@ struct http_site {
 	size_t nready; /* configured CAs, for /readyz */
 	uint32_t *ready_ids;
 	char **ready_names;
+	char *state_dir; /* the store's folder: STATE/crl/ID.crl */
+	/* The admin listener's actions, run in a worker thread: refresh
+	 * returns how many CAs were made due (-1: no fetcher). */
+	int (*admin_refresh)(void *arg, const char *ca);
+	void (*admin_reload)(void *arg);
+	void *admin_arg;
 };
 void http_site_free(struct http_site *site);
 

@@ -29,6 +29,8 @@ struct import_opts {
 	 * `name` when given). NULL: found among the stored CAs by the
 	 * CRL's issuer name and authority key identifier. */
 	X509 *issuer;
+	/* Or the stored issuer of this id (not registered again). */
+	uint32_t issuer_id;
 	const char *name;
 	unsigned source;
 	const char *url; /* recorded as the CRL's source, may be NULL */

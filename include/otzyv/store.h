@@ -66,11 +66,24 @@ struct store_crl_meta {
 	int64_t this_update;
 	int64_t next_update; /* 0: the CRL has none */
 	uint64_t entries;    /* entries listed in this CRL */
+	uint64_t size;	     /* octets of its DER */
 	int64_t fetched_at;  /* when it was imported */
 	uint8_t sha256[32];  /* of the CRL file as imported */
 	const char *url;     /* where it came from, or NULL */
 	const char *etag;
 	const char *last_modified;
+};
+
+/* What the fetcher last did for an issuer (all 0: never tried). */
+struct store_fetch {
+	int64_t attempt_at;	 /* when the last attempt ended */
+	int64_t success_at;	 /* last attempt that got a usable answer */
+	int64_t next_at;	 /* when the next one is due */
+	uint32_t failures;	 /* consecutive failed attempts */
+	uint64_t failures_total; /* failed attempts, ever */
+	uint64_t bytes_total;	 /* octets downloaded, ever */
+	int64_t duration_ms;	 /* of the last attempt */
+	const char *url;	 /* the mirror that answered last, or NULL */
 };
 
 struct store_issuer {
@@ -94,6 +107,9 @@ struct store_issuer {
 	const char *accreditation; /* JSON: {"status", "since", "history":
 				      [{"status", "from", "to"}]} */
 	const char *crl_urls;	   /* newline-separated, in list order */
+	int64_t not_after; /* of the certificate; 0 in records that predate
+			      it (read the certificate) */
+	struct store_fetch fetch;
 };
 
 /* One period during which a serial was listed on its issuer's CRL. */
@@ -144,6 +160,15 @@ enum store_err store_issuer_get(struct store_txn *t, uint32_t id,
 enum store_err
 store_issuer_foreach(struct store_txn *t,
 		     int (*fn)(const struct store_issuer *, void *), void *arg);
+
+/*
+ * Replaces issuer `id`'s fetch state with `f` and, when `error` is not
+ * NULL, records it as the last error; `event` (may be NULL) goes to the
+ * journal. One write transaction.
+ */
+enum store_err store_issuer_fetched(struct store *s, uint32_t id,
+				    const struct store_fetch *f,
+				    const char *error, json_t *event);
 
 /* The issuer whose certid under `alg` is name_hash || key_hash. */
 enum store_err store_issuer_by_certid(struct store_txn *t, int alg,

@@ -20,6 +20,7 @@
 #include <ini.h>
 
 #include "otzyv/config.h"
+#include "otzyv/limits.h"
 
 struct parse {
 	struct config *c;
@@ -29,6 +30,7 @@ struct parse {
 	int lineno;    /* counted by our reader */
 	int header;    /* line of the last [section] header, or 0 */
 	int keys;      /* handler calls since that header */
+	int tsl_line;  /* of the last [tsl] url or file */
 	char header_name[128];
 	uint64_t seen; /* single-valued keys given: bit = row of keys[] */
 	char section[128];
@@ -197,6 +199,10 @@ enum kind {
 	K_COUNT,    /* unsigned, decimal */
 	K_CHOICE,   /* int: index in "a|b|c" */
 	K_LISTEN,   /* repeatable address list */
+	K_LIST,	    /* repeatable: struct config_list */
+	K_URL,	    /* char *, an http, https or file URL */
+	K_ADDR,	    /* char *, HOST:PORT, or empty for none */
+	K_HEX64,    /* char *, 64 hex digits (a SHA-256) */
 };
 
 /* Every key of the fixed sections; [ca NAME] keys are in on_ca(). */
@@ -223,6 +229,29 @@ static const struct key {
      NULL},
     {"server", "user", K_STRING, F(user), 0, 0, NULL},
     {"server", "access_log", K_CHOICE, F(access_log), 0, 0, "no|yes"},
+    {"server", "admin_listen", K_ADDR, F(admin_listen), 0, 0, NULL},
+    {"fetch", "interval", K_DURATION, F(fetch_interval), 1, 7 * 86400, NULL},
+    {"fetch", "timeout", K_DURATION, F(fetch_timeout), 1, 86400, NULL},
+    {"fetch", "connect_timeout", K_DURATION, F(fetch_connect_timeout), 1, 600,
+     NULL},
+    {"fetch", "low_speed_limit", K_SIZE, F(fetch_low_speed_limit), 0, 1 << 30,
+     NULL},
+    {"fetch", "low_speed_time", K_DURATION, F(fetch_low_speed_time), 1, 3600,
+     NULL},
+    {"fetch", "max_redirects", K_COUNT, F(fetch_max_redirects), 0, 20, NULL},
+    {"fetch", "max_crl_size", K_SIZE, F(fetch_max_crl_size), 1024,
+     MAX_CRL_FILE_SIZE, NULL},
+    {"fetch", "concurrency", K_COUNT, F(fetch_concurrency), 1, 64, NULL},
+    {"fetch", "user_agent", K_STRING, F(fetch_user_agent), 0, 0, NULL},
+    {"fetch", "retry_min", K_DURATION, F(fetch_retry_min), 1, 86400, NULL},
+    {"fetch", "retry_max", K_DURATION, F(fetch_retry_max), 1, 7 * 86400, NULL},
+    {"fetch", "ca_bundle", K_PATH, F(fetch_ca_bundle), 0, 0, NULL},
+    {"tsl", "url", K_URL, F(tsl_url), 0, 0, NULL},
+    {"tsl", "file", K_PATH, F(tsl_file), 0, 0, NULL},
+    {"tsl", "refresh", K_DURATION, F(tsl_refresh), 60, 30 * 86400, NULL},
+    {"tsl", "sha256", K_HEX64, F(tsl_sha256), 0, 0, NULL},
+    {"tsl", "exclude", K_LIST, F(tsl_exclude), 0, 0, NULL},
+    {"tsl", "max_size", K_SIZE, F(tsl_max_size), 4096, 1ull << 32, NULL},
     {"responder", "cert", K_PATH, F(responder_cert), 0, 0, NULL},
     {"responder", "key", K_PATH, F(responder_key), 0, 0, NULL},
     {"responder", "nonce", K_CHOICE, F(nonce_ignore), 0, 0, "echo|ignore"},
@@ -275,6 +304,37 @@ add_listen(struct parse *p, const char *v)
 	return 1;
 }
 
+static int
+add_list(struct parse *p, struct config_list *l, const char *v)
+{
+	char **n;
+
+	if ((n = realloc(l->v, (l->n + 1) * sizeof(*n))) == NULL ||
+	    (n[l->n] = strdup(v)) == NULL)
+		return refuse(p, "out of memory");
+	l->v = n;
+	l->n++;
+	return 1;
+}
+
+static int
+is_hex64(const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!isxdigit((unsigned char)v[i]))
+			return 0;
+	return v[64] == '\0';
+}
+
+static int
+is_url(const char *v)
+{
+	return strncmp(v, "http://", 7) == 0 ||
+	       strncmp(v, "https://", 8) == 0 || strncmp(v, "file://", 7) == 0;
+}
+
 /* One key = value of a fixed section, as keys[k] says. */
 static int
 set_key(struct parse *p, size_t k, const char *v)
@@ -288,13 +348,36 @@ set_key(struct parse *p, size_t k, const char *v)
 
 	if (key->kind == K_LISTEN)
 		return add_listen(p, v);
+	if (key->kind == K_LIST)
+		return add_list(p, dst, v);
 	if (p->seen & ((uint64_t)1 << k))
 		return refuse(p, "%s: given twice", key->name);
 	p->seen |= (uint64_t)1 << k;
 	switch (key->kind) {
 	case K_PATH:
 		return set_path(p, dst, v);
+	case K_URL:
+		if (!is_url(v))
+			return refuse(
+			    p,
+			    "%s: \"%s\" is not an http, https or file "
+			    "URL",
+			    key->name, v);
+		goto string;
+	case K_ADDR:
+		if (*v != '\0' && (strlen(v) > 128 || strchr(v, ':') == NULL))
+			return refuse(p,
+				      "%s: \"%s\" is not HOST:PORT "
+				      "(127.0.0.1:8081), or empty for none",
+				      key->name, v);
+		goto string;
+	case K_HEX64:
+		if (!is_hex64(v))
+			return refuse(p, "%s: \"%s\" is not 64 hex digits",
+				      key->name, v);
+		goto string;
 	case K_STRING:
+	string:
 		free(*(char **)dst);
 		if ((*(char **)dst = strdup(v)) == NULL)
 			return refuse(p, "out of memory");
@@ -339,6 +422,7 @@ set_key(struct parse *p, size_t k, const char *v)
 				      key->name, v, key->choices);
 		return 1;
 	case K_LISTEN:
+	case K_LIST:
 		break;
 	}
 	return 0;
@@ -356,9 +440,7 @@ on_ca(struct parse *p, const char *name, const char *value)
 		if (n == NULL)
 			return refuse(p, "out of memory");
 		ca->crl = n;
-		if (strncmp(value, "http://", 7) != 0 &&
-		    strncmp(value, "https://", 8) != 0 &&
-		    strncmp(value, "file://", 7) != 0)
+		if (!is_url(value))
 			return refuse(p,
 				      "crl: \"%s\" is not an http, https or "
 				      "file URL",
@@ -366,6 +448,19 @@ on_ca(struct parse *p, const char *name, const char *value)
 		if ((ca->crl[ca->ncrl] = strdup(value)) == NULL)
 			return refuse(p, "out of memory");
 		ca->ncrl++;
+		return 1;
+	}
+	if (strcmp(name, "max_crl_size") == 0) {
+		if (ca->max_crl_size != 0)
+			return refuse(p, "%s: given twice in [ca %s]", name,
+				      ca->name);
+		if (!config_parse_size(value, &ca->max_crl_size) ||
+		    ca->max_crl_size < 1024 ||
+		    ca->max_crl_size > MAX_CRL_FILE_SIZE)
+			return refuse(p,
+				      "max_crl_size: \"%s\" is not a size from "
+				      "1K to 4G (64K, 512M)",
+				      value);
 		return 1;
 	}
 	if (strcmp(name, "cert") == 0)
@@ -420,8 +515,13 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return refuse(p, "unknown section [%s]", section);
 	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 		if (strcmp(keys[k].section, section) == 0 &&
-		    strcmp(keys[k].name, name) == 0)
+		    strcmp(keys[k].name, name) == 0) {
+			if (strcmp(section, "tsl") == 0 &&
+			    (strcmp(name, "url") == 0 ||
+			     strcmp(name, "file") == 0))
+				p->tsl_line = p->lineno;
 			return set_key(p, k, value);
+		}
 	return refuse(p, "unknown key \"%s\" in [%s]", name, section);
 }
 
@@ -501,6 +601,9 @@ validate(struct parse *p)
 {
 	size_t i;
 
+	if (p->c->tsl_url != NULL && p->c->tsl_file != NULL)
+		return refuse_at(p, p->tsl_line,
+				 "[tsl] takes url or file, not both");
 	for (i = 0; i < p->c->ncas; i++) {
 		if (p->c->cas[i].cert == NULL)
 			return refuse_at(
@@ -533,6 +636,20 @@ config_load(const char *path, char *err, size_t errlen)
 	c->max_connections = 10000;
 	c->cache_size = 64ull << 20;
 	c->max_age = 3600;
+	c->admin_listen = strdup("127.0.0.1:8081");
+	c->fetch_interval = 30 * 60;
+	c->fetch_timeout = 10 * 60;
+	c->fetch_connect_timeout = 30;
+	c->fetch_low_speed_limit = 1024;
+	c->fetch_low_speed_time = 60;
+	c->fetch_max_redirects = 5;
+	c->fetch_max_crl_size = 512ull << 20;
+	c->fetch_concurrency = 4;
+	c->fetch_user_agent = strdup("otzyv/" PACKAGE_VERSION);
+	c->fetch_retry_min = 60;
+	c->fetch_retry_max = 30 * 60;
+	c->tsl_refresh = 6 * 3600;
+	c->tsl_max_size = 256ull << 20;
 	p.c = c;
 	if ((p.f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,
@@ -583,6 +700,15 @@ config_free(struct config *c)
 		free(c->listen[i]);
 	free(c->listen);
 	free(c->user);
+	free(c->admin_listen);
+	free(c->fetch_user_agent);
+	free(c->fetch_ca_bundle);
+	free(c->tsl_url);
+	free(c->tsl_file);
+	free(c->tsl_sha256);
+	for (i = 0; i < c->tsl_exclude.n; i++)
+		free(c->tsl_exclude.v[i]);
+	free(c->tsl_exclude.v);
 	free(c->responder_cert);
 	free(c->responder_key);
 	free(c->store_path);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/engine.h>
 #include <openssl/err.h>
@@ -190,4 +191,14 @@ crypto_load_cert(const char *path, char *err, size_t errlen)
 	}
 	ERR_clear_error();
 	return x;
+}
+
+int64_t
+crypto_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	return (int64_t)timegm(&tm);
 }

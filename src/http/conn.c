@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -36,6 +37,7 @@ struct conn {
 	int closing;
 	int deadline_armed;
 	int continued; /* 100 Continue sent for the request being read */
+	int admin;     /* came in on the admin listener */
 };
 
 static void conn_free(struct conn *c);
@@ -111,9 +113,9 @@ http_now(struct worker *w)
 	return w->date;
 }
 
-void
-http_reply(struct http_exchange *x, int code, const char *reason,
-	   const void *body, size_t len)
+/* The status line and headers of a reply with a body of len octets. */
+static void
+reply_head(struct http_exchange *x, int code, const char *reason, size_t len)
 {
 	struct conn *c = x->conn;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -129,8 +131,32 @@ http_reply(struct http_exchange *x, int code, const char *reason,
 			    c->closing		  ? "Connection: close\r\n"
 			    : x->head->minor == 0 ? "Connection: keep-alive\r\n"
 						  : "");
+}
+
+void
+http_reply(struct http_exchange *x, int code, const char *reason,
+	   const void *body, size_t len)
+{
+	reply_head(x, code, reason, len);
 	if (len > 0 && x->head->method != HTTP_HEAD)
-		evbuffer_add(out, body, len);
+		evbuffer_add(bufferevent_get_output(x->conn->bev), body, len);
+}
+
+void
+http_reply_file(struct http_exchange *x, int fd, size_t len)
+{
+	struct conn *c = x->conn;
+
+	reply_head(x, 200, "OK", len);
+	if (len == 0 || x->head->method == HTTP_HEAD) {
+		close(fd);
+		return;
+	}
+	/* Sent with sendfile(); libevent closes fd once it is sent. On
+	 * failure the promised length cannot be kept: end the stream. */
+	if (evbuffer_add_file(bufferevent_get_output(c->bev), fd, 0,
+			      (ev_off_t)len) != 0)
+		c->closing = 1;
 }
 
 /* An error before a request could be routed: reply and close. */
@@ -248,6 +274,7 @@ process(struct conn *c)
 		memset(&x, 0, sizeof(x));
 		x.conn = c;
 		x.w = c->w;
+		x.admin = c->admin;
 		x.head = &head;
 		x.body = (const uint8_t *)p + head.head_len;
 		x.body_len = head.has_length ? head.content_length : 0;
@@ -322,7 +349,6 @@ http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct conn *c;
 	struct timeval idle = {w->srv->o.idle_timeout, 0};
 
-	(void)l;
 	(void)sa;
 	(void)socklen;
 	if (w->stopping || w->nconns >= w->max_conns ||
@@ -332,6 +358,7 @@ http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	c->w = w;
+	c->admin = l == w->admin_ls;
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->deadline = evtimer_new(w->base, on_deadline, c);
 	if (c->bev == NULL || c->deadline == NULL) {

@@ -24,6 +24,7 @@ struct worker {
 	struct event_base *base;
 	struct evconnlistener **ls;
 	size_t nls;
+	struct evconnlistener *admin_ls; /* worker 0 only, or NULL */
 	struct event *stop_ev;
 	struct event *resume_ev; /* re-enables listeners after EMFILE */
 	struct ocsp_cache *cache;
@@ -55,6 +56,7 @@ struct http_exchange {
 	const struct http_head *head;
 	const uint8_t *body;
 	size_t body_len;
+	int admin;	   /* on the admin listener */
 	char headers[768]; /* extra response header lines */
 	size_t headers_len;
 	double t0;
@@ -66,6 +68,28 @@ void http_header(struct http_exchange *x, const char *name, const char *value);
 /* Sends the reply: status line, Content-Length, the headers, body. */
 void http_reply(struct http_exchange *x, int code, const char *reason,
 		const void *body, size_t len);
+
+/* A 200 reply whose body is the open file fd, len octets (fd is taken
+ * over and closed). */
+void http_reply_file(struct http_exchange *x, int fd, size_t len);
+
+/* Sends the reply and accounts for it in the metrics and access log. */
+void http_send(struct http_exchange *x, int code, const char *reason,
+	       enum metrics_endpoint ep, const void *body, size_t len);
+
+/* A short text/plain reply. */
+void http_text(struct http_exchange *x, int code, const char *reason,
+	       const char *body, enum metrics_endpoint ep);
+
+/* An HTTP-date (RFC 9110 5.6.7). */
+void http_date(int64_t t, char *out, size_t size);
+
+/* The site in force for this worker's next request. */
+struct http_site *http_site_for(struct worker *w);
+
+/* The JSON API, CRL mirror and status page handlers (api.c); 0 when the path is
+ * not theirs. */
+int http_api(struct http_exchange *x);
 
 /* Routes one request; must call http_reply() exactly once. */
 void http_dispatch(struct http_exchange *x);

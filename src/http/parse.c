@@ -95,6 +95,10 @@ request_line(const char *l, size_t n, struct http_head *out)
 	}
 	q = memchr(out->path, '?', tlen);
 	out->path_len = q ? (size_t)(q - out->path) : tlen;
+	if (q != NULL) {
+		out->query = q + 1;
+		out->query_len = tlen - out->path_len - 1;
+	}
 	v = sp2 + 1;
 	if ((size_t)(l + n - v) != 8 || memcmp(v, "HTTP/", 5) != 0 ||
 	    v[6] != '.' || v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9')

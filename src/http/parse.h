@@ -23,6 +23,8 @@ struct http_head {
 	enum http_method method;
 	const char *path; /* the target without "?query", percent-encoded */
 	size_t path_len;
+	const char *query; /* after '?', or NULL */
+	size_t query_len;
 	int minor; /* HTTP/1.minor */
 	int keep_alive;
 	int has_length;

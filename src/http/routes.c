@@ -21,6 +21,7 @@
 
 #include "internal.h"
 #include "otzyv/log.h"
+#include "otzyv/report.h"
 #include "otzyv/status.h"
 #include "otzyv/util.h"
 
@@ -33,10 +34,9 @@ mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Sends the reply and accounts for it. */
-static void
-reply(struct http_exchange *x, int code, const char *reason,
-      enum metrics_endpoint ep, const void *body, size_t len)
+void
+http_send(struct http_exchange *x, int code, const char *reason,
+	  enum metrics_endpoint ep, const void *body, size_t len)
 {
 	double dt;
 
@@ -58,17 +58,17 @@ reply(struct http_exchange *x, int code, const char *reason,
 	}
 }
 
-static void
-text(struct http_exchange *x, int code, const char *reason, const char *body,
-     enum metrics_endpoint ep)
+void
+http_text(struct http_exchange *x, int code, const char *reason,
+	  const char *body, enum metrics_endpoint ep)
 {
 	http_header(x, "Content-Type", "text/plain; charset=utf-8");
 	http_header(x, "Cache-Control", "no-store");
-	reply(x, code, reason, ep, body, strlen(body));
+	http_send(x, code, reason, ep, body, strlen(body));
 }
 
-static struct http_site *
-site_for(struct worker *w)
+struct http_site *
+http_site_for(struct worker *w)
 {
 	unsigned gen = atomic_load(&w->srv->generation);
 
@@ -86,7 +86,7 @@ site_for(struct worker *w)
 	return atomic_load(&w->srv->site);
 }
 
-static void
+void
 http_date(int64_t t, char *out, size_t size)
 {
 	struct tm tm;
@@ -154,7 +154,7 @@ cache_headers(struct http_exchange *x, const struct ocsp_reply *r,
 static void
 answer_ocsp(struct http_exchange *x, const uint8_t *der, size_t len, int get)
 {
-	struct http_site *site = site_for(x->w);
+	struct http_site *site = http_site_for(x->w);
 	struct ocsp_reply r;
 	int64_t now = clock_now();
 	enum metrics_endpoint ep = get ? EP_OCSP_GET : EP_OCSP_POST;
@@ -168,12 +168,12 @@ answer_ocsp(struct http_exchange *x, const uint8_t *der, size_t len, int get)
 	http_header(x, "Content-Type", "application/ocsp-response");
 	if (get && cache_headers(x, &r, der, len, now)) {
 		ocsp_reply_free(&r);
-		reply(x, 304, "Not Modified", ep, NULL, 0);
+		http_send(x, 304, "Not Modified", ep, NULL, 0);
 		return;
 	}
 	if (!get)
 		http_header(x, "Cache-Control", "no-store");
-	reply(x, 200, "OK", ep, r.der, r.len);
+	http_send(x, 200, "OK", ep, r.der, r.len);
 	ocsp_reply_free(&r);
 }
 
@@ -187,9 +187,9 @@ ocsp_post(struct http_exchange *x)
 	if (ct == NULL || n < 24 ||
 	    strncasecmp(ct, "application/ocsp-request", 24) != 0 ||
 	    (n > 24 && ct[24] != ';' && ct[24] != ' ')) {
-		text(x, 415, "Unsupported Media Type",
-		     "OCSP requests are application/ocsp-request\n",
-		     EP_OCSP_POST);
+		http_text(x, 415, "Unsupported Media Type",
+			  "OCSP requests are application/ocsp-request\n",
+			  EP_OCSP_POST);
 		return;
 	}
 	answer_ocsp(x, x->body, x->body_len, 0);
@@ -252,54 +252,89 @@ ocsp_get(struct http_exchange *x, const char *enc, size_t n)
 
 	/* Not base64 of something DER-shaped: a path, not a request. */
 	if (len < 2 || der[0] != 0x30) {
-		text(x, 404, "Not Found", "not found\n", EP_OTHER);
+		http_text(x, 404, "Not Found", "not found\n", EP_OTHER);
 		return;
 	}
 	answer_ocsp(x, der, (size_t)len, 1);
 }
 
+struct ready {
+	struct http_site *site;
+	json_t *reasons;
+	int64_t now;
+};
+
+/* The configured name of issuer `id`, or NULL when it is not one. */
+static const char *
+configured(const struct http_site *site, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < site->nready; i++)
+		if (site->ready_ids[i] == id)
+			return site->ready_names[i];
+	return NULL;
+}
+
+static int
+ready_one(const struct store_issuer *is, void *arg)
+{
+	struct ready *r = arg;
+	const char *name = configured(r->site, is->id);
+	const char *why = NULL;
+
+	/* Configured CAs, and the trusted list's CAs the fetcher keeps. */
+	if (name == NULL &&
+	    (!(is->source & STORE_SRC_TSL) || !report_watched(is, r->now)))
+		return 0;
+	switch (report_state_of(is, r->now, r->site->responder_stale_grace)) {
+	case REPORT_NEVER_FETCHED:
+		why = "no_crl";
+		break;
+	case REPORT_STALE:
+		why = "crl_not_fresh";
+		break;
+	case REPORT_FRESH:
+	case REPORT_FAILING:
+		return 0;
+	}
+	json_array_append_new(r->reasons, json_pack("{s:s, s:i, s:s}", "ca",
+						    name       ? name
+						    : is->name ? is->name
+							       : "",
+						    "id", (json_int_t)is->id,
+						    "reason", why));
+	return 0;
+}
+
 static void
 readyz(struct http_exchange *x)
 {
-	struct http_site *site = site_for(x->w);
+	struct ready r = {http_site_for(x->w), json_array(), clock_now()};
 	struct store_txn *t;
-	struct store_issuer is;
-	json_t *reasons, *o;
-	int64_t now = clock_now();
+	enum store_err e;
+	json_t *o;
 	char *body;
-	size_t i;
 	int ok;
 
 	if (store_read_begin(x->w->srv->store, &t) != STORE_OK) {
-		text(x, 503, "Service Unavailable", "store unreadable\n",
-		     EP_READYZ);
+		json_decref(r.reasons);
+		http_text(x, 503, "Service Unavailable", "store unreadable\n",
+			  EP_READYZ);
 		return;
 	}
-	reasons = json_array();
-	for (i = 0; i < site->nready; i++) {
-		const char *why = NULL;
-
-		if (store_issuer_get(t, site->ready_ids[i], &is) != STORE_OK ||
-		    !is.crl.present)
-			why = "no_crl";
-		else if (!status_crl_covers(&is.crl, now, now,
-					    site->responder_stale_grace))
-			why = "crl_not_fresh";
-		if (why != NULL)
-			json_array_append_new(reasons,
-					      json_pack("{s:s, s:s}", "ca",
-							site->ready_names[i],
-							"reason", why));
-	}
+	e = store_issuer_foreach(t, ready_one, &r);
 	store_txn_end(t);
-	ok = json_array_size(reasons) == 0;
-	o = json_pack("{s:b, s:o}", "ready", ok, "reasons", reasons);
+	ok = e == STORE_OK && json_array_size(r.reasons) == 0;
+	o = json_pack("{s:b, s:o}", "ready", ok, "reasons", r.reasons);
+	if (e != STORE_OK)
+		json_object_set_new(o, "error", json_string(store_strerror(e)));
 	body = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	http_header(x, "Content-Type", "application/json");
 	http_header(x, "Cache-Control", "no-store");
-	reply(x, ok ? 200 : 503, ok ? "OK" : "Service Unavailable", EP_READYZ,
-	      body ? body : "{}", body ? strlen(body) : 2);
+	http_send(x, ok ? 200 : 503, ok ? "OK" : "Service Unavailable",
+		  EP_READYZ, body ? body : "{}", body ? strlen(body) : 2);
 	free(body);
 }
 
@@ -311,12 +346,12 @@ metrics(struct http_exchange *x)
 				    clock_now(), &len);
 
 	if (body == NULL) {
-		text(x, 500, "Internal Server Error", "out of memory\n",
-		     EP_METRICS);
+		http_text(x, 500, "Internal Server Error", "out of memory\n",
+			  EP_METRICS);
 		return;
 	}
 	http_header(x, "Content-Type", "text/plain; version=0.0.4");
-	reply(x, 200, "OK", EP_METRICS, body, len);
+	http_send(x, 200, "OK", EP_METRICS, body, len);
 	free(body);
 }
 
@@ -335,27 +370,24 @@ http_dispatch(struct http_exchange *x)
 	x->t0 = mono();
 	if (h->method == HTTP_OTHER) {
 		http_header(x, "Allow", "GET, HEAD, POST");
-		text(x, 405, "Method Not Allowed", "use GET or POST\n",
-		     EP_OTHER);
+		http_text(x, 405, "Method Not Allowed", "use GET or POST\n",
+			  EP_OTHER);
 		return;
 	}
-	if (path_is(h, "/") || path_is(h, "/ocsp")) {
-		if (post)
-			ocsp_post(x);
-		else
-			text(x, 200, "OK",
-			     "otzyv OCSP responder: POST OCSP requests here\n",
-			     EP_OTHER);
+	if (post && (path_is(h, "/") || path_is(h, "/ocsp"))) {
+		ocsp_post(x);
 		return;
 	}
+	if (http_api(x))
+		return;
 	if (path_is(h, "/healthz") || path_is(h, "/readyz") ||
 	    path_is(h, "/metrics")) {
 		if (post) {
 			http_header(x, "Allow", "GET, HEAD");
-			text(x, 405, "Method Not Allowed", "use GET\n",
-			     EP_OTHER);
+			http_text(x, 405, "Method Not Allowed", "use GET\n",
+				  EP_OTHER);
 		} else if (h->path[1] == 'h') {
-			text(x, 200, "OK", "ok\n", EP_HEALTHZ);
+			http_text(x, 200, "OK", "ok\n", EP_HEALTHZ);
 		} else if (h->path[1] == 'r') {
 			readyz(x);
 		} else {
@@ -364,7 +396,7 @@ http_dispatch(struct http_exchange *x)
 		return;
 	}
 	if (post) {
-		text(x, 404, "Not Found", "not found\n", EP_OTHER);
+		http_text(x, 404, "Not Found", "not found\n", EP_OTHER);
 		return;
 	}
 	if (h->path_len > 6 && memcmp(h->path, "/ocsp/", 6) == 0)

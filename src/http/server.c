@@ -34,6 +34,7 @@ http_site_free(struct http_site *site)
 		free(site->ready_names[i]);
 	free(site->ready_names);
 	free(site->ready_ids);
+	free(site->state_dir);
 	free(site);
 }
 
@@ -118,6 +119,38 @@ bind_worker(struct http_server *srv, struct worker *w, char *err, size_t errlen)
 	return 1;
 }
 
+/* The admin listener: one socket, in the first worker (its requests are
+ * rare and cheap). */
+static int
+bind_admin(struct http_server *srv, struct worker *w, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+	const char *addr = srv->o.admin_listen;
+
+	if (addr == NULL || *addr == '\0')
+		return 1;
+	if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) <
+	    0) {
+		snprintf(
+		    err, errlen,
+		    "admin_listen %s: not an address:port (127.0.0.1:8081)",
+		    addr);
+		return 0;
+	}
+	w->admin_ls = evconnlistener_new_bind(
+	    w->base, http_accept, w,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
+	    LISTEN_BACKLOG, (struct sockaddr *)&ss, sslen);
+	if (w->admin_ls == NULL) {
+		snprintf(err, errlen, "admin_listen %s: %s", addr,
+			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		return 0;
+	}
+	evconnlistener_set_error_cb(w->admin_ls, on_accept_error);
+	return 1;
+}
+
 /* In the worker's thread: stop accepting, then let the loop run until
  * the drain time is over so that replies already queued are written. */
 static void
@@ -132,6 +165,8 @@ on_stop(evutil_socket_t fd, short what, void *arg)
 	w->stopping = 1;
 	for (i = 0; i < w->nls; i++)
 		evconnlistener_disable(w->ls[i]);
+	if (w->admin_ls != NULL)
+		evconnlistener_disable(w->admin_ls);
 	http_close_idle(w);
 	if (w->nconns == 0)
 		event_base_loopbreak(w->base);
@@ -181,7 +216,9 @@ http_server_new(const struct http_server_opts *o, struct store *s,
 	}
 	for (i = 0; i < srv->nworkers; i++) {
 		srv->workers[i].generation = 1;
-		if (!bind_worker(srv, &srv->workers[i], err, errlen)) {
+		if (!bind_worker(srv, &srv->workers[i], err, errlen) ||
+		    (i == 0 &&
+		     !bind_admin(srv, &srv->workers[0], err, errlen))) {
 			http_server_free(srv);
 			return NULL;
 		}
@@ -189,6 +226,7 @@ http_server_new(const struct http_server_opts *o, struct store *s,
 	/* The addresses belong to the caller's configuration, which a
 	 * reload frees: they are not needed after binding. */
 	srv->o.listen = NULL;
+	srv->o.admin_listen = NULL;
 	return srv;
 }
 
@@ -246,6 +284,8 @@ http_server_free(struct http_server *srv)
 
 		for (size_t k = 0; k < w->nls; k++)
 			evconnlistener_free(w->ls[k]);
+		if (w->admin_ls != NULL)
+			evconnlistener_free(w->admin_ls);
 		if (w->stop_ev != NULL)
 			event_free(w->stop_ev);
 		if (w->resume_ev != NULL)

@@ -42,6 +42,8 @@ struct job {
 	const char *label;
 	struct crl crl;
 	X509 *ca;
+	int64_t stored_next; /* the stored CRL's nextUpdate; 0: none, or
+				without one */
 	struct slot *slots;
 	size_t nslots;
 	size_t pos; /* next slot the merge iterator yields */
@@ -85,12 +87,16 @@ static void
 stored_id(struct job *j)
 {
 	struct store_txn *t;
+	struct store_issuer is;
 	uint32_t id;
 
 	if (store_read_begin(j->s, &t) != STORE_OK)
 		return;
-	if (store_issuer_id_of(t, j->opts->issuer, &id) == STORE_OK)
+	if (store_issuer_id_of(t, j->opts->issuer, &id) == STORE_OK) {
 		j->res->issuer_id = id;
+		if (store_issuer_get(t, id, &is) == STORE_OK && is.crl.present)
+			j->stored_next = is.crl.next_update;
+	}
 	store_txn_end(t);
 }
 
@@ -102,7 +108,7 @@ find_issuer(struct job *j)
 	struct store_issuer is;
 	const unsigned char *p;
 	enum store_err e;
-	uint32_t id;
+	uint32_t id = j->opts->issuer_id;
 
 	if (j->opts->issuer != NULL) {
 		/* Registered only once the CRL passed every check (see
@@ -114,14 +120,16 @@ find_issuer(struct job *j)
 	if ((e = store_read_begin(j->s, &t)) != STORE_OK)
 		return finish(j, IMPORT_ERROR, "%s: %s", j->label,
 			      store_strerror(e));
-	e = store_issuer_find(t, j->crl.issuer, j->crl.issuer_len, j->crl.aki,
-			      j->crl.aki_len, &id);
+	if (id == 0)
+		e = store_issuer_find(t, j->crl.issuer, j->crl.issuer_len,
+				      j->crl.aki, j->crl.aki_len, &id);
 	if (e == STORE_OK && (e = store_issuer_get(t, id, &is)) == STORE_OK) {
 		p = is.cert;
 		j->ca = d2i_X509(NULL, &p, (long)is.cert_len);
+		j->stored_next = is.crl.present ? is.crl.next_update : 0;
 	}
 	store_txn_end(t);
-	if (e == STORE_NOTFOUND)
+	if (e == STORE_NOTFOUND && j->opts->issuer_id == 0)
 		return finish(j, IMPORT_REJECTED,
 			      "%s: no stored CA has the CRL's issuer name%s; "
 			      "give the CA certificate with --issuer",
@@ -196,6 +204,14 @@ check_policy(struct job *j)
 		return finish(j, IMPORT_REJECTED,
 			      "%s: RFC 5280 5.1.2.4: thisUpdate is in the "
 			      "future",
+			      j->label);
+	/* An expired CRL teaches nothing a stored one that outlives it does
+	 * not; it can only be a replay. */
+	if (c->has_next_update && c->next_update < j->opts->now &&
+	    j->stored_next > c->next_update)
+		return finish(j, IMPORT_REJECTED,
+			      "%s: expired (nextUpdate passed) while the "
+			      "stored CRL is valid longer",
 			      j->label);
 	return IMPORT_OK;
 }
@@ -328,6 +344,7 @@ merge(struct job *j)
 	meta.this_update = j->crl.this_update;
 	meta.next_update = j->crl.has_next_update ? j->crl.next_update : 0;
 	meta.fetched_at = j->opts->now;
+	meta.size = j->crl.len;
 	SHA256(j->crl.buf, j->crl.len, meta.sha256);
 	meta.url = j->opts->url;
 	meta.etag = j->opts->etag;
@@ -375,6 +392,8 @@ import_crl_der(struct store *s, const uint8_t *der, size_t len,
 	 * recorded on the CA it was given for. */
 	if (opts->issuer != NULL)
 		stored_id(&j);
+	else
+		out->issuer_id = opts->issuer_id;
 	if (!crl_parse(der, len, &j.crl, &err)) {
 		st = finish(&j, IMPORT_REJECTED, "%s: %s", label, err.msg);
 		goto out;

@@ -7,6 +7,7 @@
 
 #include <openssl/x509v3.h>
 
+#include "otzyv/crypto.h"
 #include "otzyv/status.h"
 #include "otzyv/util.h"
 
@@ -96,17 +97,11 @@ copy_history(struct store_history h, int64_t at, struct status_answer *a)
 static void
 copy_validity(X509 *cert, struct status_answer *a)
 {
-	struct tm tm;
-
 	if (cert == NULL)
 		return;
-	if (!ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm))
-		return;
-	a->not_before = (int64_t)timegm(&tm);
-	if (!ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm))
-		return;
-	a->not_after = (int64_t)timegm(&tm);
-	a->has_validity = 1;
+	a->not_before = crypto_time(X509_get0_notBefore(cert));
+	a->not_after = crypto_time(X509_get0_notAfter(cert));
+	a->has_validity = a->not_before != 0 && a->not_after != 0;
 }
 
 enum store_err

@@ -317,6 +317,7 @@ store_issuer_register(struct store *s, X509 *cert, const char *name,
 	is.ski = ski ? ASN1_STRING_get0_data(ski) : NULL;
 	is.ski_len = ski ? (size_t)ASN1_STRING_length(ski) : 0;
 	is.source |= source;
+	is.not_after = crypto_time(X509_get0_notAfter(cert));
 	if ((e = issuer_put_txn(txn, s, &is)) != STORE_OK ||
 	    (e = put_certids(txn, s, subject, (size_t)subject_len, key, key_len,
 			     id)) != STORE_OK)
@@ -333,8 +334,12 @@ out:
 	return e;
 }
 
-enum store_err
-store_issuer_fail(struct store *s, uint32_t id, const char *why, json_t *event)
+/* Rewrites issuer `id` with `edit` applied, and `event`, in one write
+ * transaction. */
+static enum store_err
+issuer_update(struct store *s, uint32_t id,
+	      void (*edit)(struct store_issuer *, const void *),
+	      const void *arg, json_t *event)
 {
 	MDB_txn *txn;
 	struct store_issuer is;
@@ -345,8 +350,7 @@ store_issuer_fail(struct store *s, uint32_t id, const char *why, json_t *event)
 		return store_err_from_mdb(rc);
 	if ((e = issuer_get_txn(txn, s, id, &is)) != STORE_OK)
 		goto out;
-	is.last_error = why;
-	is.last_error_at = clock_now();
+	edit(&is, arg);
 	if ((e = issuer_put_txn(txn, s, &is)) != STORE_OK)
 		goto out;
 	if (event != NULL && (e = event_put_txn(txn, s, event)) != STORE_OK)
@@ -358,4 +362,41 @@ out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	return e;
+}
+
+static void
+set_error(struct store_issuer *is, const void *why)
+{
+	is->last_error = why;
+	is->last_error_at = clock_now();
+}
+
+enum store_err
+store_issuer_fail(struct store *s, uint32_t id, const char *why, json_t *event)
+{
+	return issuer_update(s, id, set_error, why, event);
+}
+
+struct fetched {
+	const struct store_fetch *f;
+	const char *error;
+};
+
+static void
+set_fetched(struct store_issuer *is, const void *arg)
+{
+	const struct fetched *x = arg;
+
+	is->fetch = *x->f;
+	if (x->error != NULL)
+		set_error(is, x->error);
+}
+
+enum store_err
+store_issuer_fetched(struct store *s, uint32_t id, const struct store_fetch *f,
+		     const char *error, json_t *event)
+{
+	struct fetched x = {f, error};
+
+	return issuer_update(s, id, set_fetched, &x, event);
 }

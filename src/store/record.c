@@ -42,6 +42,16 @@ enum {
 	F_OGRN,
 	F_ACCREDITATION,
 	F_CRL_URLS,
+	F_NOT_AFTER,
+	F_CRL_SIZE,
+	F_FETCH_ATTEMPT,
+	F_FETCH_SUCCESS,
+	F_FETCH_NEXT,
+	F_FETCH_FAILURES,
+	F_FETCH_FAILURES_TOTAL,
+	F_FETCH_BYTES,
+	F_FETCH_DURATION,
+	F_FETCH_URL,
 };
 
 #define ISSUER_MAGIC "OZI1"
@@ -101,6 +111,22 @@ field_i64(struct buf *b, uint8_t tag, int64_t v)
 	field(b, tag, p, 8);
 }
 
+/* Fetch state: written only once the fetcher has tried the issuer. */
+static void
+fetch_encode(const struct store_fetch *f, struct buf *out)
+{
+	if (f->attempt_at == 0 && f->next_at == 0)
+		return;
+	field_i64(out, F_FETCH_ATTEMPT, f->attempt_at);
+	field_i64(out, F_FETCH_SUCCESS, f->success_at);
+	field_i64(out, F_FETCH_NEXT, f->next_at);
+	field_i64(out, F_FETCH_FAILURES, f->failures);
+	field_i64(out, F_FETCH_FAILURES_TOTAL, (int64_t)f->failures_total);
+	field_i64(out, F_FETCH_BYTES, (int64_t)f->bytes_total);
+	field_i64(out, F_FETCH_DURATION, f->duration_ms);
+	field_str(out, F_FETCH_URL, f->url);
+}
+
 void
 issuer_encode(const struct store_issuer *is, struct buf *out)
 {
@@ -125,6 +151,7 @@ issuer_encode(const struct store_issuer *is, struct buf *out)
 		field_str(out, F_CRL_URL, m->url);
 		field_str(out, F_CRL_ETAG, m->etag);
 		field_str(out, F_CRL_LASTMOD, m->last_modified);
+		field_i64(out, F_CRL_SIZE, (int64_t)m->size);
 	}
 	if (is->last_error != NULL) {
 		field_str(out, F_LAST_ERROR, is->last_error);
@@ -135,6 +162,9 @@ issuer_encode(const struct store_issuer *is, struct buf *out)
 	field_str(out, F_OGRN, is->ogrn);
 	field_str(out, F_ACCREDITATION, is->accreditation);
 	field_str(out, F_CRL_URLS, is->crl_urls);
+	if (is->not_after != 0)
+		field_i64(out, F_NOT_AFTER, is->not_after);
+	fetch_encode(&is->fetch, out);
 }
 
 static int
@@ -147,12 +177,33 @@ get_str(const uint8_t *v, size_t len, const char **out)
 	return 1;
 }
 
+static int
+get_u64v(const uint8_t *v, size_t len, uint64_t *out)
+{
+	if (len != 8)
+		return 0;
+	*out = get_u64(v);
+	return 1;
+}
+
+static int
+get_i64(const uint8_t *v, size_t len, int64_t *out)
+{
+	uint64_t u = 0;
+
+	if (!get_u64v(v, len, &u))
+		return 0;
+	*out = (int64_t)u;
+	return 1;
+}
+
 enum store_err
 issuer_decode(uint32_t id, const uint8_t *p, size_t len,
 	      struct store_issuer *out)
 {
 	const uint8_t *end = p + len;
 	struct store_crl_meta *m = &out->crl;
+	uint64_t u = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->id = id;
@@ -260,6 +311,37 @@ issuer_decode(uint32_t id, const uint8_t *p, size_t len,
 			break;
 		case F_CRL_URLS:
 			ok = get_str(v, n, &out->crl_urls);
+			break;
+		case F_NOT_AFTER:
+			ok = get_i64(v, n, &out->not_after);
+			break;
+		case F_CRL_SIZE:
+			ok = get_u64v(v, n, &m->size);
+			break;
+		case F_FETCH_ATTEMPT:
+			ok = get_i64(v, n, &out->fetch.attempt_at);
+			break;
+		case F_FETCH_SUCCESS:
+			ok = get_i64(v, n, &out->fetch.success_at);
+			break;
+		case F_FETCH_NEXT:
+			ok = get_i64(v, n, &out->fetch.next_at);
+			break;
+		case F_FETCH_FAILURES:
+			ok = get_u64v(v, n, &u) && u <= UINT32_MAX;
+			out->fetch.failures = (uint32_t)u;
+			break;
+		case F_FETCH_FAILURES_TOTAL:
+			ok = get_u64v(v, n, &out->fetch.failures_total);
+			break;
+		case F_FETCH_BYTES:
+			ok = get_u64v(v, n, &out->fetch.bytes_total);
+			break;
+		case F_FETCH_DURATION:
+			ok = get_i64(v, n, &out->fetch.duration_ms);
+			break;
+		case F_FETCH_URL:
+			ok = get_str(v, n, &out->fetch.url);
 			break;
 		default:
 			break; /* a later schema's field */
