@@ -9,20 +9,25 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "otzyv/config.h"
 #include "otzyv/crypto.h"
+#include "otzyv/fetch.h"
 #include "otzyv/import.h"
 #include "otzyv/log.h"
 #include "otzyv/registry.h"
+#include "otzyv/report.h"
 #include "otzyv/status.h"
 #include "otzyv/store.h"
 #include "otzyv/tsl.h"
@@ -45,10 +50,12 @@ usage(FILE *f)
 		"\n"
 		"commands:\n"
 		"  import-crl FILE... [--issuer CERT] [--url URL]\n"
-		"  import-tsl FILE [--exclude NAME|KEYID]...\n"
+		"  import-tsl FILE|URL [--exclude NAME|KEYID]...\n"
 		"  status CERT [--at TIME] [--json]\n"
 		"  status --issuer CERT --serial HEX [--at TIME] [--json]\n"
 		"  cas [--json]\n"
+		"  fetch [--ca NAME]\n"
+		"  check [--warn AGE] [--crit AGE]\n"
 		"  dump [--ca NAME|ID]\n"
 		"  events [--since TIME]\n"
 		"\n"
@@ -178,6 +185,30 @@ cmd_import(struct ctx *c, int argc, char **argv)
 
 /* ---- import-tsl --------------------------------------------------- */
 
+/* Downloads the list at `url` into a file of the store's spool. */
+static int
+download_tsl(struct ctx *c, const char *url, char *path, size_t len)
+{
+	char err[1024];
+	int fd;
+
+	snprintf(path, len, "%s/spool/tsl-cli.XXXXXX", c->cfg->store_path);
+	snprintf(err, sizeof(err), "%s/spool", c->cfg->store_path);
+	mkdir(err, 0750);
+	if ((fd = mkstemp(path)) < 0) {
+		fprintf(stderr, "otzyv: %s: %s\n", path, strerror(errno));
+		return 0;
+	}
+	close(fd);
+	if (!fetch_download(c->cfg, url, path, c->cfg->tsl_max_size, err,
+			    sizeof(err))) {
+		fprintf(stderr, "otzyv: %s: %s\n", url, err);
+		unlink(path);
+		return 0;
+	}
+	return 1;
+}
+
 static int
 cmd_import_tsl(struct ctx *c, int argc, char **argv)
 {
@@ -188,7 +219,9 @@ cmd_import_tsl(struct ctx *c, int argc, char **argv)
 	const char *exclude[TSL_MAX_EXCLUDE];
 	struct tsl_import_opts io = {0};
 	struct tsl_import_result r;
-	char hex[65], ts[32];
+	enum tsl_import_status st;
+	char hex[65], ts[32], path[1024];
+	const char *file;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -206,18 +239,21 @@ cmd_import_tsl(struct ctx *c, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc)
-		return die(EXIT_USAGE, "usage: otzyv import-tsl FILE "
+		return die(EXIT_USAGE, "usage: otzyv import-tsl FILE|URL "
 				       "[--exclude NAME|KEYID]...");
-	if (strncmp(argv[optind], "http://", 7) == 0 ||
-	    strncmp(argv[optind], "https://", 8) == 0)
-		return die(EXIT_USAGE,
-			   "import-tsl: %s: URL import needs the "
-			   "fetcher; download the list and give "
-			   "the file",
-			   argv[optind]);
 	io.exclude = exclude;
 	io.source = argv[optind];
-	switch (tsl_import_file(c->store, argv[optind], &io, &r)) {
+	file = argv[optind];
+	if (strncmp(argv[optind], "http://", 7) == 0 ||
+	    strncmp(argv[optind], "https://", 8) == 0) {
+		if (!download_tsl(c, argv[optind], path, sizeof(path)))
+			return EXIT_STORE;
+		file = path;
+	}
+	st = tsl_import_file(c->store, file, &io, &r);
+	if (file == path)
+		unlink(path);
+	switch (st) {
 	case TSL_IMPORT_OK:
 		printf("imported %s: Версия %lld, Дата %s, %llu CAs, %llu "
 		       "keys, %llu certificates (%llu issuers, %llu new, "
@@ -456,135 +492,103 @@ out:
 
 /* ---- cas ---------------------------------------------------------- */
 
-static const char *
-crl_state(const struct store_issuer *is, int64_t now, int64_t grace)
-{
-	if (!is->crl.present)
-		return "never_fetched";
-	if (is->crl.next_update == 0 || now > is->crl.next_update + grace)
-		return "stale";
-	if (is->last_error != NULL)
-		return "failing";
-	return "fresh";
-}
-
-struct cas_ctx {
-	struct ctx *c;
-	json_t *arr;
-};
-
-static int
-one_ca(const struct store_issuer *is, void *arg)
-{
-	struct cas_ctx *cc = arg;
-	const struct store_crl_meta *m = &is->crl;
-	const char *state = crl_state(is, cc->c->now, cc->c->cfg->stale_grace);
-	char ts[32], ts2[32], num[64], kid[2 * MAX_KEYID_LEN + 1];
-	json_t *o, *crl;
-
-	if (cc->arr == NULL) {
-		printf("%u\t%s\t%s", is->id, state, is->name);
-		if (m->present)
-			printf("\tcrl %s\t%s .. %s\t%llu entries",
-			       m->number.len
-				   ? status_serial_format(m->number.v,
-							  m->number.len, num)
-				   : "-",
-			       time_format(m->this_update, ts),
-			       m->next_update ? time_format(m->next_update, ts2)
-					      : "-",
-			       (unsigned long long)m->entries);
-		if (is->last_error)
-			printf("\tlast error: %s", is->last_error);
-		putchar('\n');
-		return 0;
-	}
-	o = json_pack("{s:i, s:s, s:s, s:s}", "id", (json_int_t)is->id, "name",
-		      is->name ? is->name : "", "state", state, "key_id",
-		      is->ski ? hex_encode(is->ski, is->ski_len, kid)
-			      : hex_encode(is->spki_sha1, 20, kid));
-	json_object_set_new(o, "source",
-			    json_pack("{s:b, s:b, s:b}", "config",
-				      !!(is->source & STORE_SRC_CONFIG), "tsl",
-				      !!(is->source & STORE_SRC_TSL), "manual",
-				      !!(is->source & STORE_SRC_MANUAL)));
-	if (m->present) {
-		crl = json_pack("{s:s, s:s, s:I, s:s, s:s}", "this_update",
-				time_format(m->this_update, ts), "fetched_at",
-				time_format(m->fetched_at, ts2), "entries",
-				(json_int_t)m->entries, "sha256",
-				hex_encode(m->sha256, 32, kid), "url",
-				m->url ? m->url : "");
-		if (m->number.len)
-			json_object_set_new(
-			    crl, "number",
-			    json_string(status_serial_format(
-				m->number.v, m->number.len, num)));
-		if (m->next_update)
-			json_object_set_new(
-			    crl, "next_update",
-			    json_string(time_format(m->next_update, ts)));
-		json_object_set_new(o, "crl", crl);
-	}
-	if (is->short_name)
-		json_object_set_new(o, "short_name",
-				    json_string(is->short_name));
-	if (is->inn)
-		json_object_set_new(o, "inn", json_string(is->inn));
-	if (is->ogrn)
-		json_object_set_new(o, "ogrn", json_string(is->ogrn));
-	if (is->accreditation) {
-		json_t *acc = json_loads(is->accreditation, 0, NULL);
-
-		if (acc != NULL)
-			json_object_set_new(o, "accreditation", acc);
-	}
-	if (is->crl_urls) {
-		json_t *urls = json_array();
-		const char *p = is->crl_urls, *nl;
-
-		for (; *p; p = *nl ? nl + 1 : nl) {
-			nl = strchr(p, '\n');
-			if (nl == NULL)
-				nl = p + strlen(p);
-			json_array_append_new(
-			    urls, json_stringn(p, (size_t)(nl - p)));
-		}
-		json_object_set_new(o, "crl_urls", urls);
-	}
-	if (is->last_error) {
-		json_object_set_new(o, "last_error",
-				    json_string(is->last_error));
-		json_object_set_new(
-		    o, "last_error_at",
-		    json_string(time_format(is->last_error_at, ts)));
-	}
-	json_array_append_new(cc->arr, o);
-	return 0;
-}
-
 static int
 cmd_cas(struct ctx *c, int argc, char **argv)
 {
-	struct cas_ctx cc = {c, NULL};
-	struct store_txn *t;
-	enum store_err e;
+	char err[256];
+	json_t *doc;
+	int as_json = argc == 2 && strcmp(argv[1], "--json") == 0;
 
-	if (argc == 2 && strcmp(argv[1], "--json") == 0)
-		cc.arr = json_array();
-	else if (argc != 1)
+	if (argc != 1 && !as_json)
 		return die(EXIT_USAGE, "usage: otzyv cas [--json]");
-	if ((e = store_read_begin(c->store, &t)) != STORE_OK)
-		return die(EXIT_STORE, "%s", store_strerror(e));
-	e = store_issuer_foreach(t, one_ca, &cc);
-	store_txn_end(t);
-	if (cc.arr != NULL) {
-		json_dumpf(cc.arr, stdout,
-			   JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if ((doc = report_build(c->store, c->now, c->cfg->stale_grace, err,
+				sizeof(err))) == NULL)
+		return die(EXIT_STORE, "%s", err);
+	if (as_json) {
+		json_dumpf(doc, stdout,
+			   JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+			       JSON_REAL_PRECISION(6));
 		putchar('\n');
-		json_decref(cc.arr);
+	} else {
+		report_table(doc, stdout);
 	}
-	return e == STORE_OK ? 0 : die(EXIT_STORE, "%s", store_strerror(e));
+	json_decref(doc);
+	return 0;
+}
+
+/* ---- fetch, check --------------------------------------------------- */
+
+static int
+cmd_fetch(struct ctx *c, int argc, char **argv)
+{
+	const char *only = NULL;
+	uint32_t *ids;
+	struct fetcher *f;
+	char err[1024];
+	int failed;
+
+	if (argc == 3 && strcmp(argv[1], "--ca") == 0)
+		only = argv[2];
+	else if (argc != 1)
+		return die(EXIT_USAGE, "usage: otzyv fetch [--ca NAME]");
+	if ((ids = calloc(c->cfg->ncas + 1, sizeof(*ids))) == NULL)
+		return die(EXIT_STORE, "out of memory");
+	if (!registry_sync(c->cfg, c->store, ids, err, sizeof(err))) {
+		free(ids);
+		return die(EXIT_USAGE, "%s", err);
+	}
+	f = fetcher_new(c->cfg, c->store, ids, err, sizeof(err));
+	free(ids);
+	if (f == NULL)
+		return die(EXIT_STORE, "%s", err);
+	failed = fetcher_run_once(f, only);
+	fetcher_free(f);
+	if (failed < 0)
+		return die(EXIT_USAGE, "fetch: no fetched CA is named \"%s\"",
+			   only);
+	return failed > 0 ? 1 : 0;
+}
+
+/* Nagios/Icinga plugin exit codes. */
+#define PLUGIN_UNKNOWN 3
+
+static int
+cmd_check(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"warn", required_argument, NULL, 'w'},
+	    {"crit", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
+	};
+	int64_t warn = 0, crit = 0;
+	char err[256], line[2048];
+	json_t *doc;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "w:c:", opts, NULL)) != -1) {
+		int64_t *dst = ch == 'w' ? &warn : &crit;
+
+		if ((ch != 'w' && ch != 'c') ||
+		    !config_parse_duration(optarg, dst)) {
+			printf("OTZYV UNKNOWN - usage: otzyv check [--warn "
+			       "AGE] [--crit AGE] (AGE: 30m, 12h, 2d)\n");
+			return PLUGIN_UNKNOWN;
+		}
+	}
+	if (optind != argc) {
+		printf("OTZYV UNKNOWN - usage: otzyv check [--warn AGE] "
+		       "[--crit AGE]\n");
+		return PLUGIN_UNKNOWN;
+	}
+	if ((doc = report_build(c->store, c->now, c->cfg->stale_grace, err,
+				sizeof(err))) == NULL) {
+		printf("OTZYV UNKNOWN - store: %s\n", err);
+		return PLUGIN_UNKNOWN;
+	}
+	rc = report_check(doc, warn, crit, line, sizeof(line));
+	json_decref(doc);
+	printf("%s\n", line);
+	return rc;
 }
 
 /* ---- dump --------------------------------------------------------- */
@@ -704,6 +708,7 @@ static const struct {
     {"import-crl", cmd_import}, {"import-tsl", cmd_import_tsl},
     {"status", cmd_status},	{"cas", cmd_cas},
     {"dump", cmd_dump},		{"events", cmd_events},
+    {"fetch", cmd_fetch},	{"check", cmd_check},
 };
 
 int
@@ -748,7 +753,12 @@ main(int argc, char **argv)
 	if (i == sizeof(commands) / sizeof(commands[0]))
 		return die(EXIT_USAGE, "unknown command \"%s\" (try --help)",
 			   argv[optind]);
-	if ((rc = open_ctx(&c, conf)) == 0) {
+	if ((rc = open_ctx(&c, conf)) != 0 && commands[i].fn == cmd_check) {
+		/* A monitoring plugin says UNKNOWN, whatever went wrong. */
+		printf("OTZYV UNKNOWN - cannot read the configuration or the "
+		       "store (see above)\n");
+		rc = PLUGIN_UNKNOWN;
+	} else if (rc == 0) {
 		argv += optind;
 		argc -= optind;
 		optind = 0; /* glibc: re-initialise, forgetting the "+" above */

@@ -44,6 +44,6 @@ void metrics_ocsp(struct metrics *m, const struct ocsp_reply *r);
 
 /* The exposition text, malloc'd (caller frees); NULL on out of memory. */
 char *metrics_render(struct metrics *m, struct store *s, int64_t now,
-		     size_t *out_len);
+		     int64_t stale_grace, size_t *out_len);
 
 #endif

@@ -70,6 +70,7 @@ struct target {
 	size_t norder, tried;
 	struct download dl;
 	uint8_t sha256[32]; /* of the last body downloaded */
+	const char *result; /* "imported", "unchanged", "not_modified" */
 	int64_t started_ms;
 	uint64_t bytes;
 	char why[ERRLEN]; /* every URL's failure, "; "-separated */
@@ -417,9 +418,10 @@ record(struct fetcher *f, struct target *t, int ok, const char *url,
 		log_error("event=fetch_record_failed ca=\"%s\" error=\"%s\"",
 			  t->name, store_strerror(e));
 	if (ok)
-		log_info("event=fetch_ok ca=\"%s\" id=%u url=%s bytes=%llu "
-			 "ms=%lld next_in=%lld",
-			 t->name, t->id, url, (unsigned long long)t->bytes,
+		log_info("event=fetch_ok ca=\"%s\" id=%u result=%s url=%s "
+			 "bytes=%llu ms=%lld next_in=%lld",
+			 t->name, t->id, t->result, url,
+			 (unsigned long long)t->bytes,
 			 (long long)st.duration_ms,
 			 (long long)(st.next_at - now));
 	else
@@ -536,6 +538,7 @@ import_body(struct fetcher *f, struct target *t, const char *spool,
 	if (st.present && memcmp(st.sha256, t->sha256, 32) == 0) {
 		/* The stored file again: nothing to verify. */
 		keep_last_good(f, t, spool);
+		t->result = "unchanged";
 		return 1;
 	}
 	o.issuer_id = t->id;
@@ -552,9 +555,11 @@ import_body(struct fetcher *f, struct target *t, const char *spool,
 			 (unsigned long long)r.stats.removed,
 			 (unsigned long long)r.stats.changed);
 		keep_last_good(f, t, spool);
+		t->result = "imported";
 		return 1;
 	case IMPORT_UNCHANGED:
 		keep_last_good(f, t, spool);
+		t->result = "unchanged";
 		return 1;
 	case IMPORT_REJECTED:
 	case IMPORT_ERROR:
@@ -587,6 +592,7 @@ url_done(struct fetcher *f, struct target *t, CURLcode rc)
 	curl_multi_remove_handle(f->multi, t->dl.easy);
 	switch (out) {
 	case DOWNLOAD_NOT_MODIFIED:
+		t->result = "not_modified";
 		ok = 1;
 		break;
 	case DOWNLOAD_BODY:

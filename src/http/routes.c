@@ -342,8 +342,9 @@ static void
 metrics(struct http_exchange *x)
 {
 	size_t len = 0;
-	char *body = metrics_render(x->w->srv->metrics, x->w->srv->store,
-				    clock_now(), &len);
+	char *body =
+	    metrics_render(x->w->srv->metrics, x->w->srv->store, clock_now(),
+			   http_site_for(x->w)->responder_stale_grace, &len);
 
 	if (body == NULL) {
 		http_text(x, 500, "Internal Server Error", "out of memory\n",

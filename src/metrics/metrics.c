@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "otzyv/metrics.h"
+#include "otzyv/report.h"
 #include "otzyv/log.h"
 
 static const double bounds[METRICS_BUCKETS] = {
@@ -98,10 +99,49 @@ get(atomic_ulong *a)
 	return atomic_load_explicit(a, memory_order_relaxed);
 }
 
+/* Per-CA families, each written in one pass over the issuers. */
+enum ca_family {
+	CA_AGE,
+	CA_NEXT_UPDATE,
+	CA_ENTRIES,
+	CA_STATE,
+	CA_FAILURES,
+	CA_FAILURES_TOTAL,
+	CA_DURATION,
+	CA_BYTES,
+	CA_FAMILIES,
+};
+
+static const struct {
+	const char *name, *type, *help;
+	int needs_crl; /* only CAs with a stored CRL */
+} families[CA_FAMILIES] = {
+    [CA_AGE] = {"otzyv_crl_age_seconds", "gauge",
+		"Seconds since the current CRL's thisUpdate.", 1},
+    [CA_NEXT_UPDATE] = {"otzyv_crl_next_update_seconds", "gauge",
+			"Seconds until the current CRL's nextUpdate "
+			"(negative: past it).",
+			1},
+    [CA_ENTRIES] = {"otzyv_crl_entries", "gauge", "Entries of the current CRL.",
+		    1},
+    [CA_STATE] = {"otzyv_ca_state", "gauge",
+		  "1 for the CA's state: fresh, failing, stale or "
+		  "never_fetched.",
+		  0},
+    [CA_FAILURES] = {"otzyv_ca_fetch_consecutive_failures", "gauge",
+		     "Failed fetch attempts since the last good one.", 0},
+    [CA_FAILURES_TOTAL] = {"otzyv_ca_fetch_failures_total", "counter",
+			   "Failed fetch attempts.", 0},
+    [CA_DURATION] = {"otzyv_ca_fetch_duration_seconds", "gauge",
+		     "Duration of the last fetch attempt.", 0},
+    [CA_BYTES] = {"otzyv_ca_fetch_bytes_total", "counter",
+		  "Bytes downloaded for the CA.", 0},
+};
+
 struct ca_ctx {
 	struct text *t;
-	int64_t now;
-	int pass;
+	int64_t now, grace;
+	enum ca_family family;
 };
 
 /* Label values are escaped per the exposition format. */
@@ -118,39 +158,98 @@ label(struct text *t, const char *v)
 	}
 }
 
+static void
+series(struct ca_ctx *c, const struct store_issuer *is, const char *extra)
+{
+	put(c->t, "%s{issuer=\"%u\",name=\"", families[c->family].name, is->id);
+	label(c->t, is->name);
+	put(c->t, "\"%s} ", extra);
+}
+
 static int
 one_ca(const struct store_issuer *is, void *arg)
 {
 	struct ca_ctx *c = arg;
+	const struct store_crl_meta *crl = &is->crl;
+	enum report_state st, k;
+	char extra[64];
 
-	if (!is->crl.present)
+	if (families[c->family].needs_crl && !crl->present)
 		return 0;
-	put(c->t, "%s{issuer=\"%u\",name=\"",
-	    c->pass == 0 ? "otzyv_crl_age_seconds"
-			 : "otzyv_crl_next_update_seconds",
-	    is->id);
-	label(c->t, is->name);
-	if (c->pass == 0)
-		put(c->t, "\"} %lld\n",
-		    (long long)(c->now - is->crl.this_update));
-	else
-		put(c->t, "\"} %lld\n",
-		    (long long)(is->crl.next_update
-				    ? is->crl.next_update - c->now
-				    : 0));
+	switch (c->family) {
+	case CA_AGE:
+		series(c, is, "");
+		put(c->t, "%lld\n", (long long)(c->now - crl->this_update));
+		break;
+	case CA_NEXT_UPDATE:
+		series(c, is, "");
+		put(c->t, "%lld\n",
+		    (long long)(crl->next_update ? crl->next_update - c->now
+						 : 0));
+		break;
+	case CA_ENTRIES:
+		series(c, is, "");
+		put(c->t, "%llu\n", (unsigned long long)crl->entries);
+		break;
+	case CA_STATE:
+		st = report_state_of(is, c->now, c->grace);
+		for (k = REPORT_FRESH; k <= REPORT_NEVER_FETCHED; k++) {
+			snprintf(extra, sizeof(extra), ",state=\"%s\"",
+				 report_state_name(k));
+			series(c, is, extra);
+			put(c->t, "%d\n", k == st);
+		}
+		break;
+	case CA_FAILURES:
+		series(c, is, "");
+		put(c->t, "%u\n", is->fetch.failures);
+		break;
+	case CA_FAILURES_TOTAL:
+		series(c, is, "");
+		put(c->t, "%llu\n",
+		    (unsigned long long)is->fetch.failures_total);
+		break;
+	case CA_DURATION:
+		series(c, is, "");
+		put(c->t, "%.3f\n", (double)is->fetch.duration_ms / 1000.0);
+		break;
+	case CA_BYTES:
+		series(c, is, "");
+		put(c->t, "%llu\n", (unsigned long long)is->fetch.bytes_total);
+		break;
+	case CA_FAMILIES:
+		break;
+	}
 	return 0;
 }
 
+/* Every per-CA family from one read transaction. */
+static void
+render_cas(struct text *t, struct store *s, int64_t now, int64_t grace)
+{
+	struct ca_ctx cc = {t, now, grace, CA_AGE};
+	struct store_txn *txn;
+
+	if (store_read_begin(s, &txn) != STORE_OK)
+		return;
+	for (cc.family = 0; cc.family < CA_FAMILIES; cc.family++) {
+		put(t, "# HELP %s %s\n# TYPE %s %s\n", families[cc.family].name,
+		    families[cc.family].help, families[cc.family].name,
+		    families[cc.family].type);
+		store_issuer_foreach(txn, one_ca, &cc);
+	}
+	store_txn_end(txn);
+}
+
 char *
-metrics_render(struct metrics *m, struct store *s, int64_t now, size_t *out_len)
+metrics_render(struct metrics *m, struct store *s, int64_t now,
+	       int64_t stale_grace, size_t *out_len)
 {
 	static const char *const ocsp_names[8] = {
 	    "successful", "malformedRequest", "internalError", "tryLater",
 	    "4",	  "sigRequired",      "unauthorized",  "7"};
 	static const char *const cert_names[3] = {"good", "revoked", "unknown"};
 	struct text t = {malloc(4096), 0, 4096};
-	struct store_txn *txn;
-	struct ca_ctx cc = {&t, now, 0};
 	uint64_t map, used;
 	unsigned long cum = 0;
 	size_t e, c;
@@ -213,20 +312,7 @@ metrics_render(struct metrics *m, struct store *s, int64_t now, size_t *out_len)
 	    "# TYPE otzyv_http_connections gauge\n"
 	    "otzyv_http_connections %lu\n",
 	    get(&m->connections));
-	if (store_read_begin(s, &txn) == STORE_OK) {
-		put(&t,
-		    "# HELP otzyv_crl_age_seconds Seconds since the current "
-		    "CRL's thisUpdate.\n# TYPE otzyv_crl_age_seconds "
-		    "gauge\n");
-		store_issuer_foreach(txn, one_ca, &cc);
-		put(&t,
-		    "# HELP otzyv_crl_next_update_seconds Seconds until the "
-		    "current CRL's nextUpdate (negative: stale).\n"
-		    "# TYPE otzyv_crl_next_update_seconds gauge\n");
-		cc.pass = 1;
-		store_issuer_foreach(txn, one_ca, &cc);
-		store_txn_end(txn);
-	}
+	render_cas(&t, s, now, stale_grace);
 	if (store_usage(s, &map, &used) == STORE_OK)
 		put(&t,
 		    "# HELP otzyv_store_bytes Bytes of the store in use, and "

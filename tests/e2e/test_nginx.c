@@ -34,7 +34,8 @@ free_port(void)
 
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	cr_assert(fd >= 0 &&
+		  bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
 		  getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
 	p = ntohs(sa.sin_port);
 	close(fd);
@@ -82,12 +83,13 @@ start_replica(int i)
 	snprintf(log, sizeof(log), "%s/r%d.log", dir, i);
 	f = fopen(conf, "w");
 	cr_assert_not_null(f);
-	fprintf(f,
-		"[store]\npath = %s/store%d\nmap_size = 64M\n"
-		"[server]\nlisten = 127.0.0.1:%d\nthreads = 1\n"
-		"[responder]\ncert = %s/ecdsa-ocsp.pem\nkey = %s/ecdsa-ocsp.key\n"
-		"[ca ecdsa]\ncert = %s/ecdsa-ca.pem\n",
-		dir, i, port[i], test_pki(), test_pki(), test_pki());
+	fprintf(
+	    f,
+	    "[store]\npath = %s/store%d\nmap_size = 64M\n"
+	    "[server]\nlisten = 127.0.0.1:%d\nthreads = 1\nadmin_listen =\n"
+	    "[responder]\ncert = %s/ecdsa-ocsp.pem\nkey = %s/ecdsa-ocsp.key\n"
+	    "[ca ecdsa]\ncert = %s/ecdsa-ca.pem\n",
+	    dir, i, port[i], test_pki(), test_pki(), test_pki());
 	fclose(f);
 	cr_assert_eq(run("'%s' -c '%s' import-crl '%s/ecdsa.crl' >/dev/null",
 			 env_path("OTZYV_BIN"), conf, dir),
@@ -139,15 +141,16 @@ start(void)
 		 * not enter this test's private folder. */
 		if (geteuid() == 0)
 			fprintf(f, "user root;\n");
-		fprintf(f,
-			"daemon off;\nworker_processes 1;\npid %s/nginx.pid;\n"
-			"error_log %s/nginx-error.log;\n"
-			"events { worker_connections 256; }\n"
-			"http {\n access_log off;\n"
-			" client_body_temp_path %s/t1;\n proxy_temp_path %s/t2;\n"
-			" fastcgi_temp_path %s/t3;\n uwsgi_temp_path %s/t4;\n"
-			" scgi_temp_path %s/t5;\n include %s/site.conf;\n}\n",
-			dir, dir, dir, dir, dir, dir, dir, dir);
+		fprintf(
+		    f,
+		    "daemon off;\nworker_processes 1;\npid %s/nginx.pid;\n"
+		    "error_log %s/nginx-error.log;\n"
+		    "events { worker_connections 256; }\n"
+		    "http {\n access_log off;\n"
+		    " client_body_temp_path %s/t1;\n proxy_temp_path %s/t2;\n"
+		    " fastcgi_temp_path %s/t3;\n uwsgi_temp_path %s/t4;\n"
+		    " scgi_temp_path %s/t5;\n include %s/site.conf;\n}\n",
+		    dir, dir, dir, dir, dir, dir, dir, dir);
 		fclose(f);
 	}
 	argv[0] = "/usr/sbin/nginx";
@@ -192,13 +195,14 @@ get_via_front(void)
 {
 	char *out = NULL;
 
-	cr_assert_eq(run_capture(&out,
-				 "curl -sf -o '%s/resp.der' -D - "
-				 "\"http://127.0.0.1:%d/ocsp/$(base64 -w0 '%s/req.der'"
-				 " | sed 's/+/%%2B/g; s#/#%%2F#g; s/=/%%3D/g')\" "
-				 "| tr -d '\\r' | sed -n 's/^X-Cache-Status: //p'",
-				 dir, port[2], dir),
-		     0);
+	cr_assert_eq(
+	    run_capture(&out,
+			"curl -sf -o '%s/resp.der' -D - "
+			"\"http://127.0.0.1:%d/ocsp/$(base64 -w0 '%s/req.der'"
+			" | sed 's/+/%%2B/g; s#/#%%2F#g; s/=/%%3D/g')\" "
+			"| tr -d '\\r' | sed -n 's/^X-Cache-Status: //p'",
+			dir, port[2], dir),
+	    0);
 	return out;
 }
 
@@ -208,10 +212,11 @@ Test(nginx, caches_get_and_passes_post)
 
 	if (!start())
 		cr_skip_test("nginx is not installed");
-	cr_assert_eq(run("openssl ocsp -issuer '%s/ecdsa-ca.pem' -serial 0x1001 "
-			 "-no_nonce -reqout '%s/req.der' >/dev/null 2>&1",
-			 test_pki(), dir),
-		     0);
+	cr_assert_eq(
+	    run("openssl ocsp -issuer '%s/ecdsa-ca.pem' -serial 0x1001 "
+		"-no_nonce -reqout '%s/req.der' >/dev/null 2>&1",
+		test_pki(), dir),
+	    0);
 	status = get_via_front();
 	cr_assert_str_eq(status, "MISS\n");
 	free(status);
@@ -224,23 +229,25 @@ Test(nginx, caches_get_and_passes_post)
 			 dir, test_pki(), test_pki()),
 		     0);
 	/* POST through the front, with a nonce: signed afresh upstream. */
-	cr_assert_eq(run("openssl ocsp -issuer '%s/ecdsa-ca.pem' -serial 0x1001 "
-			 "-url http://127.0.0.1:%d/ -CAfile '%s/ecdsa-ca.pem' "
-			 "2>&1 | grep -q '0x1001: revoked'",
-			 test_pki(), port[2], test_pki()),
-		     0);
+	cr_assert_eq(
+	    run("openssl ocsp -issuer '%s/ecdsa-ca.pem' -serial 0x1001 "
+		"-url http://127.0.0.1:%d/ -CAfile '%s/ecdsa-ca.pem' "
+		"2>&1 | grep -q '0x1001: revoked'",
+		test_pki(), port[2], test_pki()),
+	    0);
 
 	/* One replica gone: the front still answers, cached or not. */
 	stop(&replica[0]);
 	status = get_via_front();
 	cr_assert_str_eq(status, "HIT\n");
 	free(status);
-	cr_assert_eq(run("openssl ocsp -issuer '%s/ecdsa-ca.pem' -serial 0x3003 "
-			 "-url http://127.0.0.1:%d/ -CAfile '%s/ecdsa-ca.pem' "
-			 "2>&1 | grep -q '0x3003: good'",
-			 test_pki(), port[2], test_pki()),
-		     0);
-	cr_assert_eq(run("curl -sf -o /dev/null http://127.0.0.1:%d/readyz",
-			 port[2]),
-		     0);
+	cr_assert_eq(
+	    run("openssl ocsp -issuer '%s/ecdsa-ca.pem' -serial 0x3003 "
+		"-url http://127.0.0.1:%d/ -CAfile '%s/ecdsa-ca.pem' "
+		"2>&1 | grep -q '0x3003: good'",
+		test_pki(), port[2], test_pki()),
+	    0);
+	cr_assert_eq(
+	    run("curl -sf -o /dev/null http://127.0.0.1:%d/readyz", port[2]),
+	    0);
 }

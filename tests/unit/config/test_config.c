@@ -162,6 +162,15 @@ Test(config_load, defaults)
 		cr_expect_eq(c->map_size, 0, "text %zu", i);
 		cr_expect_eq(c->gost, GOST_AUTO, "text %zu", i);
 		cr_expect_eq(c->stale_grace, 0, "text %zu", i);
+		cr_expect_str_eq(c->admin_listen, "127.0.0.1:8081");
+		cr_expect_eq(c->fetch_interval, 1800);
+		cr_expect_eq(c->fetch_retry_min, 60);
+		cr_expect_eq(c->fetch_retry_max, 1800);
+		cr_expect_eq(c->fetch_max_crl_size, 512ull << 20);
+		cr_expect_eq(c->fetch_concurrency, 4);
+		cr_expect_null(c->tsl_url);
+		cr_expect_null(c->tsl_file);
+		cr_expect_eq(c->tsl_refresh, 6 * 3600);
 		config_free(c);
 	}
 	tmpdir_remove(dir);
@@ -267,7 +276,8 @@ static const struct bad_row bad[] = {
     {"[store]\nmap_size = 0\n", 2,
      "map_size: \"0\" is not a size from 1048576 to "
      "18446744073709551615 bytes (64K, 512M, 8G)"},
-    {"[crypto]\ngost = maybe\n", 2, "gost: \"maybe\" is not one of auto|yes|no"},
+    {"[crypto]\ngost = maybe\n", 2,
+     "gost: \"maybe\" is not one of auto|yes|no"},
     {"[crypto]\ngost = YES\n", 2, "gost: \"YES\" is not one of auto|yes|no"},
     {"[ca a]\ncert = a.pem\ncrl = ftp://cdp.example.ru/a.crl\n", 3,
      "crl: \"ftp://cdp.example.ru/a.crl\" is not an http, https or file "
@@ -322,7 +332,75 @@ static const struct bad_row bad[] = {
     {"[bogus]\nk = v\n[store]\nnot a pair\n", 2, "unknown section [bogus]"},
     {"[crypto]\ngost = maybe\ngost = no\n[store]\nsize = 1\n", 2,
      "gost: \"maybe\" is not one of auto|yes|no"},
+    /* [fetch], [tsl], admin_listen */
+    {"[fetch]\ninterval = 0\n", 2,
+     "interval: \"0\" is not a duration from 1s to 604800s (30s, 15m, "
+     "12h, 7d)"},
+    {"[fetch]\nmax_crl_size = 5G\n", 2,
+     "max_crl_size: \"5G\" is not a size from 1024 to 4294967295 bytes "
+     "(64K, 512M, 8G)"},
+    {"[fetch]\nconcurrency = 0\n", 2,
+     "concurrency: \"0\" is not a number from 1 to 64"},
+    {"[fetch]\nmirrors = 2\n", 2, "unknown key \"mirrors\" in [fetch]"},
+    {"[server]\nadmin_listen = 8081\n", 2,
+     "admin_listen: \"8081\" is not HOST:PORT (127.0.0.1:8081), or empty "
+     "for none"},
+    {"[tsl]\nurl = ftp://example.ru/tsl.xml\n", 2,
+     "url: \"ftp://example.ru/tsl.xml\" is not an http, https or file URL"},
+    {"[tsl]\nsha256 = abc\n", 2, "sha256: \"abc\" is not 64 hex digits"},
+    {"[tsl]\nurl = https://example.ru/tsl.xml\nfile = /x.xml\n", 3,
+     "[tsl] takes url or file, not both"},
+    {"[tsl]\nrefresh = 10s\n", 2,
+     "refresh: \"10s\" is not a duration from 60s to 2592000s (30s, 15m, "
+     "12h, 7d)"},
+    {"[ca a]\ncert = a.pem\nmax_crl_size = 1\n", 3,
+     "max_crl_size: \"1\" is not a size from 1K to 4G (64K, 512M)"},
+    {"[ca a]\ncert = a.pem\nmax_crl_size = 1M\nmax_crl_size = 2M\n", 4,
+     "max_crl_size: given twice in [ca a]"},
 };
+
+/* [fetch] and [tsl] as given, with repeatable excludes. */
+Test(config_load, fetch_and_tsl)
+{
+	char *dir = tmpdir_new("config");
+	char err[512] = "";
+	struct config *c = load_text(
+	    dir,
+	    "[server]\nadmin_listen =\n"
+	    "[fetch]\ninterval = 5m\ntimeout = 2m\nconnect_timeout = 5s\n"
+	    "low_speed_limit = 10K\nlow_speed_time = 20s\nmax_redirects = 0\n"
+	    "max_crl_size = 64M\nconcurrency = 8\nuser_agent = probe/1\n"
+	    "retry_min = 10s\nretry_max = 2m\nca_bundle = tls.pem\n"
+	    "[tsl]\nurl = https://e-trust.gosuslugi.ru/tsl\nrefresh = 1h\n"
+	    "sha256 = "
+	    "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF\n"
+	    "exclude = Test CA\nexclude = 0A1B\nmax_size = 32M\n"
+	    "[ca a]\ncert = a.pem\nmax_crl_size = 2G\n",
+	    err, sizeof(err));
+
+	cr_assert_not_null(c, "%s", err);
+	cr_expect_str_eq(c->admin_listen, "");
+	cr_expect_eq(c->fetch_interval, 300);
+	cr_expect_eq(c->fetch_timeout, 120);
+	cr_expect_eq(c->fetch_connect_timeout, 5);
+	cr_expect_eq(c->fetch_low_speed_limit, 10240);
+	cr_expect_eq(c->fetch_low_speed_time, 20);
+	cr_expect_eq(c->fetch_max_redirects, 0);
+	cr_expect_eq(c->fetch_max_crl_size, 64ull << 20);
+	cr_expect_eq(c->fetch_concurrency, 8);
+	cr_expect_str_eq(c->fetch_user_agent, "probe/1");
+	cr_expect_eq(c->fetch_retry_min, 10);
+	cr_expect_eq(c->fetch_retry_max, 120);
+	cr_expect_str_eq(c->fetch_ca_bundle, path_in(dir, "tls.pem"));
+	cr_expect_str_eq(c->tsl_url, "https://e-trust.gosuslugi.ru/tsl");
+	cr_expect_eq(c->tsl_refresh, 3600);
+	cr_expect_eq(c->tsl_exclude.n, 2);
+	cr_expect_str_eq(c->tsl_exclude.v[1], "0A1B");
+	cr_expect_eq(c->tsl_max_size, 32ull << 20);
+	cr_expect_eq(c->cas[0].max_crl_size, 2ull << 30);
+	config_free(c);
+	tmpdir_remove(dir);
+}
 
 Test(config_load, errors)
 {
