@@ -104,8 +104,10 @@ struct fetcher {
 	struct target **targets;
 	size_t ntargets;
 	unsigned inflight;
-	int once; /* fetcher_run_once: stop when every target was tried */
+	int once;     /* fetcher_run_once: stop when every target was tried */
+	int once_all; /* ... and every target is wanted, new ones too */
 	int failures;
+	int64_t planned_at; /* when the targets were last read */
 
 	struct event_base *base;
 	CURLM *multi;
@@ -279,7 +281,10 @@ plan(struct fetcher *f)
 		free(p.list);
 		return 0;
 	}
-	/* Requests already made still stand. */
+	/* Requests already made still stand; a pass over everything takes
+	 * in the CAs the list just brought. */
+	for (i = 0; i < p.n; i++)
+		p.list[i]->due = f->once_all;
 	for (i = 0; i < p.n; i++)
 		for (j = 0; j < f->ntargets; j++)
 			if (f->targets[j]->id == p.list[i]->id) {
@@ -294,6 +299,7 @@ plan(struct fetcher *f)
 	f->targets = p.list;
 	f->ntargets = p.n;
 	pthread_mutex_unlock(&f->mu);
+	f->planned_at = p.now;
 	return 1;
 }
 
@@ -593,6 +599,7 @@ url_done(struct fetcher *f, struct target *t, CURLcode rc)
 	switch (out) {
 	case DOWNLOAD_NOT_MODIFIED:
 		t->result = "not_modified";
+		unlink(spool); /* empty */
 		ok = 1;
 		break;
 	case DOWNLOAD_BODY:
@@ -815,6 +822,11 @@ schedule(struct fetcher *f)
 
 	if (f->tsl_pending && f->inflight == 0)
 		tsl_import(f);
+	/* CAs registered or listed by another process (otzyv import-tsl)
+	 * are taken in when nothing is in flight. */
+	if (f->inflight == 0 && !f->tsl_pending && !f->once &&
+	    now - f->planned_at >= MAX_SLEEP)
+		plan(f);
 	if (f->tsl_enabled && is_due(f, &f->tsl, now) && !f->tsl_pending &&
 	    f->inflight < f->concurrency)
 		start_attempt(f, &f->tsl);
@@ -1082,6 +1094,7 @@ fetcher_run_once(struct fetcher *f, const char *ca)
 	int matched = 0;
 
 	f->once = 1;
+	f->once_all = ca == NULL;
 	f->failures = 0;
 	for (i = 0; i < f->ntargets; i++)
 		if (ca == NULL || target_matches(f->targets[i], ca)) {
