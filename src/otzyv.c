@@ -224,6 +224,11 @@ cmd_import_tsl(struct ctx *c, int argc, char **argv)
 	const char *file;
 	int ch;
 
+	/* The configured exclusions hold for a list imported by hand too. */
+	for (; io.nexclude < c->cfg->tsl_exclude.n &&
+	       io.nexclude < TSL_MAX_EXCLUDE;
+	     io.nexclude++)
+		exclude[io.nexclude] = c->cfg->tsl_exclude.v[io.nexclude];
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'x':

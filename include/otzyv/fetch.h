@@ -45,7 +45,7 @@ int fetcher_start(struct fetcher *f);
 
 /*
  * Makes every watched CA (or only the one named `ca`: its config
- * section, display name, short name or id) due now, and the trusted
+ * section or stored display name, or its id) due now, and the trusted
  * list too when `ca` is NULL. Safe from any thread. Returns the number
  * of CAs made due.
  */
