@@ -188,7 +188,7 @@ static enum plugin_rc
 ca_verdict(const json_t *ca, enum report_state st, int64_t warn, int64_t crit,
 	   char *why, size_t whylen)
 {
-	char age_s[WHY_MAX];
+	char age_s[32]; /* "106751991167300d 15h" at most */
 	int64_t age = 0;
 	int has_age = ca_age(ca, &age);
 
@@ -317,7 +317,7 @@ static void
 put_text(struct sbuf *b, const json_t *doc, const struct tally *t,
 	 enum plugin_rc rc, int64_t warn, int64_t crit)
 {
-	char age_s[WHY_MAX];
+	char age_s[32]; /* "106751991167300d 15h" at most */
 
 	switch (rc) {
 	case RC_OK:
