@@ -63,7 +63,12 @@ struct daemon {
 	struct event *reload_ev;  /* an admin reload, from a worker */
 	pthread_mutex_t fetch_mu; /* guards fetcher against workers */
 	struct fetcher *fetcher;
+	struct event *fetch_retry; /* a fetcher that could not start */
 };
+
+/* Seconds between attempts to start a fetcher that failed to (another
+ * process held the store's spool, say). */
+#define FETCH_RETRY 10
 
 static int
 admin_refresh(void *arg, const char *ca)
@@ -102,14 +107,19 @@ replace_fetcher(struct daemon *d, const struct config *cfg,
 	d->fetcher = NULL;
 	pthread_mutex_unlock(&d->fetch_mu);
 	fetcher_free(old);
+	if (d->fetch_retry != NULL)
+		evtimer_del(d->fetch_retry);
 	if ((f = fetcher_new(cfg, d->store, ca_ids, err, sizeof(err))) ==
-	    NULL) {
-		log_error("event=fetch_failed_to_start error=\"%s\"", err);
-		return;
-	}
-	if (!fetcher_start(f)) {
-		log_error("event=fetch_failed_to_start error=\"no thread\"");
+		NULL ||
+	    !fetcher_start(f)) {
+		struct timeval later = {FETCH_RETRY, 0};
+
+		log_error("event=fetch_failed_to_start error=\"%s\" "
+			  "retry_in=%d",
+			  f ? "no thread" : err, FETCH_RETRY);
 		fetcher_free(f);
+		if (d->fetch_retry != NULL)
+			evtimer_add(d->fetch_retry, &later);
 		return;
 	}
 	pthread_mutex_lock(&d->fetch_mu);
@@ -118,6 +128,26 @@ replace_fetcher(struct daemon *d, const struct config *cfg,
 }
 
 /* The responder and the readiness list for cfg. NULL with err set. */
+static void
+retry_fetcher(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	uint32_t *ids = calloc(d->cfg->ncas + 1, sizeof(*ids));
+	char err[1024];
+
+	(void)fd;
+	(void)what;
+	if (ids == NULL ||
+	    !registry_sync(d->cfg, d->store, ids, err, sizeof(err))) {
+		struct timeval later = {FETCH_RETRY, 0};
+
+		evtimer_add(d->fetch_retry, &later);
+	} else {
+		replace_fetcher(d, d->cfg, ids);
+	}
+	free(ids);
+}
+
 static void
 replace_fetcher_none(struct daemon *d)
 {
@@ -399,11 +429,12 @@ run(struct daemon *d)
 	ev_int = evsignal_new(d->base, SIGINT, on_stop, d);
 	ev_hup = evsignal_new(d->base, SIGHUP, on_hup, d);
 	d->reload_ev = event_new(d->base, -1, 0, on_hup, d);
+	d->fetch_retry = evtimer_new(d->base, retry_fetcher, d);
 	signal(SIGPIPE, SIG_IGN);
 	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
-	    d->reload_ev == NULL || event_add(ev_term, NULL) ||
-	    event_add(ev_int, NULL) || event_add(ev_hup, NULL) ||
-	    !http_server_start(d->srv)) {
+	    d->reload_ev == NULL || d->fetch_retry == NULL ||
+	    event_add(ev_term, NULL) || event_add(ev_int, NULL) ||
+	    event_add(ev_hup, NULL) || !http_server_start(d->srv)) {
 		log_error("event=start_failed error=\"cannot start workers\"");
 		return 4;
 	}
@@ -479,6 +510,8 @@ main(int argc, char **argv)
 		retire_free(d.retired);
 	if (d.reload_ev != NULL)
 		event_free(d.reload_ev);
+	if (d.fetch_retry != NULL)
+		event_free(d.fetch_retry);
 	if (d.base != NULL)
 		event_base_free(d.base);
 	store_close(d.store);

@@ -17,11 +17,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -33,6 +35,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "internal.h"
 #include "otzyv/fetch.h"
@@ -79,6 +82,7 @@ struct target {
 struct fetcher {
 	struct store *store;
 	char *state_dir;
+	int lock_fd; /* spool/lock, held while this fetcher lives */
 	struct fetch_limits limits;
 	struct sched sched;
 	int64_t stale_grace;
@@ -732,6 +736,36 @@ start_attempt(struct fetcher *f, struct target *t)
 	start_url(f, t);
 }
 
+/*
+ * A spool file left by a crash between an import's commit and the
+ * file's rename is the stored CRL: keep it as the last good file. Any
+ * other is a download that never finished: removed.
+ */
+static void
+recover_spool(struct fetcher *f, struct target *t)
+{
+	char spool[1024];
+	struct stored st;
+	struct mapfile m;
+	uint8_t md[32];
+	int same;
+
+	spool_path(f, t, spool, sizeof(spool));
+	if (mapfile_open(spool, &m) != 0)
+		return;
+	stored_get(f, t->id, &st);
+	SHA256(m.data ? m.data : (const uint8_t *)"", m.len, md);
+	same = st.present && memcmp(md, st.sha256, 32) == 0;
+	mapfile_close(&m);
+	if (same) {
+		log_info("event=fetch_recovered ca=\"%s\" id=%u", t->name,
+			 t->id);
+		keep_last_good(f, t, spool);
+	} else {
+		unlink(spool);
+	}
+}
+
 /* ---- the trusted list -------------------------------------------------- */
 
 static void
@@ -972,6 +1006,28 @@ setup_tsl(struct fetcher *f, const struct config *cfg)
 	return 1;
 }
 
+/* One fetcher per store at a time: two would write the same spool
+ * files. The lock dies with the process, also on SIGKILL. */
+static int
+lock_spool(struct fetcher *f, char *err, size_t errlen)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/spool/lock", f->state_dir);
+	if ((f->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (flock(f->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(err, errlen,
+			 "%s: another process fetches into this store (otzyvd? "
+			 "ask it with POST /v1/admin/refresh)",
+			 path);
+		return 0;
+	}
+	return 1;
+}
+
 static int
 make_dir(const char *parent, const char *name, char *err, size_t errlen)
 {
@@ -990,12 +1046,14 @@ fetcher_new(const struct config *cfg, struct store *s, const uint32_t *ca_ids,
 	    char *err, size_t errlen)
 {
 	struct fetcher *f = calloc(1, sizeof(*f));
+	size_t i;
 
 	if (f == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	f->tsl.dl.fd = -1;
+	f->lock_fd = -1;
 	pthread_mutex_init(&f->mu, NULL);
 	f->store = s;
 	f->stale_grace = cfg->stale_grace;
@@ -1013,6 +1071,8 @@ fetcher_new(const struct config *cfg, struct store *s, const uint32_t *ca_ids,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	if (!lock_spool(f, err, errlen))
+		goto fail;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	evthread_use_pthreads();
 	if ((f->base = event_base_new()) == NULL ||
@@ -1032,6 +1092,8 @@ fetcher_new(const struct config *cfg, struct store *s, const uint32_t *ca_ids,
 		snprintf(err, errlen, "cannot read the store");
 		goto fail;
 	}
+	for (i = 0; i < f->ntargets; i++)
+		recover_spool(f, f->targets[i]);
 	return f;
 fail:
 	fetcher_free(f);
@@ -1171,6 +1233,8 @@ fetcher_free(struct fetcher *f)
 		free(f->refresh_names[i]);
 	free(f->refresh_names);
 	fetch_limits_free(&f->limits);
+	if (f->lock_fd >= 0)
+		close(f->lock_fd);
 	free(f->state_dir);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
