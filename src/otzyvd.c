@@ -434,11 +434,17 @@ run(struct daemon *d)
 	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
 	    d->reload_ev == NULL || d->fetch_retry == NULL ||
 	    event_add(ev_term, NULL) || event_add(ev_int, NULL) ||
-	    event_add(ev_hup, NULL) || !http_server_start(d->srv)) {
+	    event_add(ev_hup, NULL)) {
+		log_error("event=start_failed error=\"cannot set up signals\"");
+		return 4;
+	}
+	/* The fetcher first: once /healthz answers, so does the admin
+	 * listener's refresh. */
+	replace_fetcher(d, d->cfg, site->ready_ids);
+	if (!http_server_start(d->srv)) {
 		log_error("event=start_failed error=\"cannot start workers\"");
 		return 4;
 	}
-	replace_fetcher(d, d->cfg, site->ready_ids);
 	log_info("event=start listen=%s threads=%u cas=%zu version=%s",
 		 o.listen[0], o.threads, d->cfg->ncas, PACKAGE_VERSION);
 	event_base_dispatch(d->base);

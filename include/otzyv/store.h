@@ -107,6 +107,8 @@ struct store_issuer {
 	const char *accreditation; /* JSON: {"status", "since", "history":
 				      [{"status", "from", "to"}]} */
 	const char *crl_urls;	   /* newline-separated, in list order */
+	/* The [ca NAME] crl = URLs (newline-separated), or NULL. */
+	const char *config_urls;
 	int64_t not_after; /* of the certificate; 0 in records that predate
 			      it (read the certificate) */
 	struct store_fetch fetch;
@@ -169,6 +171,11 @@ store_issuer_foreach(struct store_txn *t,
 enum store_err store_issuer_fetched(struct store *s, uint32_t id,
 				    const struct store_fetch *f,
 				    const char *error, json_t *event);
+
+/* Sets issuer `id`'s configured CRL URLs (newline-separated; NULL or
+ * "" for none), writing only when they differ. */
+enum store_err store_issuer_set_config_urls(struct store *s, uint32_t id,
+					    const char *urls);
 
 /* The issuer whose certid under `alg` is name_hash || key_hash. */
 enum store_err store_issuer_by_certid(struct store_txn *t, int alg,

@@ -74,6 +74,7 @@ struct target {
 	struct download dl;
 	uint8_t sha256[32]; /* of the last body downloaded */
 	const char *result; /* "imported", "unchanged", "not_modified" */
+	int conditional;    /* the request under way carries validators */
 	int64_t started_ms;
 	uint64_t bytes;
 	char why[ERRLEN]; /* every URL's failure, "; "-separated */
@@ -535,6 +536,19 @@ stored_get(struct fetcher *f, uint32_t id, struct stored *out)
 	store_txn_end(txn);
 }
 
+/* The importers' messages start with the file's path: the operator
+ * knows the URL, which the caller puts in front instead. */
+static const char *
+without_spool(const char *msg, const char *spool)
+{
+	size_t n = strlen(spool);
+
+	if (strncmp(msg, spool, n) != 0)
+		return msg;
+	msg += n;
+	return strncmp(msg, ": ", 2) == 0 ? msg + 2 : msg;
+}
+
 /* A CRL body in the spool: import it. 1 usable, 0 with why set. */
 static int
 import_body(struct fetcher *f, struct target *t, const char *spool,
@@ -575,12 +589,7 @@ import_body(struct fetcher *f, struct target *t, const char *spool,
 	case IMPORT_ERROR:
 		break;
 	}
-	/* The importer's message starts with the spool path: say the URL
-	 * instead, which is what the operator knows. */
-	snprintf(why, whylen, "%s",
-		 strncmp(r.msg, spool, strlen(spool)) == 0
-		     ? r.msg + strlen(spool) + (r.msg[strlen(spool)] ? 2 : 0)
-		     : r.msg);
+	snprintf(why, whylen, "%s", without_spool(r.msg, spool));
 	return 0;
 }
 
@@ -602,8 +611,15 @@ url_done(struct fetcher *f, struct target *t, CURLcode rc)
 	curl_multi_remove_handle(f->multi, t->dl.easy);
 	switch (out) {
 	case DOWNLOAD_NOT_MODIFIED:
-		t->result = "not_modified";
 		unlink(spool); /* empty */
+		/* Only an answer to our validators: a 304 to a plain
+		 * request says nothing of any CRL. */
+		if (!t->conditional) {
+			snprintf(why, sizeof(why),
+				 "HTTP 304 to a request without validators");
+			break;
+		}
+		t->result = "not_modified";
 		ok = 1;
 		break;
 	case DOWNLOAD_BODY:
@@ -683,6 +699,7 @@ start_url(struct fetcher *f, struct target *t)
 			lm = st.last_modified;
 		}
 	}
+	t->conditional = (etag != NULL && *etag) || (lm != NULL && *lm);
 	spool_path(f, t, spool, sizeof(spool));
 	if (download_init(&t->dl, &f->limits, url, spool, limit, etag, lm, why,
 			  sizeof(why)) &&
@@ -827,7 +844,8 @@ tsl_import(struct fetcher *f)
 		return;
 	case TSL_IMPORT_REJECTED:
 	case TSL_IMPORT_ERROR:
-		snprintf(why, sizeof(why), "%s: %s", url, r.msg);
+		snprintf(why, sizeof(why), "%s: %s", url,
+			 without_spool(r.msg, spool));
 		tsl_done(f, 0, why);
 		return;
 	}

@@ -4,9 +4,30 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "otzyv/crypto.h"
 #include "otzyv/registry.h"
+
+/* The CA's crl = URLs as the store keeps them: newline-separated. */
+static char *
+joined(const struct config_ca *ca)
+{
+	size_t i, len = 1;
+	char *out;
+
+	for (i = 0; i < ca->ncrl; i++)
+		len += strlen(ca->crl[i]) + 1;
+	if ((out = calloc(1, len)) == NULL)
+		return NULL;
+	for (i = 0; i < ca->ncrl; i++) {
+		if (i > 0)
+			strcat(out, "\n");
+		strcat(out, ca->crl[i]);
+	}
+	return out;
+}
 
 int
 registry_sync(const struct config *cfg, struct store *s, uint32_t *out_ids,
@@ -29,6 +50,14 @@ registry_sync(const struct config *cfg, struct store *s, uint32_t *out_ids,
 		e = store_issuer_register(s, x, ca->name, STORE_SRC_CONFIG,
 					  &id);
 		X509_free(x);
+		if (e == STORE_OK) {
+			char *urls = joined(ca);
+
+			e = urls == NULL
+				? STORE_IO
+				: store_issuer_set_config_urls(s, id, urls);
+			free(urls);
+		}
 		if (e != STORE_OK) {
 			snprintf(err, errlen, "%s: [ca %s]: %s",
 				 cfg->store_path, ca->name, store_strerror(e));

@@ -59,7 +59,8 @@ report_watched(const struct store_issuer *is, int64_t now)
 {
 	if (is->source & STORE_SRC_CONFIG)
 		return 1;
-	return is->crl_urls != NULL && *is->crl_urls != '\0' &&
+	return ((is->crl_urls != NULL && *is->crl_urls != '\0') ||
+		is->config_urls != NULL) &&
 	       not_after(is) > now;
 }
 
@@ -206,7 +207,9 @@ report_ca(const struct store_issuer *is, int64_t now, int64_t stale_grace)
 		json_object_set_new(o, "ogrn", json_string(is->ogrn));
 	acc = is->accreditation ? json_loads(is->accreditation, 0, NULL) : NULL;
 	json_object_set_new(o, "accreditation", acc ? acc : json_null());
-	json_object_set_new(o, "urls", urls(is->crl_urls));
+	/* What the fetcher uses: the configured URLs, else the list's. */
+	json_object_set_new(
+	    o, "urls", urls(is->config_urls ? is->config_urls : is->crl_urls));
 	json_object_set_new(o, "crl", crl_json(&is->crl, now));
 	json_object_set_new(o, "fetch", fetch_json(&is->fetch));
 	json_object_set_new(

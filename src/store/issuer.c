@@ -121,7 +121,7 @@ find_one(const struct store_issuer *is, void *arg)
 	struct find_ctx *f = arg;
 	const unsigned char *p = is->subject;
 	X509_NAME *subject;
-	int same;
+	int same = 0;
 
 	if (f->keyid != NULL) {
 		int by_ski = is->ski != NULL && is->ski_len == f->keyid_len &&
@@ -399,4 +399,34 @@ store_issuer_fetched(struct store *s, uint32_t id, const struct store_fetch *f,
 	struct fetched x = {f, error};
 
 	return issuer_update(s, id, set_fetched, &x, event);
+}
+
+static void
+set_config_urls(struct store_issuer *is, const void *urls)
+{
+	is->config_urls = urls;
+}
+
+enum store_err
+store_issuer_set_config_urls(struct store *s, uint32_t id, const char *urls)
+{
+	struct store_txn *t;
+	struct store_issuer is;
+	enum store_err e;
+	int same = 0;
+
+	if (urls != NULL && *urls == '\0')
+		urls = NULL;
+	/* Called for every configured CA at every start: a write
+	 * transaction would queue behind an import. */
+	if ((e = store_read_begin(s, &t)) != STORE_OK)
+		return e;
+	if ((e = store_issuer_get(t, id, &is)) == STORE_OK)
+		same = (urls == NULL && is.config_urls == NULL) ||
+		       (urls != NULL && is.config_urls != NULL &&
+			strcmp(urls, is.config_urls) == 0);
+	store_txn_end(t);
+	if (e != STORE_OK || same)
+		return e;
+	return issuer_update(s, id, set_config_urls, urls, NULL);
 }

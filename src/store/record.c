@@ -52,6 +52,7 @@ enum {
 	F_FETCH_BYTES,
 	F_FETCH_DURATION,
 	F_FETCH_URL,
+	F_CONFIG_URLS,
 };
 
 #define ISSUER_MAGIC "OZI1"
@@ -162,6 +163,7 @@ issuer_encode(const struct store_issuer *is, struct buf *out)
 	field_str(out, F_OGRN, is->ogrn);
 	field_str(out, F_ACCREDITATION, is->accreditation);
 	field_str(out, F_CRL_URLS, is->crl_urls);
+	field_str(out, F_CONFIG_URLS, is->config_urls);
 	if (is->not_after != 0)
 		field_i64(out, F_NOT_AFTER, is->not_after);
 	fetch_encode(&is->fetch, out);
@@ -311,6 +313,9 @@ issuer_decode(uint32_t id, const uint8_t *p, size_t len,
 			break;
 		case F_CRL_URLS:
 			ok = get_str(v, n, &out->crl_urls);
+			break;
+		case F_CONFIG_URLS:
+			ok = get_str(v, n, &out->config_urls);
 			break;
 		case F_NOT_AFTER:
 			ok = get_i64(v, n, &out->not_after);
