@@ -24,6 +24,13 @@ fnv1a(const uint8_t *p, size_t n)
 
 	while (n--)
 		h = (h ^ *p++) * 0x100000001b3ull;
+	/* The low bits of a product depend only on the low bits of its
+	 * factors: without this, two CAs whose CertID prefixes agree in the
+	 * bits the mask keeps would collide on every serial. MurmurHash3's
+	 * finaliser spreads the high bits down. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
 	return h;
 }
 
