@@ -75,6 +75,11 @@ struct target {
 	uint8_t sha256[32]; /* of the last body downloaded */
 	const char *result; /* "imported", "unchanged", "not_modified" */
 	int conditional;    /* the request under way carries validators */
+	/* A downloaded CRL handed to the import thread, and its outcome. */
+	char etag[256], last_modified[128];
+	int import_ok;
+	char import_why[ERRLEN];
+	struct target *next_job; /* in the import or done queue */
 	int64_t started_ms;
 	uint64_t bytes;
 	char why[ERRLEN]; /* every URL's failure, "; "-separated */
@@ -119,7 +124,14 @@ struct fetcher {
 	struct event *curl_timer, *tick, *wake;
 	pthread_t thread;
 	int started;
-	pthread_mutex_t mu; /* guards the requests below */
+	/* The import thread: downloads go on while a CRL is imported. */
+	pthread_t importer;
+	int importer_started;
+	pthread_cond_t import_cv;
+	struct target *jobs, **jobs_tail; /* to import */
+	struct target *done;		  /* imported, for the loop */
+	struct event *imported_ev;
+	pthread_mutex_t mu; /* guards the requests and queues below */
 	int stop;
 	int refresh_all;
 	char **refresh_names;
@@ -567,8 +579,8 @@ import_body(struct fetcher *f, struct target *t, const char *spool,
 	}
 	o.issuer_id = t->id;
 	o.url = url;
-	o.etag = t->dl.etag[0] ? t->dl.etag : NULL;
-	o.last_modified = t->dl.last_modified[0] ? t->dl.last_modified : NULL;
+	o.etag = t->etag[0] ? t->etag : NULL;
+	o.last_modified = t->last_modified[0] ? t->last_modified : NULL;
 	o.now = clock_now();
 	switch (import_crl_file(f->store, spool, &o, &r)) {
 	case IMPORT_OK:
@@ -595,11 +607,59 @@ import_body(struct fetcher *f, struct target *t, const char *spool,
 
 static void tsl_done(struct fetcher *f, int ok, const char *error);
 
-/* The current URL's transfer ended: next URL, or the attempt's end. */
+/* The current URL's answer is known: the next URL, or the attempt's
+ * end. `why` says what was wrong with it when !ok. */
+static void
+url_finish(struct fetcher *f, struct target *t, int ok, int tsl_body,
+	   const char *why)
+{
+	const char *url = t->urls[t->order[t->tried]];
+	char spool[1024];
+
+	if (!ok) {
+		size_t n = strlen(t->why);
+
+		snprintf(t->why + n, sizeof(t->why) - n, "%s%s: %s",
+			 n ? "; " : "", url, why);
+		unlink(spool_path(f, t, spool, sizeof(spool)));
+	}
+	t->tried++;
+	if (!ok && t->tried < t->norder) {
+		start_url(f, t);
+		return;
+	}
+	t->busy = 0;
+	f->inflight--;
+	if (t->id == 0) {
+		if (tsl_body)
+			f->tsl_pending = 1;
+		else
+			tsl_done(f, ok, ok ? NULL : t->why);
+		return;
+	}
+	record(f, t, ok, url, t->why);
+}
+
+/* Hands a downloaded CRL to the import thread. */
+static void
+queue_import(struct fetcher *f, struct target *t)
+{
+	snprintf(t->etag, sizeof(t->etag), "%s", t->dl.etag);
+	snprintf(t->last_modified, sizeof(t->last_modified), "%s",
+		 t->dl.last_modified);
+	download_cleanup(&t->dl);
+	pthread_mutex_lock(&f->mu);
+	t->next_job = NULL;
+	*f->jobs_tail = t;
+	f->jobs_tail = &t->next_job;
+	pthread_cond_signal(&f->import_cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* The current URL's transfer ended. */
 static void
 url_done(struct fetcher *f, struct target *t, CURLcode rc)
 {
-	const char *url = t->urls[t->order[t->tried]];
 	char spool[1024], why[ERRLEN];
 	enum download_outcome out;
 	int ok = 0;
@@ -623,40 +683,70 @@ url_done(struct fetcher *f, struct target *t, CURLcode rc)
 		ok = 1;
 		break;
 	case DOWNLOAD_BODY:
-		if (t->id == 0) {
-			ok = 1; /* imported once CRL transfers are done */
-			break;
+		if (t->id != 0) {
+			queue_import(f, t); /* url_finish() when imported */
+			return;
 		}
-		close(t->dl.fd);
-		t->dl.fd = -1;
-		ok = import_body(f, t, spool, url, why, sizeof(why));
+		ok = 1; /* the list: imported once CRL transfers are done */
 		break;
 	case DOWNLOAD_FAILED:
 		break;
 	}
 	download_cleanup(&t->dl);
-	if (!ok) {
-		size_t n = strlen(t->why);
+	url_finish(f, t, ok, ok && out == DOWNLOAD_BODY, why);
+}
 
-		snprintf(t->why + n, sizeof(t->why) - n, "%s%s: %s",
-			 n ? "; " : "", url, why);
-		unlink(spool);
+/* In the fetch thread: the imports the import thread finished. */
+static void
+on_imported(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetcher *f = arg;
+	struct target *t, *next;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&f->mu);
+	t = f->done;
+	f->done = NULL;
+	pthread_mutex_unlock(&f->mu);
+	for (; t != NULL; t = next) {
+		next = t->next_job;
+		url_finish(f, t, t->import_ok, 0, t->import_why);
 	}
-	t->tried++;
-	if (!ok && t->tried < t->norder) {
-		start_url(f, t);
-		return;
+	schedule(f);
+}
+
+/* The import thread: one CRL at a time (the store has one writer). */
+static void *
+run_importer(void *arg)
+{
+	struct fetcher *f = arg;
+	struct target *t;
+	char spool[1024];
+
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), FETCH_NICE);
+	pthread_mutex_lock(&f->mu);
+	for (;;) {
+		while (f->jobs == NULL && !f->stop)
+			pthread_cond_wait(&f->import_cv, &f->mu);
+		if (f->stop)
+			break;
+		t = f->jobs;
+		if ((f->jobs = t->next_job) == NULL)
+			f->jobs_tail = &f->jobs;
+		pthread_mutex_unlock(&f->mu);
+		t->import_why[0] = '\0';
+		t->import_ok =
+		    import_body(f, t, spool_path(f, t, spool, sizeof(spool)),
+				t->urls[t->order[t->tried]], t->import_why,
+				sizeof(t->import_why));
+		pthread_mutex_lock(&f->mu);
+		t->next_job = f->done;
+		f->done = t;
+		event_active(f->imported_ev, 0, 0);
 	}
-	t->busy = 0;
-	f->inflight--;
-	if (t->id == 0) {
-		if (ok && out == DOWNLOAD_BODY)
-			f->tsl_pending = 1;
-		else
-			tsl_done(f, ok, ok ? NULL : t->why);
-		return;
-	}
-	record(f, t, ok, url, t->why);
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
 }
 
 static void
@@ -1073,6 +1163,8 @@ fetcher_new(const struct config *cfg, struct store *s, const uint32_t *ca_ids,
 	f->tsl.dl.fd = -1;
 	f->lock_fd = -1;
 	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->import_cv, NULL);
+	f->jobs_tail = &f->jobs;
 	f->store = s;
 	f->stale_grace = cfg->stale_grace;
 	f->max_crl_size = cfg->fetch_max_crl_size;
@@ -1098,7 +1190,9 @@ fetcher_new(const struct config *cfg, struct store *s, const uint32_t *ca_ids,
 	    (f->curl_timer = evtimer_new(f->base, on_curl_timeout, f)) ==
 		NULL ||
 	    (f->tick = evtimer_new(f->base, on_tick, f)) == NULL ||
-	    (f->wake = event_new(f->base, -1, 0, on_wake, f)) == NULL) {
+	    (f->wake = event_new(f->base, -1, 0, on_wake, f)) == NULL ||
+	    (f->imported_ev = event_new(f->base, -1, 0, on_imported, f)) ==
+		NULL) {
 		snprintf(err, errlen, "cannot set up the fetch loop");
 		goto fail;
 	}
@@ -1112,6 +1206,11 @@ fetcher_new(const struct config *cfg, struct store *s, const uint32_t *ca_ids,
 	}
 	for (i = 0; i < f->ntargets; i++)
 		recover_spool(f, f->targets[i]);
+	if (pthread_create(&f->importer, NULL, run_importer, f) != 0) {
+		snprintf(err, errlen, "cannot start the import thread");
+		goto fail;
+	}
+	f->importer_started = 1;
 	return f;
 fail:
 	fetcher_free(f);
@@ -1207,13 +1306,18 @@ fetcher_free(struct fetcher *f)
 
 	if (f == NULL)
 		return;
+	pthread_mutex_lock(&f->mu);
+	f->stop = 1;
+	pthread_cond_signal(&f->import_cv);
+	pthread_mutex_unlock(&f->mu);
 	if (f->started) {
-		pthread_mutex_lock(&f->mu);
-		f->stop = 1;
-		pthread_mutex_unlock(&f->mu);
 		event_active(f->wake, 0, 0);
 		pthread_join(f->thread, NULL);
 	}
+	/* An import under way ends first: the store sees it whole or not
+	 * at all either way, but the thread must not outlive f. */
+	if (f->importer_started)
+		pthread_join(f->importer, NULL);
 	for (i = 0; i < f->ntargets; i++) {
 		abandon(f, f->targets[i]);
 		target_free(f->targets[i]);
@@ -1229,6 +1333,8 @@ fetcher_free(struct fetcher *f)
 		event_free(f->tick);
 	if (f->wake != NULL)
 		event_free(f->wake);
+	if (f->imported_ev != NULL)
+		event_free(f->imported_ev);
 	if (f->base != NULL)
 		event_base_free(f->base);
 	for (i = 0; i < f->ncas; i++) {
@@ -1250,6 +1356,7 @@ fetcher_free(struct fetcher *f)
 	for (i = 0; i < f->nrefresh; i++)
 		free(f->refresh_names[i]);
 	free(f->refresh_names);
+	pthread_cond_destroy(&f->import_cv);
 	fetch_limits_free(&f->limits);
 	if (f->lock_fd >= 0)
 		close(f->lock_fd);
