@@ -54,6 +54,7 @@ Modes (extra JSON fields in quotes, with their defaults):
     serve         "file" (required, relative to DIR): that file's content
                   and ETag (conditional requests included) instead.
     not_modified  always 304.
+    gzip          200 with the file gzip-compressed (Content-Encoding: gzip).
     slow          "rate" (1000): the real file at that many bytes a second.
 
 Every sleep is bounded: at most 60 s in all per request, after which the
@@ -62,6 +63,7 @@ connection is closed (so a slow transfer longer than 60 s is cut short).
 
 import argparse
 import email.utils
+import gzip
 import hashlib
 import json
 import os
@@ -104,6 +106,7 @@ MODES = {
     },
     "serve": {"file": (lambda v: isinstance(v, str) and v != "", None)},
     "not_modified": {},
+    "gzip": {},
     "slow": {"rate": (lambda v: _is_number(v) and v > 0, 1000)},
 }
 
@@ -464,6 +467,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def fault_serve(self, path, query, fault):
         self.serve_file(fault["file"])
+
+    def fault_gzip(self, path, query, fault):
+        f = self.loaded_or_404(path)
+        if f is None:
+            return
+        data, etag, mtime, ctype = f
+        body = gzip.compress(data)
+        self.start(200, [("Content-Type", ctype), ("Content-Encoding", "gzip")]
+                   + self.validators(etag, mtime), len(body))
+        self.write(body)
 
     def fault_not_modified(self, path, query, fault):
         f = self.load(path)

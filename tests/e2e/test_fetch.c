@@ -25,8 +25,8 @@
  *     that answers (and is asked first next time), both failing, 304
  *     Not Modified to a conditional request, a 304 to an unconditional
  *     one for a CA without a CRL, the configured URLs in /v1/cas, a
- *     reload during a transfer, a PEM CRL, refresh only on the admin
- *     listener; the journal has every failure.
+ *     reload during a transfer, a PEM CRL, a gzip-encoded one, refresh
+ *     only on the admin listener; the journal has every failure.
  *  3. trusted_list_faults: with CAs excluded by name and key id, a list
  *     with a lower Версия, the same Версия with other content, a DOCTYPE
  *     with an entity, a list cut mid-element: each refused with a
@@ -1929,6 +1929,29 @@ check_pem(void)
 	json_decref(ca);
 }
 
+/* A CRL sent with Content-Encoding: gzip is decoded before the limit,
+ * the hash and the import see it. */
+static void
+check_gzip(void)
+{
+	char der[1100];
+	json_t *ca;
+
+	snprintf(der, sizeof(der), "%s/one.crl", www);
+	make_crl("ecdsa", der, 4, 2 * 86400, "--random 600 --seed 4");
+	cdp_fault("/one.crl", "\"mode\": \"gzip\"");
+	refresh_wait("one");
+	ca = ca_get(one_id);
+	cr_assert_str_eq(jstr(ca, "state"), "fresh", "a gzip CRL:\n%s",
+			 jdump(ca));
+	cr_assert_str_eq(jstr(ca, "crl.number"), "04", "%s", jdump(ca));
+	cr_assert_eq(jint(ca, "crl.entries"), 601, "600 random + 0x2002: %s",
+		     jdump(ca));
+	json_decref(ca);
+	cdp_post("/_reset", "{}");
+	one_remember("after a gzip CRL");
+}
+
 Test(fetch, crl_faults, .timeout = 240 * SLOW)
 {
 	char path[1100], path2[1100];
@@ -1990,6 +2013,7 @@ Test(fetch, crl_faults, .timeout = 240 * SLOW)
 	check_admin_only();
 	check_reload_during_transfer();
 	check_pem();
+	check_gzip();
 	free(one.der);
 	one.der = NULL;
 	daemon_stop_clean();
