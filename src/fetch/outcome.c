@@ -1,0 +1,289 @@
+/*
+ * What a download comes to: a CRL imported (or found unchanged) and kept
+ * as the CA's last good file, or a failure recorded; either way the
+ * attempt's state goes to the store and the log.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "internal.h"
+#include "otzyv/fetch.h"
+#include "otzyv/import.h"
+#include "otzyv/log.h"
+#include "otzyv/util.h"
+
+int64_t
+fetch_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t
+random_u32(void)
+{
+	uint32_t r = 0;
+
+	RAND_bytes((unsigned char *)&r, sizeof(r));
+	return r;
+}
+
+char *
+fetch_spool_path(const struct fetcher *f, const struct target *t, char *out,
+		 size_t len)
+{
+	if (t->id == 0)
+		snprintf(out, len, "%s/spool/tsl.part", f->state_dir);
+	else
+		snprintf(out, len, "%s/spool/%u.part", f->state_dir, t->id);
+	return out;
+}
+
+void
+fetch_record(struct fetcher *f, struct target *t, int ok, const char *url,
+	     const char *error)
+{
+	struct store_txn *txn;
+	struct store_issuer is;
+	struct store_fetch st = {0};
+	int64_t now = clock_now(), next_update = 0;
+	json_t *ev = NULL;
+	enum store_err e;
+	char url_copy[MAX_URL_LEN];
+
+	if (store_read_begin(f->store, &txn) == STORE_OK) {
+		if (store_issuer_get(txn, t->id, &is) == STORE_OK) {
+			st = is.fetch;
+			next_update = is.crl.present ? is.crl.next_update : 0;
+			/* The record's strings die with the transaction. */
+			snprintf(url_copy, sizeof(url_copy), "%s",
+				 st.url ? st.url : "");
+			st.url = url_copy[0] ? url_copy : NULL;
+		}
+		store_txn_end(txn);
+	}
+	st.attempt_at = now;
+	st.duration_ms = fetch_now_ms() - t->started_ms;
+	st.bytes_total += t->bytes;
+	if (ok) {
+		st.success_at = now;
+		st.failures = 0;
+		st.url = url;
+		st.next_at = sched_after_success(&f->sched, now, next_update,
+						 random_u32());
+	} else {
+		st.failures++;
+		st.failures_total++;
+		st.next_at = sched_after_failure(&f->sched, now, st.failures,
+						 next_update, random_u32());
+		ev = json_pack("{s:s, s:i, s:s, s:i}", "type", "fetch_failed",
+			       "issuer", (json_int_t)t->id, "reason", error,
+			       "failures", (json_int_t)st.failures);
+		f->failures++;
+	}
+	t->next_at = st.next_at;
+	e = store_issuer_fetched(f->store, t->id, &st, ok ? NULL : error, ev);
+	json_decref(ev);
+	if (e != STORE_OK)
+		log_error("event=fetch_record_failed ca=\"%s\" error=\"%s\"",
+			  t->name, store_strerror(e));
+	if (ok)
+		log_info("event=fetch_ok ca=\"%s\" id=%u result=%s url=%s "
+			 "bytes=%llu ms=%lld next_in=%lld",
+			 t->name, t->id, t->result, url,
+			 (unsigned long long)t->bytes,
+			 (long long)st.duration_ms,
+			 (long long)(st.next_at - now));
+	else
+		log_warn("event=fetch_failed ca=\"%s\" id=%u failures=%u "
+			 "next_in=%lld error=\"%s\"",
+			 t->name, t->id, st.failures,
+			 (long long)(st.next_at - now), error);
+}
+
+/* PEM's armour at the start of a file (after blank space). */
+static int
+is_pem(const struct mapfile *m)
+{
+	size_t i = 0;
+
+	while (i < m->len && i < 64 &&
+	       (m->data[i] == ' ' || m->data[i] == '\t' || m->data[i] == '\r' ||
+		m->data[i] == '\n'))
+		i++;
+	return m->len - i >= 10 && memcmp(m->data + i, "-----BEGIN", 10) == 0;
+}
+
+/* Writes der to path through a temporary file and a rename. */
+static void
+write_atomic(const char *path, const unsigned char *der, size_t len)
+{
+	char tmp[1100];
+	FILE *out;
+	int ok;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((out = fopen(tmp, "wb")) == NULL)
+		return;
+	ok = fwrite(der, 1, len, out) == len && fflush(out) == 0 &&
+	     fsync(fileno(out)) == 0;
+	if (fclose(out) == 0 && ok && rename(tmp, path) == 0)
+		return;
+	unlink(tmp);
+}
+
+/* Keeps the spool file as the CA's last good CRL, always as DER: GET
+ * /crl/ID.crl serves application/pkix-crl. */
+void
+fetch_keep_last_good(struct fetcher *f, const struct target *t,
+		     const char *spool)
+{
+	char path[1024], *name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	struct mapfile m;
+	BIO *in;
+	long len = 0;
+
+	fetch_crl_path(f->state_dir, t->id, path, sizeof(path));
+	if (mapfile_open(spool, &m) != 0)
+		return;
+	if (!is_pem(&m) || m.len > INT32_MAX) {
+		mapfile_close(&m);
+		rename(spool, path);
+		return;
+	}
+	if ((in = BIO_new_mem_buf(m.data, (int)m.len)) != NULL &&
+	    PEM_read_bio(in, &name, &header, &der, &len))
+		write_atomic(path, der, (size_t)len);
+	ERR_clear_error();
+	BIO_free(in);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(der);
+	mapfile_close(&m);
+	unlink(spool);
+}
+
+void
+fetch_stored_get(struct fetcher *f, uint32_t id, struct stored *out)
+{
+	struct store_txn *txn;
+	struct store_issuer is;
+
+	memset(out, 0, sizeof(*out));
+	if (store_read_begin(f->store, &txn) != STORE_OK)
+		return;
+	if (store_issuer_get(txn, id, &is) == STORE_OK) {
+		out->present = is.crl.present;
+		memcpy(out->sha256, is.crl.sha256, 32);
+		snprintf(out->url, sizeof(out->url), "%s",
+			 is.crl.url ? is.crl.url : "");
+		snprintf(out->etag, sizeof(out->etag), "%s",
+			 is.crl.etag ? is.crl.etag : "");
+		snprintf(out->last_modified, sizeof(out->last_modified), "%s",
+			 is.crl.last_modified ? is.crl.last_modified : "");
+		snprintf(out->last_url, sizeof(out->last_url), "%s",
+			 is.fetch.url ? is.fetch.url : "");
+	}
+	store_txn_end(txn);
+}
+
+/* The importers' messages start with the file's path: the operator
+ * knows the URL, which the caller puts in front instead. */
+const char *
+fetch_without_spool(const char *msg, const char *spool)
+{
+	size_t n = strlen(spool);
+
+	if (strncmp(msg, spool, n) != 0)
+		return msg;
+	msg += n;
+	return strncmp(msg, ": ", 2) == 0 ? msg + 2 : msg;
+}
+
+int
+fetch_import_body(struct fetcher *f, struct target *t, const char *spool,
+		  const char *url, char *why, size_t whylen)
+{
+	struct import_opts o = {0};
+	struct import_result r;
+	struct stored st;
+
+	fetch_stored_get(f, t->id, &st);
+	if (st.present && memcmp(st.sha256, t->sha256, 32) == 0) {
+		/* The stored file again: nothing to verify. */
+		fetch_keep_last_good(f, t, spool);
+		t->result = "unchanged";
+		return 1;
+	}
+	o.issuer_id = t->id;
+	o.url = url;
+	o.etag = t->etag[0] ? t->etag : NULL;
+	o.last_modified = t->last_modified[0] ? t->last_modified : NULL;
+	o.now = clock_now();
+	switch (import_crl_file(f->store, spool, &o, &r)) {
+	case IMPORT_OK:
+		log_info("event=crl_imported ca=\"%s\" id=%u entries=%llu "
+			 "added=%llu removed=%llu changed=%llu",
+			 t->name, t->id, (unsigned long long)r.entries,
+			 (unsigned long long)r.stats.added,
+			 (unsigned long long)r.stats.removed,
+			 (unsigned long long)r.stats.changed);
+		fetch_keep_last_good(f, t, spool);
+		t->result = "imported";
+		return 1;
+	case IMPORT_UNCHANGED:
+		fetch_keep_last_good(f, t, spool);
+		t->result = "unchanged";
+		return 1;
+	case IMPORT_REJECTED:
+	case IMPORT_ERROR:
+		break;
+	}
+	snprintf(why, whylen, "%s", fetch_without_spool(r.msg, spool));
+	return 0;
+}
+
+/*
+ * A spool file left by a crash between an import's commit and the
+ * file's rename is the stored CRL: keep it as the last good file. Any
+ * other is a download that never finished: removed.
+ */
+void
+fetch_recover_spool(struct fetcher *f, struct target *t)
+{
+	char spool[1024];
+	struct stored st;
+	struct mapfile m;
+	uint8_t md[32];
+	int same;
+
+	fetch_spool_path(f, t, spool, sizeof(spool));
+	if (mapfile_open(spool, &m) != 0)
+		return;
+	fetch_stored_get(f, t->id, &st);
+	SHA256(m.data ? m.data : (const uint8_t *)"", m.len, md);
+	same = st.present && memcmp(md, st.sha256, 32) == 0;
+	mapfile_close(&m);
+	if (same) {
+		log_info("event=fetch_recovered ca=\"%s\" id=%u", t->name,
+			 t->id);
+		fetch_keep_last_good(f, t, spool);
+	} else {
+		unlink(spool);
+	}
+}
