@@ -291,28 +291,6 @@ cmd_import_tsl(struct ctx *c, int argc, char **argv)
 
 /* ---- status ------------------------------------------------------- */
 
-/* The issuer of `cert` among stored CAs, or 0. */
-static uint32_t
-issuer_of(struct ctx *c, X509 *cert)
-{
-	struct store_txn *t;
-	unsigned char *name = NULL;
-	int name_len = i2d_X509_NAME(X509_get_issuer_name(cert), &name);
-	const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(cert);
-	uint32_t id = 0;
-
-	if (name_len > 0 && store_read_begin(c->store, &t) == STORE_OK) {
-		if (store_issuer_find(t, name, (size_t)name_len,
-				      aki ? ASN1_STRING_get0_data(aki) : NULL,
-				      aki ? (size_t)ASN1_STRING_length(aki) : 0,
-				      &id) != STORE_OK)
-			id = 0;
-		store_txn_end(t);
-	}
-	OPENSSL_free(name);
-	return id;
-}
-
 /* The stored id of CA certificate `ca` itself, or 0. */
 static uint32_t
 id_of_ca(struct ctx *c, X509 *ca)
@@ -326,27 +304,6 @@ id_of_ca(struct ctx *c, X509 *ca)
 		store_txn_end(t);
 	}
 	return id;
-}
-
-static size_t
-cert_serial(X509 *x, uint8_t *out, size_t cap)
-{
-	unsigned char *der = NULL, *p;
-	int n = i2d_ASN1_INTEGER(X509_get_serialNumber(x), &der);
-	struct der_cursor cur;
-	struct der_tlv t;
-	size_t len = 0;
-
-	if (n > 0) {
-		p = der;
-		der_init(&cur, p, (size_t)n);
-		if (der_next(&cur, &t) == DER_OK && t.len <= cap) {
-			memcpy(out, t.val, t.len);
-			len = t.len;
-		}
-	}
-	OPENSSL_free(der);
-	return len;
 }
 
 static void
@@ -386,6 +343,12 @@ print_status(const struct status_answer *a)
 	if (a->has_validity)
 		printf("validity: %s to %s\n", time_format(a->not_before, ts),
 		       time_format(a->not_after, ser));
+	if (a->qualified != QUALIFIED_ABSENT)
+		printf("qualified: %s\n",
+		       a->qualified == QUALIFIED_YES ? "yes"
+		       : a->qualified == QUALIFIED_NO
+			   ? "no (the CA was not accredited at notBefore)"
+			   : "not known (the CA is not from the trusted list)");
 	if (!a->has_source) {
 		printf("crl: none imported for this CA\n");
 		return;
@@ -452,9 +415,14 @@ cmd_status(struct ctx *c, int argc, char **argv)
 		if ((cert = crypto_load_cert(argv[optind], err, sizeof(err))) ==
 		    NULL)
 			return die(EXIT_USAGE, "%s", err);
-		q.serial_len = cert_serial(cert, serial, sizeof(serial));
-		q.issuer_id = issuer_of(c, cert);
+		q.serial_len = status_cert_serial(cert, serial, sizeof(serial));
 		q.cert = cert;
+		if ((e = status_issuer_of(c->store, cert, &q.issuer_id)) !=
+		    STORE_OK) {
+			rc = die(EXIT_STORE, "%s: %s", c->cfg->store_path,
+				 store_strerror(e));
+			goto out;
+		}
 	} else {
 		if (!issuer_path || !serial_hex)
 			return die(EXIT_USAGE, "status: give a certificate, "

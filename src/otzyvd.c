@@ -407,6 +407,8 @@ run(struct daemon *d)
 	o.threads = d->cfg->threads;
 	o.max_header = (size_t)d->cfg->max_header;
 	o.max_body = (size_t)d->cfg->max_ocsp_request;
+	o.max_api_body = (size_t)d->cfg->verify_max_body;
+	o.max_batch = d->cfg->verify_max_batch;
 	o.timeout = d->cfg->read_timeout;
 	o.idle_timeout = d->cfg->idle_timeout;
 	o.max_connections = d->cfg->max_connections;

@@ -77,6 +77,9 @@ struct config {
 	int64_t stale_grace;
 	uint64_t cache_size;
 	int64_t max_age;
+	/* [verify] */
+	uint64_t verify_max_body;  /* POST bodies of /v1/ paths */
+	unsigned verify_max_batch; /* items of POST /v1/status/batch */
 	/* [ca NAME] */
 	struct config_ca *cas;
 	size_t ncas;

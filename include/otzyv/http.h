@@ -22,7 +22,9 @@ struct http_server_opts {
 	size_t nlisten;
 	unsigned threads;
 	size_t max_header;
-	size_t max_body;      /* OCSP POST bodies */
+	size_t max_body;      /* POST bodies: OCSP and all but /v1/ */
+	size_t max_api_body;  /* POST bodies under /v1/ (0: max_body) */
+	unsigned max_batch;   /* items of POST /v1/status/batch */
 	int64_t timeout;      /* per request, from its first byte */
 	int64_t idle_timeout; /* between requests */
 	unsigned max_connections;

@@ -40,6 +40,19 @@ enum status_why {
 
 #define STATUS_MAX_HISTORY 32
 
+/*
+ * "qualified" (art. 11 of 63-FZ): whether the certificate's CA was
+ * accredited when the certificate was issued (its notBefore), by the
+ * trusted list's status history. Said only of a certificate, never of
+ * a bare serial.
+ */
+enum status_qualified {
+	QUALIFIED_ABSENT, /* no certificate in the question: not said */
+	QUALIFIED_NULL,	  /* the CA is not from the trusted list (null) */
+	QUALIFIED_NO,
+	QUALIFIED_YES,
+};
+
 struct status_period {
 	enum status_code status; /* REVOKED or ON_HOLD */
 	int reason;
@@ -82,6 +95,7 @@ struct status_answer {
 
 	int has_validity;
 	int64_t not_before, not_after;
+	enum status_qualified qualified;
 
 	int has_source;
 	struct crl_number crl_number;
@@ -94,14 +108,75 @@ int status_crl_covers(const struct store_crl_meta *crl, int64_t at, int64_t now,
 		      int64_t grace);
 
 /* Answers q into out. Store errors are returned; an unknown issuer or a
- * missing CRL is an answer (STATUS_UNKNOWN), not an error. */
+ * missing CRL is an answer (STATUS_UNKNOWN), not an error. With q->cert,
+ * the answer has the validity period and "qualified" (below). */
 enum store_err status_lookup(struct store *s, const struct status_query *q,
 			     struct status_answer *out);
+
+/*
+ * The "qualified" decision for a certificate issued at `at` (its
+ * notBefore) by a CA whose issuer record has `source` (STORE_SRC_*) and
+ * `accreditation`, the trusted list's JSON text {"status", "since",
+ * "to", "history": [{"status", "from", "to"}]} (times RFC 3339).
+ *
+ *  - not from the trusted list (no STORE_SRC_TSL): QUALIFIED_NULL;
+ *  - the periods are the current status [since, to) and each history
+ *    entry [from, to); an absent start or end is open. Of the periods
+ *    covering `at`, the one that began last decides (a suspension
+ *    inside a longer "Действует" period wins), and a tie goes to the
+ *    status that is not "Действует": QUALIFIED_YES when it is
+ *    "Действует", else QUALIFIED_NO;
+ *  - no period covers `at`, or the text is missing or does not decode:
+ *    QUALIFIED_NO (never "qualified" without the list saying so).
+ *
+ * A pure function: no store, no clock.
+ */
+enum status_qualified status_qualified(unsigned source,
+				       const char *accreditation, int64_t at);
+
+/* The certificate's issuer among stored CAs, by its issuer Name and
+ * authorityKeyIdentifier (newest on a tie); *out_id is 0 when no stored
+ * CA issued it, which is an answer, not an error. */
+enum store_err status_issuer_of(struct store *s, X509 *cert, uint32_t *out_id);
+
+/* The serial of `cert` as DER INTEGER contents into out[cap]; returns
+ * the length, 0 when it does not fit. */
+size_t status_cert_serial(X509 *cert, uint8_t *out, size_t cap);
+
+/*
+ * A certificate as clients send one: DER, PEM ("-----BEGIN
+ * CERTIFICATE-----"), or the base64 of the DER (line breaks and spaces
+ * allowed). Nothing may follow the certificate but white space. NULL
+ * when buf is none of these; the caller frees the X509. Clears this
+ * thread's OpenSSL error queue.
+ */
+X509 *status_cert_decode(const uint8_t *buf, size_t len);
+
+/*
+ * The issuer a /v1/status question names: a decimal issuer id (1 to
+ * 4294967295), or the hex SHA-1 (40 digits) or SHA-256 (64 digits) of
+ * the issuer's subjectPublicKey BIT STRING contents, OCSP's
+ * issuerKeyHash (RFC 6960 4.1.1). STORE_INVALID when `text` is none of
+ * these; STORE_OK with *out_id, 0 when no stored CA has that key (an
+ * answer: "unknown"). A key shared by several stored certificates
+ * resolves to the newest (highest id).
+ *
+ * `keys` caches the stored keys across the calls of one request (a
+ * batch): pass the address of a NULL pointer the first time and free
+ * it with status_keys_free() at the end. The cache is a snapshot of
+ * one read transaction.
+ */
+struct status_keys;
+enum store_err status_issuer_parse(struct store *s, const char *text,
+				   struct status_keys **keys, uint32_t *out_id);
+void status_keys_free(struct status_keys *k);
 
 /* "good", "revoked", "on_hold", "unknown". */
 const char *status_name(enum status_code c);
 
-/* The JSON status object; the caller owns the reference. */
+/* The JSON status object; the caller owns the reference. "qualified"
+ * is present (true, false or null) only when a certificate was asked
+ * about. */
 json_t *status_to_json(const struct status_answer *a);
 
 /*

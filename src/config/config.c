@@ -261,6 +261,8 @@ static const struct key {
     {"responder", "cache_size", K_SIZE, F(cache_size), 0, (uint64_t)1 << 40,
      NULL},
     {"responder", "max_age", K_DURATION, F(max_age), 0, 7 * 86400, NULL},
+    {"verify", "max_body", K_SIZE, F(verify_max_body), 1024, 1ull << 30, NULL},
+    {"verify", "max_batch", K_COUNT, F(verify_max_batch), 1, 100000, NULL},
 #undef F
 };
 
@@ -650,6 +652,8 @@ config_load(const char *path, char *err, size_t errlen)
 	c->fetch_retry_max = 30 * 60;
 	c->tsl_refresh = 6 * 3600;
 	c->tsl_max_size = 256ull << 20;
+	c->verify_max_body = 64ull << 20;
+	c->verify_max_batch = 1000;
 	p.c = c;
 	if ((p.f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,

@@ -4,11 +4,13 @@
  * A connection reads a request head (bounded by max_header, and by a
  * deadline of `timeout` seconds from its first byte, so that a client
  * dribbling bytes cannot hold it), then a Content-Length body (bounded
- * by max_body), answers it, and, with keep-alive, goes on with the next
- * request, which may already be buffered (pipelining). While more than
- * OUTPUT_HIGH bytes of replies wait for a client that does not read,
- * the connection stops reading. Idle keep-alive connections close after
- * `timeout` seconds. Errors get a short reply and close the connection.
+ * by max_body, or by max_api_body for paths under /v1/: the limit is
+ * known from the head, before any of the body is read), answers it,
+ * and, with keep-alive, goes on with the next request, which may
+ * already be buffered (pipelining). While more than OUTPUT_HIGH bytes
+ * of replies wait for a client that does not read, the connection
+ * stops reading. Idle keep-alive connections close after `timeout`
+ * seconds. Errors get a short reply and close the connection.
  *
  * States: READ (waiting for a head or body), CLOSING (the last reply is
  * being written; then the connection is freed).
@@ -197,6 +199,18 @@ disarm_deadline(struct conn *c)
 	}
 }
 
+/* The largest body a request may have, known from its head: the JSON
+ * API under /v1/ takes documents and certificate lists ([verify]
+ * max_body); OCSP and every other path keep the small OCSP limit. */
+static size_t
+body_limit(const struct http_server *srv, const struct http_head *h)
+{
+	if (h->path_len >= 4 && memcmp(h->path, "/v1/", 4) == 0 &&
+	    srv->o.max_api_body > 0)
+		return srv->o.max_api_body;
+	return srv->o.max_body;
+}
+
 /* Answers every complete request in the input. */
 static void
 process(struct conn *c)
@@ -251,7 +265,8 @@ process(struct conn *c)
 			fail(c, 400, "Bad Request");
 			return;
 		}
-		if (head.has_length && head.content_length > srv->o.max_body) {
+		if (head.has_length &&
+		    head.content_length > body_limit(srv, &head)) {
 			fail(c, 413, "Payload Too Large");
 			return;
 		}

@@ -120,6 +120,12 @@ status_to_json(const struct status_answer *a)
 					      jtime(a->not_after), "expired",
 					      a->as_of > a->not_after));
 	}
+	if (a->qualified != QUALIFIED_ABSENT)
+		json_object_set_new(
+		    o, "qualified",
+		    a->qualified == QUALIFIED_NULL
+			? json_null()
+			: json_boolean(a->qualified == QUALIFIED_YES));
 	json_object_set_new(o, "as_of", jtime(a->as_of));
 	if (a->has_source)
 		json_object_set_new(o, "source", source(a));

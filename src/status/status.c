@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include <openssl/x509v3.h>
@@ -104,6 +105,75 @@ copy_validity(X509 *cert, struct status_answer *a)
 	a->has_validity = a->not_before != 0 && a->not_after != 0;
 }
 
+/* The trusted list's word for an accredited CA. */
+#define ACCREDITED "Действует"
+
+/* One accreditation period as stored: {"status", FROM_KEY, "to"}. 1
+ * when `o` is one (absent times are open: INT64_MIN / INT64_MAX), 0
+ * when it does not decode. */
+static int
+period_of(json_t *o, const char *from_key, const char **out_status,
+	  int64_t *out_from, int64_t *out_to)
+{
+	json_t *from = json_object_get(o, from_key), *to;
+
+	if (!json_is_object(o) || !json_is_string(json_object_get(o, "status")))
+		return 0;
+	to = json_object_get(o, "to");
+	*out_status = json_string_value(json_object_get(o, "status"));
+	*out_from = INT64_MIN;
+	*out_to = INT64_MAX;
+	if (from != NULL && !json_is_null(from) &&
+	    (!json_is_string(from) ||
+	     !time_parse(json_string_value(from), out_from)))
+		return 0;
+	if (to != NULL && !json_is_null(to) &&
+	    (!json_is_string(to) || !time_parse(json_string_value(to), out_to)))
+		return 0;
+	return 1;
+}
+
+enum status_qualified
+status_qualified(unsigned source, const char *accreditation, int64_t at)
+{
+	json_t *doc, *hist, *p;
+	const char *st, *best_status = NULL;
+	int64_t from, to, best_from = INT64_MIN;
+	enum status_qualified q = QUALIFIED_NO;
+	size_t i, n;
+	int ok = 1;
+
+	if (!(source & STORE_SRC_TSL))
+		return QUALIFIED_NULL;
+	if (accreditation == NULL ||
+	    (doc = json_loads(accreditation, JSON_REJECT_DUPLICATES, NULL)) ==
+		NULL)
+		return QUALIFIED_NO;
+	hist = json_object_get(doc, "history");
+	if (hist != NULL && !json_is_array(hist))
+		ok = 0;
+	n = json_array_size(hist);
+	/* i == n is the current status. */
+	for (i = 0; ok && i <= n; i++) {
+		p = i < n ? json_array_get(hist, i) : doc;
+		if (!period_of(p, i < n ? "from" : "since", &st, &from, &to)) {
+			ok = 0;
+			break;
+		}
+		if (at < from || at >= to)
+			continue;
+		if (best_status == NULL || from > best_from ||
+		    (from == best_from && strcmp(st, ACCREDITED) != 0)) {
+			best_status = st;
+			best_from = from;
+		}
+	}
+	if (ok && best_status != NULL && strcmp(best_status, ACCREDITED) == 0)
+		q = QUALIFIED_YES;
+	json_decref(doc);
+	return q;
+}
+
 enum store_err
 status_lookup(struct store *s, const struct status_query *q,
 	      struct status_answer *out)
@@ -124,6 +194,8 @@ status_lookup(struct store *s, const struct status_query *q,
 	memcpy(out->serial, q->serial, q->serial_len);
 	out->serial_len = q->serial_len;
 	copy_validity(q->cert, out);
+	/* Until the issuer is found: not from the list, as far as known. */
+	out->qualified = q->cert != NULL ? QUALIFIED_NULL : QUALIFIED_ABSENT;
 	if (q->issuer_id == 0) {
 		out->why = WHY_UNKNOWN_ISSUER;
 		return STORE_OK;
@@ -139,6 +211,10 @@ status_lookup(struct store *s, const struct status_query *q,
 	if (e != STORE_OK)
 		goto out;
 	copy_issuer(&is, out);
+	if (q->cert != NULL)
+		out->qualified =
+		    status_qualified(is.source, is.accreditation,
+				     crypto_time(X509_get0_notBefore(q->cert)));
 	e = store_history_get(t, q->issuer_id, q->serial, q->serial_len, &h);
 	if (e == STORE_OK)
 		copy_history(h, q->at, out);

@@ -171,6 +171,8 @@ Test(config_load, defaults)
 		cr_expect_null(c->tsl_url);
 		cr_expect_null(c->tsl_file);
 		cr_expect_eq(c->tsl_refresh, 6 * 3600);
+		cr_expect_eq(c->verify_max_body, 64ull << 20);
+		cr_expect_eq(c->verify_max_batch, 1000);
 		config_free(c);
 	}
 	tmpdir_remove(dir);
@@ -357,7 +359,60 @@ static const struct bad_row bad[] = {
      "max_crl_size: \"1\" is not a size from 1K to 4G (64K, 512M)"},
     {"[ca a]\ncert = a.pem\nmax_crl_size = 1M\nmax_crl_size = 2M\n", 4,
      "max_crl_size: given twice in [ca a]"},
+    /* [verify] */
+    {"[verify]\nmax_body = 1023\n", 2,
+     "max_body: \"1023\" is not a size from 1024 to 1073741824 bytes "
+     "(64K, 512M, 8G)"},
+    {"[verify]\nmax_body = 2G\n", 2,
+     "max_body: \"2G\" is not a size from 1024 to 1073741824 bytes "
+     "(64K, 512M, 8G)"},
+    {"[verify]\nmax_body = lots\n", 2,
+     "max_body: \"lots\" is not a size from 1024 to 1073741824 bytes "
+     "(64K, 512M, 8G)"},
+    {"[verify]\nmax_body = 1M\nmax_body = 2M\n", 3, "max_body: given twice"},
+    {"[verify]\nmax_batch = 0\n", 2,
+     "max_batch: \"0\" is not a number from 1 to 100000"},
+    {"[verify]\nmax_batch = 100001\n", 2,
+     "max_batch: \"100001\" is not a number from 1 to 100000"},
+    {"[verify]\nmax_batch = -1\n", 2,
+     "max_batch: \"-1\" is not a number from 1 to 100000"},
+    {"[verify]\nmax_batch = 10k\n", 2,
+     "max_batch: \"10k\" is not a number from 1 to 100000"},
+    {"[verify]\nmax_items = 10\n", 2, "unknown key \"max_items\" in [verify]"},
 };
+
+/* [verify] as given, at the edges of its ranges. */
+Test(config_load, verify)
+{
+	static const struct {
+		const char *text;
+		uint64_t max_body;
+		unsigned max_batch;
+	} rows[] = {
+	    {"[verify]\n", 64ull << 20, 1000},
+	    {"[verify]\nmax_body = 1K\nmax_batch = 1\n", 1024, 1},
+	    {"[verify]\nmax_body = 1G\nmax_batch = 100000\n", 1ull << 30,
+	     100000},
+	    {"[verify]\nmax_body = 4096\n", 4096, 1000},
+	    {"[verify]\nmax_batch = 50\n", 64ull << 20, 50},
+	};
+	char *dir = tmpdir_new("config");
+	size_t i;
+
+	for (i = 0; i < NELEM(rows); i++) {
+		char err[512] = "";
+		struct config *c =
+		    load_text(dir, rows[i].text, err, sizeof(err));
+
+		cr_assert_not_null(c, "row %zu: %s", i, err);
+		cr_expect_eq(c->verify_max_body, rows[i].max_body, "row %zu",
+			     i);
+		cr_expect_eq(c->verify_max_batch, rows[i].max_batch, "row %zu",
+			     i);
+		config_free(c);
+	}
+	tmpdir_remove(dir);
+}
 
 /* [fetch] and [tsl] as given, with repeatable excludes. */
 Test(config_load, fetch_and_tsl)
@@ -590,6 +645,8 @@ Test(config_load, shipped_example_loads)
 	cr_assert_eq(c->map_size, 8ull << 30);
 	cr_assert_eq(c->gost, GOST_AUTO);
 	cr_assert_eq(c->stale_grace, 0);
+	cr_assert_eq(c->verify_max_body, 64ull << 20);
+	cr_assert_eq(c->verify_max_batch, 1000);
 	cr_assert_eq(c->ncas, 0);
 	config_free(c);
 }
