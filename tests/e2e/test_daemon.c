@@ -51,6 +51,7 @@
 #include "otzyv/crypto.h"
 
 #include "common.h"
+#include "e2e.h"
 
 /* ---- the daemon under test ----------------------------------------------- */
 
@@ -68,24 +69,6 @@ static char otzyvd_bin[1024];
 
 /* The malformedRequest OCSPResponse (RFC 6960 4.2.1). */
 static const uint8_t MALFORMED[] = {0x30, 0x03, 0x0a, 0x01, 0x01};
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static void
 setup(void)
@@ -257,18 +240,6 @@ set_std(const char *more)
 		  p, p, p, p, more ? more : "");
 }
 
-static void
-close_fds_from(int lowfd)
-{
-	long max = sysconf(_SC_OPEN_MAX);
-	int fd;
-
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (fd = lowfd; fd < max; fd++)
-		close(fd);
-}
-
 /* Forks and execs otzyvd -c CONF, stderr and stdout to the log. */
 static pid_t
 spawn_daemon(void)
@@ -352,13 +323,6 @@ struct conn {
 	uint8_t buf[1 << 16];
 };
 
-struct http_resp {
-	int code;
-	char head[8192];
-	uint8_t *body;
-	size_t len;
-};
-
 /* A connected socket to the daemon (blocking, 2 s send/receive
  * timeouts), or -1. */
 static int
@@ -417,63 +381,11 @@ conn_close(struct conn *c)
 	free(c);
 }
 
-/* 1 when all of buf went out. */
-static int
-send_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return 0;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 1;
-}
-
-static void
-http_resp_free(struct http_resp *r)
-{
-	free(r->body);
-	r->body = NULL;
-}
-
-/* The value of header `name` in r (static buffer), or NULL. */
-static const char *
-header(const struct http_resp *r, const char *name)
-{
-	static char val[1024];
-	size_t n = strlen(name);
-	const char *line = strstr(r->head, "\r\n");
-
-	while (line != NULL && line[2] != '\r' && line[2] != '\0') {
-		const char *s = line + 2, *e = strstr(s, "\r\n");
-
-		if (e == NULL)
-			break;
-		if ((size_t)(e - s) > n && strncasecmp(s, name, n) == 0 &&
-		    s[n] == ':') {
-			s += n + 1;
-			while (*s == ' ')
-				s++;
-			snprintf(val, sizeof(val), "%.*s", (int)(e - s), s);
-			return val;
-		}
-		line = e;
-	}
-	return NULL;
-}
-
 /* Reads one response from c into r. 1: complete; 0: the peer closed
  * (or reset) before any byte of it; -1: closed or timed out within it;
  * -2: nothing at all for timeout_ms. */
 static int
-conn_read(struct conn *c, struct http_resp *r, int timeout_ms)
+conn_read(struct conn *c, struct resp *r, int timeout_ms)
 {
 	double end = now_ms() + timeout_ms;
 	size_t hlen = 0;
@@ -499,7 +411,8 @@ conn_read(struct conn *c, struct http_resp *r, int timeout_ms)
 				if (sscanf(r->head, "HTTP/1.%*d %d",
 					   &r->code) != 1)
 					return -1;
-				if ((cl = header(r, "Content-Length")) != NULL)
+				if ((cl = resp_header(r, "Content-Length")) !=
+				    NULL)
 					clen = atol(cl);
 				else if (r->code == 304 || r->code == 204 ||
 					 r->code < 200)
@@ -584,7 +497,7 @@ conn_post(struct conn *c, const char *path, const uint8_t *der, size_t len)
 
 /* One request on a new connection; returns conn_read()'s result. */
 static int
-exchange(const void *req, size_t len, struct http_resp *r, int timeout_ms)
+exchange(const void *req, size_t len, struct resp *r, int timeout_ms)
 {
 	struct conn *c = conn_open();
 	int rc;
@@ -601,7 +514,7 @@ static int
 http_get_code(const char *path, int timeout_ms)
 {
 	char req[512];
-	struct http_resp r;
+	struct resp r;
 	int fd, code = -1;
 	struct conn *c;
 
@@ -617,7 +530,7 @@ http_get_code(const char *path, int timeout_ms)
 	c->fd = fd;
 	if (send_all(fd, req, strlen(req)) && conn_read(c, &r, timeout_ms) == 1)
 		code = r.code;
-	http_resp_free(&r);
+	resp_free(&r);
 	conn_close(c);
 	return code;
 }
@@ -830,14 +743,14 @@ out:
 /* An HTTP response carrying a verified successful OCSP answer about
  * serial of rsa-ca with the given certificate status. */
 static void
-assert_ocsp_http(const struct http_resp *r, long serial, int cert_status,
+assert_ocsp_http(const struct resp *r, long serial, int cert_status,
 		 const char *what)
 {
 	struct ocsp_answer a;
 
 	cr_assert_eq(r->code, 200, "%s: HTTP %d\n%s", what, r->code, r->head);
-	cr_assert_str_eq(header(r, "Content-Type"), "application/ocsp-response",
-			 "%s", what);
+	cr_assert_str_eq(resp_header(r, "Content-Type"),
+			 "application/ocsp-response", "%s", what);
 	ocsp_parse(r->body, r->len, "rsa", &a);
 	cr_assert_eq(a.status, 0, "%s: responseStatus %d (%s)", what, a.status,
 		     a.why);
@@ -854,7 +767,7 @@ assert_alive(const char *after, double max_ms)
 {
 	size_t len;
 	uint8_t *der = ocsp_req("rsa", 0x3003, 0, 0, &len);
-	struct http_resp r;
+	struct resp r;
 	struct conn *c;
 	double t0, dt;
 	int rc;
@@ -869,35 +782,13 @@ assert_alive(const char *after, double max_ms)
 	cr_assert_eq(rc, 1, "after %s: no answer (%d)\n%s", after, rc,
 		     daemon_log());
 	assert_ocsp_http(&r, 0x3003, V_OCSP_CERTSTATUS_GOOD, after);
-	http_resp_free(&r);
+	resp_free(&r);
 	cr_assert_lt(dt, max_ms, "after %s: answered in %.1f ms", after, dt);
 	cr_assert_eq(kill(dpid, 0), 0, "after %s: otzyvd is gone", after);
 }
 
 /* ---- shell helpers ------------------------------------------------------- */
 
-/* Runs a shell command with stderr merged into *out; exit status. */
-static int sh(char **out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-sh(char **out, const char *fmt, ...)
-{
-	va_list ap;
-	char *cmd;
-	int rc;
-
-	va_start(ap, fmt);
-	cr_assert(vasprintf(&cmd, fmt, ap) >= 0);
-	va_end(ap);
-	rc = run_capture(out, "{ %s ; } 2>&1", cmd);
-	free(cmd);
-	return rc;
-}
-
-#define assert_has(out, needle)                                                \
-	cr_assert(strstr((out), (needle)) != NULL, "expected \"%s\" in:\n%s",  \
-		  (needle), (out))
 #define assert_lacks(out, needle)                                              \
 	cr_assert(strstr((out), (needle)) == NULL,                             \
 		  "did not expect \"%s\" in:\n%s", (needle), (out))
@@ -1309,7 +1200,7 @@ Test(daemon, responses_carry_date)
 	};
 	uint8_t *der;
 	size_t len, i;
-	struct http_resp r;
+	struct resp r;
 	struct conn *c;
 	char *enc, get[4096];
 
@@ -1332,13 +1223,13 @@ Test(daemon, responses_carry_date)
 		else
 			cr_assert(send_all(c->fd, get, strlen(get)));
 		cr_assert_eq(conn_read(c, &r, 3000), 1);
-		d = header(&r, "Date");
+		d = resp_header(&r, "Date");
 		cr_assert_not_null(d, "no Date header (RFC 9110 6.6.1):\n%s",
 				   r.head);
 		t = http_time(d);
 		cr_assert(t >= time(NULL) - 5 && t <= time(NULL) + 1, "Date %s",
 			  d);
-		http_resp_free(&r);
+		resp_free(&r);
 	}
 	conn_close(c);
 	free(enc);
@@ -1968,7 +1859,7 @@ assert_malformed(const char *what, const uint8_t *body, size_t len)
 {
 	size_t n;
 	char *b = post_bytes("/", "application/ocsp-request", body, len, &n);
-	struct http_resp r;
+	struct resp r;
 	int rc = exchange(b, n, &r, 3000);
 
 	free(b);
@@ -1977,7 +1868,7 @@ assert_malformed(const char *what, const uint8_t *body, size_t len)
 	cr_assert(r.len == sizeof(MALFORMED) &&
 		      memcmp(r.body, MALFORMED, r.len) == 0,
 		  "%s: not malformedRequest (%zu bytes)", what, r.len);
-	http_resp_free(&r);
+	resp_free(&r);
 }
 
 /* Sends raw bytes on a fresh connection and expects a reply whose code
@@ -1985,7 +1876,7 @@ assert_malformed(const char *what, const uint8_t *body, size_t len)
 static void
 assert_status(const char *what, const char *raw, size_t len, const int *codes)
 {
-	struct http_resp r;
+	struct resp r;
 	int rc = exchange(raw, len, &r, 3000), i;
 
 	cr_assert_eq(rc, 1, "%s: no complete reply (%d)", what, rc);
@@ -1993,7 +1884,7 @@ assert_status(const char *what, const char *raw, size_t len, const int *codes)
 		if (r.code == codes[i])
 			break;
 	cr_assert_neq(codes[i], 0, "%s: HTTP %d\n%s", what, r.code, r.head);
-	http_resp_free(&r);
+	resp_free(&r);
 }
 
 /* One pass of every kind of bad input, each followed by a normal
@@ -2096,7 +1987,7 @@ hostile_round(int round)
 		    post_bytes("/", "application/ocsp-request", r2, l2, &n2);
 		char *both = malloc(n1 + n2);
 		struct conn *c = conn_open();
-		struct http_resp a, b;
+		struct resp a, b;
 
 		cr_assert_not_null(both);
 		memcpy(both, b1, n1);
@@ -2106,8 +1997,8 @@ hostile_round(int round)
 		assert_ocsp_http(&a, 0x1001, V_OCSP_CERTSTATUS_REVOKED, what);
 		cr_assert_eq(conn_read(c, &b, 3000), 1, "%s: second", what);
 		assert_ocsp_http(&b, 0x3003, V_OCSP_CERTSTATUS_GOOD, what);
-		http_resp_free(&a);
-		http_resp_free(&b);
+		resp_free(&a);
+		resp_free(&b);
 		conn_close(c);
 		free(both);
 		free(b1);
@@ -2438,7 +2329,7 @@ Test(daemon, sighup_reload_keeps_keepalive_connection)
 {
 	const char *p = test_pki();
 	struct conn *c;
-	struct http_resp r;
+	struct resp r;
 	struct ocsp_answer a;
 	uint8_t *rn, *re;
 	size_t ln, le;
@@ -2461,12 +2352,12 @@ Test(daemon, sighup_reload_keeps_keepalive_connection)
 	assert_ocsp_http(&r, 0x3003, V_OCSP_CERTSTATUS_GOOD, "before");
 	ocsp_parse(r.body, r.len, "rsa", &a);
 	cr_assert(a.has_nonce, "nonce = echo: no nonce in the answer");
-	http_resp_free(&r);
+	resp_free(&r);
 	cr_assert(conn_post(c, "/ocsp", re, le));
 	cr_assert_eq(conn_read(c, &r, 3000), 1);
 	ocsp_parse(r.body, r.len, NULL, &a);
 	cr_assert_eq(a.status, OCSP_RESPONSE_STATUS_UNAUTHORIZED);
-	http_resp_free(&r);
+	resp_free(&r);
 
 	/* A broken config: refused, the old one stays. */
 	set_extra("%s[responder]\nnonce = sometimes\n", base);
@@ -2476,7 +2367,7 @@ Test(daemon, sighup_reload_keeps_keepalive_connection)
 		     "the connection died on a failed reload");
 	ocsp_parse(r.body, r.len, "rsa", &a);
 	cr_assert(a.verified && a.has_nonce);
-	http_resp_free(&r);
+	resp_free(&r);
 
 	/* nonce = ignore and a new [ca ecdsa]. */
 	set_extra("[responder]\ncert = %s/rsa-ocsp.pem\nkey = %s/rsa-ocsp.key\n"
@@ -2493,13 +2384,13 @@ Test(daemon, sighup_reload_keeps_keepalive_connection)
 	assert_ocsp_http(&r, 0x3003, V_OCSP_CERTSTATUS_GOOD, "after");
 	ocsp_parse(r.body, r.len, "rsa", &a);
 	cr_assert(!a.has_nonce, "nonce = ignore: the nonce was echoed");
-	http_resp_free(&r);
+	resp_free(&r);
 	cr_assert(conn_post(c, "/ocsp", re, le));
 	cr_assert_eq(conn_read(c, &r, 3000), 1);
 	ocsp_parse(r.body, r.len, NULL, &a);
 	cr_assert_eq(a.status, OCSP_RESPONSE_STATUS_TRYLATER,
 		     "new [ca ecdsa] without CRL: status %d", a.status);
-	http_resp_free(&r);
+	resp_free(&r);
 	conn_close(c);
 	OPENSSL_free(rn);
 	OPENSSL_free(re);
@@ -2511,7 +2402,7 @@ Test(daemon, sigterm_exits_0)
 {
 	static const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 	struct conn *c, *half;
-	struct http_resp r;
+	struct resp r;
 	double t0;
 	int st, rc;
 
@@ -2524,7 +2415,7 @@ Test(daemon, sigterm_exits_0)
 	cr_assert(send_all(c->fd, get, strlen(get)));
 	cr_assert_eq(conn_read(c, &r, 3000), 1);
 	cr_assert_eq(r.code, 200);
-	http_resp_free(&r);
+	resp_free(&r);
 	half = conn_open();
 	cr_assert(send_all(half->fd, get, 16));
 	sleep_ms(100);
@@ -2541,7 +2432,7 @@ Test(daemon, sigterm_exits_0)
 	rc = conn_read(half, &r, 1000);
 	cr_assert(rc == 0 || (rc == 1 && r.code >= 400),
 		  "half a request: %d (HTTP %d)", rc, r.code);
-	http_resp_free(&r);
+	resp_free(&r);
 	conn_close(half);
 	cr_assert_eq(http_get_code("/healthz", 500), -1);
 	assert_has(daemon_log(), "event=stop");
@@ -2568,7 +2459,7 @@ burst_child(int out)
 	int i, on_conn = 0, refused_in_a_row = 0;
 
 	for (i = 0; i < 20000 && now_ms() < end; i++) {
-		struct http_resp r;
+		struct resp r;
 		struct ocsp_answer a;
 		int rc;
 
@@ -2610,10 +2501,11 @@ burst_child(int out)
 			} else {
 				b.ok++;
 			}
-			if (header(&r, "Connection") != NULL &&
-			    strcasecmp(header(&r, "Connection"), "close") == 0)
+			if (resp_header(&r, "Connection") != NULL &&
+			    strcasecmp(resp_header(&r, "Connection"),
+				       "close") == 0)
 				on_conn = 1000;
-			http_resp_free(&r);
+			resp_free(&r);
 		} else if (rc == 0) {
 			b.closed_empty++;
 			on_conn = 1000;
@@ -2881,7 +2773,7 @@ Test(daemon, half_closed_client_gets_its_replies)
 	static const char two[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 				  "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n";
 	struct conn *c;
-	struct http_resp r;
+	struct resp r;
 
 	set_std(NULL);
 	daemon_start();
@@ -2890,10 +2782,10 @@ Test(daemon, half_closed_client_gets_its_replies)
 	cr_assert_eq(shutdown(c->fd, SHUT_WR), 0);
 	cr_assert_eq(conn_read(c, &r, 3000), 1);
 	cr_assert_eq(r.code, 200);
-	http_resp_free(&r);
+	resp_free(&r);
 	cr_assert_eq(conn_read(c, &r, 3000), 1);
 	cr_assert_eq(r.code, 503); /* [ca rsa] and [ca ecdsa] have no CRL */
-	http_resp_free(&r);
+	resp_free(&r);
 	conn_close(c);
 }
 
@@ -2941,7 +2833,7 @@ Test(daemon, stray_crlf_is_not_a_request)
 	static const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 				  "\r\n";
 	struct conn *c;
-	struct http_resp r;
+	struct resp r;
 
 	set_std("[server]\nread_timeout = 1s\nidle_timeout = 10s\n");
 	daemon_start();
@@ -2949,12 +2841,12 @@ Test(daemon, stray_crlf_is_not_a_request)
 	cr_assert(send_all(c->fd, get, strlen(get)));
 	cr_assert_eq(conn_read(c, &r, 3000), 1);
 	cr_assert_eq(r.code, 200);
-	http_resp_free(&r);
+	resp_free(&r);
 	/* Past read_timeout: nothing arrives, the connection stays. */
 	cr_assert_eq(conn_read(c, &r, 2000), -2, "a reply or a close");
 	cr_assert(send_all(c->fd, get, strlen(get) - 2));
 	cr_assert_eq(conn_read(c, &r, 3000), 1);
 	cr_assert_eq(r.code, 200);
-	http_resp_free(&r);
+	resp_free(&r);
 	conn_close(c);
 }

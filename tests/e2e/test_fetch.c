@@ -55,19 +55,11 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -77,21 +69,9 @@
 #include <criterion/logging.h>
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "common.h"
-
-/* Waits and timeouts stretch under sanitizers. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SLOW 3
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SLOW 3
-#endif
-#endif
-#ifndef SLOW
-#define SLOW 1
-#endif
+#include "e2e.h"
 
 /* [fetch] retry_min / retry_max: long enough that nothing is retried
  * on its own while a case runs. */
@@ -113,43 +93,6 @@ static pid_t dpid = -1, cpid = -1;
 static int dport, aport, cport; /* main, admin, cdp */
 static char *dextra;		/* the config after the generated head */
 static long log_mark;		/* log size when the daemon was started */
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static void
-stop(pid_t *pid, int sig)
-{
-	if (*pid > 0) {
-		double end = now_ms() + 3000;
-
-		kill(*pid, sig);
-		while (waitpid(*pid, NULL, WNOHANG) == 0) {
-			if (now_ms() > end) {
-				kill(*pid, SIGKILL);
-				waitpid(*pid, NULL, 0);
-				break;
-			}
-			sleep_ms(10);
-		}
-	}
-	*pid = -1;
-}
 
 static void
 setup(void)
@@ -208,19 +151,6 @@ log_from(long from)
 	return s;
 }
 
-/* The end of the daemon's log, for failure messages (static). */
-static const char *
-log_tail(void)
-{
-	static char buf[4001];
-	char *all = log_from(0);
-	size_t n = strlen(all);
-
-	snprintf(buf, sizeof(buf), "%s", all + (n > 4000 ? n - 4000 : 0));
-	free(all);
-	return buf;
-}
-
 /* How often `needle` is in the daemon's log, all starts included. */
 static int
 count_log(const char *needle)
@@ -236,29 +166,6 @@ count_log(const char *needle)
 	free(all);
 	return n;
 }
-
-/* Runs a shell command, stderr merged into *out; exit status. */
-static int sh(char **out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-sh(char **out, const char *fmt, ...)
-{
-	va_list ap;
-	char *cmd;
-	int rc;
-
-	va_start(ap, fmt);
-	cr_assert(vasprintf(&cmd, fmt, ap) >= 0);
-	va_end(ap);
-	rc = run_capture(out, "{ %s ; } 2>&1", cmd);
-	free(cmd);
-	return rc;
-}
-
-#define assert_has(out, needle)                                                \
-	cr_assert(strstr((out), (needle)) != NULL, "expected \"%s\" in:\n%s",  \
-		  (needle), (out))
 
 /* 1 when s contains one of the '|'-separated alternatives. */
 static int
@@ -303,202 +210,35 @@ parse_time(const char *s)
 
 /* ---- processes ----------------------------------------------------------- */
 
-static void
-close_fds_from(int lowfd)
-{
-	long max = sysconf(_SC_OPEN_MAX);
-	int fd;
-
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (fd = lowfd; fd < max; fd++)
-		close(fd);
-}
-
-/* Forks and execs argv (PATH searched), stdout and stderr appended to
- * `out`; the child gets SIGKILL when this process dies. */
-static pid_t
-spawn(char *const argv[], const char *out)
-{
-	pid_t parent = getpid(), pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		sigset_t none;
-		int fd;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if ((fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644)) < 0)
-			_exit(127);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if ((fd = open("/dev/null", O_RDONLY)) >= 0)
-			dup2(fd, 0);
-		close_fds_from(3);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* A port in 20000-32767 (below Linux's ephemeral range) free now. */
-static int
-free_port(void)
-{
-	int tries;
-
-	for (tries = 0; tries < 100; tries++) {
-		struct sockaddr_in a = {0};
-		uint16_t r;
-		int fd, ok;
-
-		cr_assert_eq(RAND_bytes((unsigned char *)&r, sizeof(r)), 1);
-		a.sin_family = AF_INET;
-		a.sin_port = htons((uint16_t)(20000 + r % 12768));
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		cr_assert_geq(fd, 0);
-		ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-		close(fd);
-		if (ok)
-			return ntohs(a.sin_port);
-	}
-	cr_assert_fail("no free loopback port after 100 tries");
-	return -1;
-}
-
 /* ---- HTTP/1.1 client (one request per connection) ------------------------ */
-
-struct resp {
-	int code;
-	char head[8192]; /* status line and headers */
-	uint8_t *body;	 /* NUL-terminated */
-	size_t len;
-};
-
-static void
-resp_free(struct resp *r)
-{
-	free(r->body);
-	r->body = NULL;
-}
-
-/* The value of header `name` (static buffer), or NULL. */
-static const char *
-resp_header(const struct resp *r, const char *name)
-{
-	static char val[1024];
-	size_t n = strlen(name);
-	const char *line = strstr(r->head, "\r\n");
-
-	while (line != NULL && line[2] != '\r' && line[2] != '\0') {
-		const char *s = line + 2, *e = strstr(s, "\r\n");
-
-		if (e == NULL)
-			break;
-		if ((size_t)(e - s) > n && strncasecmp(s, name, n) == 0 &&
-		    s[n] == ':') {
-			s += n + 1;
-			while (*s == ' ')
-				s++;
-			snprintf(val, sizeof(val), "%.*s", (int)(e - s), s);
-			return val;
-		}
-		line = e;
-	}
-	return NULL;
-}
 
 /*
  * METHOD path on 127.0.0.1:port with "Connection: close", extra header
  * lines `hdrs` ("Name: value\r\n"...) and a body; reads to the end
- * (at most 30 s). 1 with a complete response in r, 0 otherwise.
+ * (at most 30 s), the body cut at its Content-Length. 1 with a complete
+ * response in r, 0 otherwise.
  */
 static int
 http(int port, const char *method, const char *path, const char *hdrs,
      const char *body, struct resp *r)
 {
-	struct sockaddr_in a = {0};
-	size_t cap = 1 << 16, len = 0, blen = body ? strlen(body) : 0, hlen;
-	double end = now_ms() + 30000.0 * SLOW;
-	char *req, *buf, *e;
+	struct req q = {.port = port,
+			.method = method,
+			.path = path,
+			.hdrs = hdrs,
+			.body = body,
+			.len = body ? strlen(body) : 0,
+			.timeout_ms = 30000 * SLOW};
 	const char *cl;
-	int fd, n, ok = 0;
 
-	memset(r, 0, sizeof(*r));
-	r->code = -1;
-	n = asprintf(&req,
-		     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-		     "Connection: close\r\n%sContent-Length: %zu\r\n\r\n%s",
-		     method, path, port, hdrs ? hdrs : "", blen,
-		     body ? body : "");
-	cr_assert_geq(n, 0);
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_geq(fd, 0);
-	buf = malloc(cap);
-	cr_assert_not_null(buf);
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-	    send(fd, req, (size_t)n, MSG_NOSIGNAL) != n)
-		goto out;
-	for (;;) {
-		struct pollfd p = {fd, POLLIN, 0};
-		ssize_t got;
-
-		if (now_ms() > end)
-			goto out;
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		if (len + 1 == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			cr_assert_not_null(buf);
-		}
-		got = recv(fd, buf + len, cap - len - 1, 0);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			goto out;
-		if (got == 0)
-			break;
-		len += (size_t)got;
-	}
-	buf[len] = '\0';
-	if ((e = memmem(buf, len, "\r\n\r\n", 4)) == NULL)
-		goto out;
-	hlen = (size_t)(e - buf) + 4;
-	if (hlen >= sizeof(r->head) ||
-	    sscanf(buf, "HTTP/1.%*d %d", &r->code) != 1)
-		goto out;
-	memcpy(r->head, buf, hlen);
-	r->head[hlen] = '\0';
-	r->len = len - hlen;
+	if (!http_ask(&q, r))
+		return 0;
 	if ((cl = resp_header(r, "Content-Length")) != NULL &&
-	    strtoull(cl, NULL, 10) < r->len)
+	    strtoull(cl, NULL, 10) < r->len) {
 		r->len = strtoull(cl, NULL, 10);
-	r->body = malloc(r->len + 1);
-	cr_assert_not_null(r->body);
-	memcpy(r->body, buf + hlen, r->len);
-	r->body[r->len] = '\0';
-	ok = 1;
-out:
-	close(fd);
-	free(buf);
-	free(req);
-	return ok;
+		r->body[r->len] = '\0';
+	}
+	return 1;
 }
 
 /* The status of GET path on the daemon, -1 without an answer. */
@@ -520,7 +260,8 @@ get_json(int port, const char *path)
 	json_t *j;
 
 	cr_assert(http(port, "GET", path, NULL, NULL, &r),
-		  "GET %s on port %d: no answer\n%s", path, port, log_tail());
+		  "GET %s on port %d: no answer\n%s", path, port,
+		  tail_of(logpath));
 	cr_assert_eq(r.code, 200, "GET %s: HTTP %d, expected 200:\n%s", path,
 		     r.code, r.body);
 	j = json_loadb((char *)r.body, r.len, 0, &je);
@@ -528,51 +269,6 @@ get_json(int port, const char *path)
 			   r.body);
 	resp_free(&r);
 	return j;
-}
-
-/* The member at a dotted path ("fetch.failures"), or NULL. */
-static json_t *
-jget(json_t *o, const char *path)
-{
-	char key[64];
-
-	while (o != NULL && *path != '\0') {
-		const char *dot = strchr(path, '.');
-		size_t n = dot ? (size_t)(dot - path) : strlen(path);
-
-		snprintf(key, sizeof(key), "%.*s", (int)n, path);
-		o = json_object_get(o, key);
-		path += n + (dot != NULL);
-	}
-	return o;
-}
-
-static const char *
-jstr(json_t *o, const char *path)
-{
-	const char *s = json_string_value(jget(o, path));
-
-	return s ? s : "";
-}
-
-static long long
-jint(json_t *o, const char *path)
-{
-	json_t *v = jget(o, path);
-
-	return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
-}
-
-/* o as indented JSON, for failure messages (static). */
-static const char *
-jdump(json_t *o)
-{
-	static char buf[8192];
-	char *s = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-
-	snprintf(buf, sizeof(buf), "%s", s ? s : "(null)");
-	free(s);
-	return buf;
 }
 
 /* ---- cdp.py -------------------------------------------------------------- */
@@ -760,6 +456,13 @@ fetcher_started(void)
 	return yes;
 }
 
+/* 1 once /healthz says 200 and the fetcher runs. */
+static int
+is_up(void)
+{
+	return get_code("/healthz") == 200 && fetcher_started();
+}
+
 /* Starts otzyvd on new free ports and waits for /healthz and for its
  * fetcher; tries other ports when the chosen ones were taken
  * meanwhile. */
@@ -770,35 +473,26 @@ daemon_start(void)
 	int attempt;
 
 	for (attempt = 0; attempt < 8; attempt++) {
-		double end = now_ms() + 10000.0 * SLOW;
 		struct stat st;
 		char *log;
-		int ws, code = -1, taken;
+		int code, taken;
 
-		dport = free_port();
+		dport = free_loopback_port();
 		do
-			aport = free_port();
+			aport = free_loopback_port();
 		while (aport == dport);
 		conf_write();
 		log_mark = stat(logpath, &st) == 0 ? (long)st.st_size : 0;
 		dpid = spawn(argv, logpath);
-		while (now_ms() < end) {
-			if (waitpid(dpid, &ws, WNOHANG) == dpid) {
-				dpid = -1;
-				code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -2;
-				break;
-			}
-			if (get_code("/healthz") == 200 && fetcher_started())
-				return;
-			sleep_ms(20);
-		}
+		if (wait_ready(&dpid, is_up, &code))
+			return;
 		log = log_from(log_mark);
 		taken = code == 4 && strstr(log, "Address already in use");
 		free(log);
 		if (taken)
 			continue;
 		cr_assert_fail("otzyvd not up in 10 s (exit %d):\n%s", code,
-			       log_tail());
+			       tail_of(logpath));
 	}
 	cr_assert_fail("otzyvd: no usable ports after 8 tries");
 }
@@ -809,25 +503,15 @@ daemon_start(void)
 static void
 daemon_stop_clean(void)
 {
-	double end = now_ms() + 10000.0 * SLOW;
-	char *log;
-	int ws, code = -1;
+	int code = term_wait(&dpid);
+	char *log = log_from(0);
 
-	cr_assert_eq(kill(dpid, SIGTERM), 0);
-	while (waitpid(dpid, &ws, WNOHANG) == 0) {
-		cr_assert(now_ms() < end, "otzyvd still runs 10 s after "
-					  "SIGTERM");
-		sleep_ms(20);
-	}
-	dpid = -1;
-	code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -WTERMSIG(ws);
-	log = log_from(0);
 	cr_assert(strstr(log, "Sanitizer") == NULL &&
 		      strstr(log, "runtime error:") == NULL,
-		  "a sanitizer report in otzyvd's log:\n%s", log_tail());
+		  "a sanitizer report in otzyvd's log:\n%s", tail_of(logpath));
 	free(log);
 	cr_assert_eq(code, 0, "otzyvd exit %d after SIGTERM:\n%s", code,
-		     log_tail());
+		     tail_of(logpath));
 }
 
 /* POST path on the admin listener: the status, body into *out. */
@@ -838,7 +522,7 @@ admin_post(const char *path, char **out)
 	int code;
 
 	cr_assert(http(aport, "POST", path, NULL, NULL, &r),
-		  "admin POST %s: no answer\n%s", path, log_tail());
+		  "admin POST %s: no answer\n%s", path, tail_of(logpath));
 	code = r.code;
 	if (out != NULL)
 		*out = strdup((char *)r.body);
@@ -874,7 +558,8 @@ reload(void)
 	cr_assert_eq(admin_post("/v1/admin/reload", NULL), 202,
 		     "POST /v1/admin/reload: expected 202");
 	while (count_log("event=reload ") == before) {
-		cr_assert(now_ms() < end, "no reload in 10 s:\n%s", log_tail());
+		cr_assert(now_ms() < end, "no reload in 10 s:\n%s",
+			  tail_of(logpath));
 		sleep_ms(20);
 	}
 }
@@ -901,7 +586,7 @@ refresh_wait(const char *name)
 	while (attempts(name) <= before) {
 		cr_assert(now_ms() < end,
 			  "no attempt of %s ended in 30 s after a refresh:\n%s",
-			  name, log_tail());
+			  name, tail_of(logpath));
 		sleep_ms(20);
 	}
 }
@@ -961,7 +646,7 @@ wait_state(int id, const char *state, int secs)
 		if (strcmp(jstr(ca, "state"), state) == 0)
 			return ca;
 		cr_assert(now_ms() < end, "CA %d not %s in %d s:\n%s\n%s", id,
-			  state, secs, jdump(ca), log_tail());
+			  state, secs, jdump(ca), tail_of(logpath));
 		json_decref(ca);
 		sleep_ms(100);
 	}
@@ -1121,7 +806,7 @@ wait_all_fresh(int n, int version, int secs)
 		cr_assert(now_ms() < end,
 			  "not %d CAs fresh from list version %d in %d s:\n"
 			  "%s\n%s",
-			  n, version, secs, jdump(doc), log_tail());
+			  n, version, secs, jdump(doc), tail_of(logpath));
 		json_decref(doc);
 		sleep_ms(200);
 	}
@@ -1424,7 +1109,7 @@ one_remember(const char *when)
 	char etag[80], hex[65];
 
 	cr_assert_str_eq(jstr(ca, "state"), "fresh", "%s:\n%s\n%s", when,
-			 jdump(ca), log_tail());
+			 jdump(ca), tail_of(logpath));
 	cr_assert_eq(jint(ca, "fetch.failures"), 0, "%s", when);
 	/* last_error stays as the last one there was, older than the
 	 * success. */
@@ -1518,7 +1203,7 @@ static void
 point_to_closed_port(void)
 {
 	snprintf(closed_url, sizeof(closed_url), "http://127.0.0.1:%d/one.crl",
-		 free_port());
+		 free_loopback_port());
 	snprintf(one_url, sizeof(one_url), "%s", closed_url);
 	fault_conf();
 	reload();
@@ -1876,7 +1561,7 @@ check_reload_during_transfer(void)
 	cdp_post("/_reset", "{}");
 	refresh_wait("one");
 	one_remember("after a reload during a transfer");
-	cr_assert_eq(kill(dpid, 0), 0, "otzyvd is gone:\n%s", log_tail());
+	cr_assert_eq(kill(dpid, 0), 0, "otzyvd is gone:\n%s", tail_of(logpath));
 }
 
 /* Refreshes are for the admin listener, and name a fetched CA. */
@@ -2038,7 +1723,7 @@ tsl_fails(const char *what, const char *expect, int do_refresh)
 		refresh(NULL);
 	while (count_log("event=tsl_failed ") == before) {
 		cr_assert(now_ms() < end, "%s: no tsl_failed in 30 s:\n%s",
-			  what, log_tail());
+			  what, tail_of(logpath));
 		sleep_ms(50);
 	}
 	evs = events("tsl_failed", 0);
@@ -2154,7 +1839,7 @@ Test(fetch, trusted_list_faults, .timeout = 150 * SLOW)
 		cr_assert(now_ms() < end,
 			  "the pinned list (version 101) not imported in "
 			  "30 s:\n%s\n%s",
-			  jdump(doc), log_tail());
+			  jdump(doc), tail_of(logpath));
 		json_decref(doc);
 		sleep_ms(100);
 	}
@@ -2408,8 +2093,8 @@ Test(fetch, cli, .timeout = 90 * SLOW)
 	make_crl("rsa", path, 1, 2 * 86400, NULL);
 	set_extra("[ca one]\ncert = %s/rsa-ca.pem\ncrl = %s\n", p,
 		  cdp_url("/one.crl"));
-	dport = free_port(); /* no daemon: the ports are not bound */
-	aport = free_port();
+	dport = free_loopback_port(); /* no daemon: the ports are not bound */
+	aport = free_loopback_port();
 	conf_write();
 
 	/* One pass: fresh; the table, the JSON, the plugin, the dump. */

@@ -35,21 +35,11 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,22 +47,10 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "common.h"
-
-/* Waits stretch under sanitizers. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SLOW 3
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SLOW 3
-#endif
-#endif
-#ifndef SLOW
-#define SLOW 1
-#endif
+#include "e2e.h"
 
 /* [verify] of the tests. */
 #define MAX_BODY (64 * 1024)
@@ -84,24 +62,6 @@ static char logpath[1024]; /* DIR/otzyvd.log */
 static pid_t dpid = -1;
 static int dport;
 static long long t0; /* now, when the test began */
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static void
 setup(void)
@@ -116,34 +76,12 @@ setup(void)
 static void
 teardown(void)
 {
-	if (dpid > 0) {
-		kill(dpid, SIGKILL);
-		waitpid(dpid, NULL, 0);
-	}
-	dpid = -1;
+	stop(&dpid, SIGKILL);
 	tmpdir_remove(dir);
 	dir = NULL;
 }
 
 TestSuite(status, .init = setup, .fini = teardown, .timeout = 90 * SLOW);
-
-/* The end of the daemon's log, for failure messages (static). */
-static const char *
-log_tail(void)
-{
-	static char buf[4001];
-	size_t len = 0, from;
-	uint8_t *b = read_file(logpath, &len);
-
-	buf[0] = '\0';
-	if (b != NULL) {
-		from = len > 4000 ? len - 4000 : 0;
-		memcpy(buf, b + from, len - from);
-		buf[len - from] = '\0';
-		free(b);
-	}
-	return buf;
-}
 
 /* "2026-01-10T00:00:00Z" of Unix time t (rotating static buffers). */
 static const char *
@@ -161,83 +99,6 @@ iso(long long t)
 }
 
 /* ---- processes ----------------------------------------------------------- */
-
-static void
-close_fds_from(int lowfd)
-{
-	long max = sysconf(_SC_OPEN_MAX);
-	int fd;
-
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (fd = lowfd; fd < max; fd++)
-		close(fd);
-}
-
-/* Forks and execs otzyvd -c CONF, stdout and stderr appended to the
- * log; it gets SIGKILL when this process dies. */
-static pid_t
-spawn_daemon(void)
-{
-	pid_t parent = getpid(), pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		sigset_t none;
-		int fd;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if ((fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644)) <
-		    0)
-			_exit(127);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if ((fd = open("/dev/null", O_RDONLY)) >= 0)
-			dup2(fd, 0);
-		close_fds_from(3);
-		execl(env_path("OTZYVD_BIN"), "otzyvd", "-c", conf,
-		      (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* A port in 20000-32767 (below Linux's ephemeral range) free now. */
-static int
-free_port(void)
-{
-	int tries;
-
-	for (tries = 0; tries < 100; tries++) {
-		struct sockaddr_in a = {0};
-		uint16_t r;
-		int fd, ok;
-
-		cr_assert_eq(RAND_bytes((unsigned char *)&r, sizeof(r)), 1);
-		a.sin_family = AF_INET;
-		a.sin_port = htons((uint16_t)(20000 + r % 12768));
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		cr_assert_geq(fd, 0);
-		ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-		close(fd);
-		if (ok)
-			return ntohs(a.sin_port);
-	}
-	cr_assert_fail("no free loopback port after 100 tries");
-	return -1;
-}
 
 /* The config: the port, no admin listener, the store in DIR, the test
  * PKI's rsa-ocsp as the responder, [verify] limits of the tests, and
@@ -266,34 +127,34 @@ conf_write(void)
 
 static int http_code(const char *method, const char *path);
 
+/* 1 once /healthz says 200. */
+static int
+is_up(void)
+{
+	return http_code("GET", "/healthz") == 200;
+}
+
 /* Starts otzyvd and waits for /healthz; other ports when the chosen
  * one was taken meanwhile. */
 static void
 daemon_start(void)
 {
+	char *argv[] = {(char *)env_path("OTZYVD_BIN"), "-c", conf, NULL};
 	int attempt;
 
 	for (attempt = 0; attempt < 8; attempt++) {
-		double end = now_ms() + 10000.0 * SLOW;
-		int ws, code = -1;
+		int code;
 
-		dport = free_port();
+		dport = free_loopback_port();
 		conf_write();
-		dpid = spawn_daemon();
-		while (now_ms() < end) {
-			if (waitpid(dpid, &ws, WNOHANG) == dpid) {
-				dpid = -1;
-				code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -2;
-				break;
-			}
-			if (http_code("GET", "/healthz") == 200)
-				return;
-			sleep_ms(20);
-		}
-		if (code == 4 && strstr(log_tail(), "Address already in use"))
+		dpid = spawn(argv, logpath);
+		if (wait_ready(&dpid, is_up, &code))
+			return;
+		if (code == 4 &&
+		    strstr(tail_of(logpath), "Address already in use"))
 			continue;
 		cr_assert_fail("otzyvd not up in 10 s (exit %d):\n%s", code,
-			       log_tail());
+			       tail_of(logpath));
 	}
 	cr_assert_fail("otzyvd: no usable port after 8 tries");
 }
@@ -302,22 +163,13 @@ daemon_start(void)
 static void
 daemon_stop_clean(void)
 {
-	double end = now_ms() + 10000.0 * SLOW;
-	int ws, code;
+	int code = term_wait(&dpid);
 
-	cr_assert_eq(kill(dpid, SIGTERM), 0);
-	while (waitpid(dpid, &ws, WNOHANG) == 0) {
-		cr_assert(now_ms() < end, "otzyvd still runs 10 s after "
-					  "SIGTERM");
-		sleep_ms(20);
-	}
-	dpid = -1;
-	code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -WTERMSIG(ws);
-	cr_assert(strstr(log_tail(), "Sanitizer") == NULL &&
-		      strstr(log_tail(), "runtime error:") == NULL,
-		  "a sanitizer report in otzyvd's log:\n%s", log_tail());
+	cr_assert(strstr(tail_of(logpath), "Sanitizer") == NULL &&
+		      strstr(tail_of(logpath), "runtime error:") == NULL,
+		  "a sanitizer report in otzyvd's log:\n%s", tail_of(logpath));
 	cr_assert_eq(code, 0, "otzyvd exit %d after SIGTERM:\n%s", code,
-		     log_tail());
+		     tail_of(logpath));
 }
 
 /* Runs `otzyv -c CONF args`, output (stderr too) into *out (may be
@@ -369,20 +221,6 @@ import_crl(const char *alg, const char *name, const char *fmt, ...)
 
 /* ---- HTTP/1.1 client (one request per connection) ------------------------ */
 
-struct resp {
-	int code;
-	char head[8192];
-	char *body; /* NUL-terminated */
-	size_t len;
-};
-
-static void
-resp_free(struct resp *r)
-{
-	free(r->body);
-	r->body = NULL;
-}
-
 /*
  * METHOD path with "Connection: close", extra header lines `hdrs` and
  * `len` octets of body (Content-Length: len); with `head_only` only the
@@ -393,86 +231,16 @@ static int
 http_full(const char *method, const char *path, const char *hdrs,
 	  const void *body, size_t len, int head_only, struct resp *r)
 {
-	struct sockaddr_in a = {0};
-	size_t cap = 1 << 16, got = 0, hlen;
-	double end = now_ms() + 20000.0 * SLOW;
-	char *req, *buf, *e;
-	int fd, n, ok = 0;
+	struct req q = {.port = dport,
+			.method = method,
+			.path = path,
+			.hdrs = hdrs,
+			.body = body,
+			.len = len,
+			.head_only = head_only,
+			.timeout_ms = 20000 * SLOW};
 
-	memset(r, 0, sizeof(*r));
-	r->code = -1;
-	n = asprintf(&req,
-		     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-		     "Connection: close\r\n%sContent-Length: %zu\r\n\r\n",
-		     method, path, dport, hdrs ? hdrs : "", len);
-	cr_assert_geq(n, 0);
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)dport);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_geq(fd, 0);
-	buf = malloc(cap);
-	cr_assert_not_null(buf);
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-	    send(fd, req, (size_t)n, MSG_NOSIGNAL) != n)
-		goto out;
-	if (!head_only && len > 0) {
-		const char *p = body;
-		size_t left = len;
-
-		while (left > 0) {
-			ssize_t s = send(fd, p, left, MSG_NOSIGNAL);
-
-			if (s < 0 && errno == EINTR)
-				continue;
-			if (s <= 0)
-				goto out;
-			p += s;
-			left -= (size_t)s;
-		}
-	}
-	for (;;) {
-		struct pollfd p = {fd, POLLIN, 0};
-		ssize_t k;
-
-		if (now_ms() > end)
-			goto out;
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		if (got + 1 == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			cr_assert_not_null(buf);
-		}
-		k = recv(fd, buf + got, cap - got - 1, 0);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			goto out;
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
-	buf[got] = '\0';
-	if ((e = memmem(buf, got, "\r\n\r\n", 4)) == NULL)
-		goto out;
-	hlen = (size_t)(e - buf) + 4;
-	if (hlen >= sizeof(r->head) ||
-	    sscanf(buf, "HTTP/1.%*d %d", &r->code) != 1)
-		goto out;
-	memcpy(r->head, buf, hlen);
-	r->head[hlen] = '\0';
-	r->len = got - hlen;
-	r->body = malloc(r->len + 1);
-	cr_assert_not_null(r->body);
-	memcpy(r->body, buf + hlen, r->len);
-	r->body[r->len] = '\0';
-	ok = 1;
-out:
-	close(fd);
-	free(buf);
-	free(req);
-	return ok;
+	return http_ask(&q, r);
 }
 
 /* The status of a request without a body, -1 without an answer. */
@@ -496,12 +264,12 @@ ask_json(int want, const char *method, const char *path, const char *hdrs,
 	json_t *j;
 
 	cr_assert(http_full(method, path, hdrs, body, len, 0, &r),
-		  "%s %s: no answer\n%s", method, path, log_tail());
+		  "%s %s: no answer\n%s", method, path, tail_of(logpath));
 	cr_assert_eq(r.code, want, "%s %s: HTTP %d, expected %d:\n%s", method,
 		     path, r.code, want, r.body);
 	cr_assert(strstr(r.head, "Content-Type: application/json") != NULL,
 		  "%s %s: not JSON:\n%s", method, path, r.head);
-	j = json_loadb(r.body, r.len, 0, &je);
+	j = json_loadb((char *)r.body, r.len, 0, &je);
 	cr_assert_not_null(j, "%s %s: not JSON (%s):\n%s", method, path,
 			   je.text, r.body);
 	resp_free(&r);
@@ -529,47 +297,6 @@ get(int want, const char *fmt, ...)
 	vsnprintf(path, sizeof(path), fmt, ap);
 	va_end(ap);
 	return ask_json(want, "GET", path, NULL, NULL, 0);
-}
-
-/* The member at a dotted path ("revocation.reason", "history.0.to"),
- * or NULL. */
-static json_t *
-jget(json_t *o, const char *path)
-{
-	char key[64];
-
-	while (o != NULL && *path != '\0') {
-		const char *dot = strchr(path, '.');
-		size_t n = dot ? (size_t)(dot - path) : strlen(path);
-
-		snprintf(key, sizeof(key), "%.*s", (int)n, path);
-		if (json_is_array(o))
-			o = json_array_get(o, strtoul(key, NULL, 10));
-		else
-			o = json_object_get(o, key);
-		path += n + (dot != NULL);
-	}
-	return o;
-}
-
-static const char *
-jstr(json_t *o, const char *path)
-{
-	const char *s = json_string_value(jget(o, path));
-
-	return s ? s : "";
-}
-
-/* o as indented JSON, for failure messages (static). */
-static const char *
-jdump(json_t *o)
-{
-	static char buf[8192];
-	char *s = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-
-	snprintf(buf, sizeof(buf), "%s", s ? s : "(null)");
-	free(s);
-	return buf;
 }
 
 #define expect_str(o, path, want)                                              \
