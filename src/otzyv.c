@@ -3,6 +3,7 @@
  * the daemon uses (LMDB is multi-process safe), through the library.
  *
  * Exit codes: status: 0 good, 1 revoked or on hold, 2 unknown;
+ * verify: 0 valid, 1 invalid, 2 indeterminate;
  * import-crl, import-tsl: 0 imported or unchanged, 1 rejected; any
  * command: 3 and
  * up on errors (3 usage or config, 4 store or I/O).
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +34,7 @@
 #include "otzyv/store.h"
 #include "otzyv/tsl.h"
 #include "otzyv/util.h"
+#include "otzyv/verify.h"
 
 #define EXIT_USAGE 3
 #define EXIT_STORE 4
@@ -45,22 +48,25 @@ struct ctx {
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: otzyv [-c CONFIG] COMMAND [ARGS]\n"
-		"\n"
-		"commands:\n"
-		"  import-crl FILE... [--issuer CERT] [--url URL]\n"
-		"  import-tsl FILE|URL [--exclude NAME|KEYID]...\n"
-		"  status CERT [--at TIME] [--json]\n"
-		"  status --issuer CERT --serial HEX [--at TIME] [--json]\n"
-		"  cas [--json]\n"
-		"  fetch [--ca NAME]\n"
-		"  check [--warn AGE] [--crit AGE]\n"
-		"  dump [--ca NAME|ID]\n"
-		"  events [--since TIME]\n"
-		"\n"
-		"CONFIG defaults to $OTZYV_CONF, else %s.\n",
-		CONFIG_DEFAULT_PATH);
+	fprintf(
+	    f,
+	    "usage: otzyv [-c CONFIG] COMMAND [ARGS]\n"
+	    "\n"
+	    "commands:\n"
+	    "  import-crl FILE... [--issuer CERT] [--url URL]\n"
+	    "  import-tsl FILE|URL [--exclude NAME|KEYID]...\n"
+	    "  status CERT [--at TIME] [--json]\n"
+	    "  status --issuer CERT --serial HEX [--at TIME] [--json]\n"
+	    "  verify SIG [--content FILE | --digest ALG:HEX] [--at TIME]\n"
+	    "         [--anchor CERT]... [--intermediate CERT]... [--json]\n"
+	    "  cas [--json]\n"
+	    "  fetch [--ca NAME]\n"
+	    "  check [--warn AGE] [--crit AGE]\n"
+	    "  dump [--ca NAME|ID]\n"
+	    "  events [--since TIME]\n"
+	    "\n"
+	    "CONFIG defaults to $OTZYV_CONF, else %s.\n",
+	    CONFIG_DEFAULT_PATH);
 }
 
 static int die(int code, const char *fmt, ...)
@@ -463,6 +469,225 @@ out:
 	return rc;
 }
 
+/* ---- verify ------------------------------------------------------- */
+
+/* Certificates given on the command line, and the store's anchors. */
+struct certlist {
+	X509 **v;
+	size_t n, cap;
+};
+
+static int
+certlist_add(struct certlist *l, X509 *x)
+{
+	X509 **nv;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 8;
+		if ((nv = realloc(l->v, l->cap * sizeof(*nv))) == NULL)
+			return 0;
+		l->v = nv;
+	}
+	l->v[l->n++] = x;
+	return 1;
+}
+
+/* "ALG:HEX" of --digest into *alg and buf; the length, or 0. */
+static size_t
+parse_digest(const char *arg, int *alg, uint8_t *buf, size_t cap)
+{
+	const char *colon = strchr(arg, ':');
+	enum hash_alg a;
+	long n;
+
+	if (colon == NULL)
+		return 0;
+	for (a = HASH_FIRST; a <= HASH_LAST; a++) {
+		const char *name = crypto_hash_name(a);
+
+		if (name != NULL && strlen(name) == (size_t)(colon - arg) &&
+		    strncasecmp(arg, name, (size_t)(colon - arg)) == 0)
+			break;
+	}
+	if (a > HASH_LAST || (n = hex_decode(colon + 1, buf, cap)) <= 0)
+		return 0;
+	*alg = (int)a;
+	return (size_t)n;
+}
+
+static void
+print_verify(const json_t *doc)
+{
+	const json_t *signers = json_object_get(doc, "signers"), *si, *x;
+	size_t i, j;
+
+	printf("verdict: %s\n", verify_verdict(doc));
+	json_array_foreach(signers, i, si)
+	{
+		const json_t *reasons = json_object_get(si, "reasons");
+		const char *sig =
+		    json_string_value(json_object_get(si, "signature"));
+
+		printf("signer %zu: %s\n", i + 1,
+		       json_string_value(json_object_get(si, "subject"))
+			   ? json_string_value(json_object_get(si, "subject"))
+			   : "(no certificate)");
+		printf("  verdict: %s",
+		       json_string_value(json_object_get(si, "verdict")));
+		json_array_foreach(reasons, j, x)
+		    printf("%s%s", j ? ", " : " (", json_string_value(x));
+		printf("%s\n", json_array_size(reasons) ? ")" : "");
+		printf("  signature: %s\n", sig ? sig : "not checked");
+		printf(
+		    "  signing time: %s (%s)\n",
+		    json_string_value(json_object_get(si, "signing_time"))
+			? json_string_value(json_object_get(si, "signing_time"))
+			: "not known",
+		    json_string_value(
+			json_object_get(si, "signing_time_source")));
+		printf("  checked at: %s\n", json_string_value(json_object_get(
+						 si, "validation_time")));
+		json_array_foreach(json_object_get(si, "chain"), j, x)
+		    printf("  %s %s [%s]\n", j ? "<-" : "chain:",
+			   json_string_value(json_object_get(x, "subject")),
+			   json_string_value(json_object_get(x, "status")));
+		x = json_object_get(si, "qualified");
+		printf("  qualified: %s\n", json_is_true(x)    ? "yes"
+					    : json_is_false(x) ? "no"
+							       : "not known");
+		json_array_foreach(json_object_get(si, "details"), j, x)
+		    printf("  - %s\n", json_string_value(x));
+	}
+}
+
+static int
+cmd_verify(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"content", required_argument, NULL, 'C'},
+	    {"digest", required_argument, NULL, 'd'},
+	    {"at", required_argument, NULL, 'a'},
+	    {"anchor", required_argument, NULL, 'A'},
+	    {"intermediate", required_argument, NULL, 'I'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct verify_opts vo = {0};
+	struct verify_input in = {0};
+	struct certlist anchors = {0}, ints = {0};
+	struct mapfile sig = {NULL, 0, -1};
+	uint8_t digest[HASH_MAX_LEN];
+	X509 **stored = NULL;
+	size_t nstored = 0, i;
+	char err[512];
+	json_t *doc = NULL;
+	X509 *x;
+	int ch, json = 0, rc = EXIT_USAGE, e;
+	enum verify_err ve;
+	enum store_err se;
+	const char *v;
+
+	vo.now = c->now;
+	vo.stale_grace = c->cfg->stale_grace;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'C':
+			in.content_path = optarg;
+			break;
+		case 'd':
+			in.digest_len = parse_digest(optarg, &in.digest_alg,
+						     digest, sizeof(digest));
+			if (in.digest_len == 0) {
+				rc = die(EXIT_USAGE,
+					 "--digest: \"%s\" is not ALG:HEX "
+					 "(sha256:9f86d0...)",
+					 optarg);
+				goto out;
+			}
+			in.digest = digest;
+			break;
+		case 'a':
+			if (!time_parse(optarg, &vo.at)) {
+				rc = die(EXIT_USAGE,
+					 "--at: \"%s\" is not an RFC 3339 "
+					 "time (2026-11-21T10:00:00Z)",
+					 optarg);
+				goto out;
+			}
+			break;
+		case 'A':
+		case 'I':
+			if ((x = crypto_load_cert(optarg, err, sizeof(err))) ==
+			    NULL) {
+				rc = die(EXIT_USAGE, "%s", err);
+				goto out;
+			}
+			if (!certlist_add(ch == 'A' ? &anchors : &ints, x)) {
+				X509_free(x);
+				rc = die(EXIT_STORE, "out of memory");
+				goto out;
+			}
+			break;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			usage(stderr);
+			goto out;
+		}
+	}
+	if (optind + 1 != argc) {
+		rc = die(EXIT_USAGE, "verify: give one signature file");
+		goto out;
+	}
+	if ((e = mapfile_open(argv[optind], &sig)) != 0) {
+		rc = die(EXIT_USAGE, "%s: %s", argv[optind], strerror(e));
+		goto out;
+	}
+	/* Anchors: --anchor, and the self-signed CAs of the trusted
+	 * list. */
+	if ((se = verify_anchors_from_store(c->store, &stored, &nstored)) !=
+	    STORE_OK) {
+		rc = die(EXIT_STORE, "%s: %s", c->cfg->store_path,
+			 store_strerror(se));
+		goto out;
+	}
+	for (i = 0; i < nstored; i++) {
+		if (!certlist_add(&anchors, stored[i])) {
+			rc = die(EXIT_STORE, "out of memory");
+			goto out;
+		}
+		stored[i] = NULL;
+	}
+	vo.anchors = anchors.v;
+	vo.nanchors = anchors.n;
+	vo.intermediates = ints.v;
+	vo.nintermediates = ints.n;
+	in.sig = sig.data;
+	in.sig_len = sig.len;
+	ve = verify_run(c->store, &vo, &in, &doc, err, sizeof(err));
+	if (ve != VERIFY_OK) {
+		rc = die(ve == VERIFY_BAD_INPUT ? EXIT_USAGE : EXIT_STORE,
+			 "%s: %s", argv[optind], err);
+		goto out;
+	}
+	if (json) {
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else {
+		print_verify(doc);
+	}
+	v = verify_verdict(doc);
+	rc = strcmp(v, "valid") == 0 ? 0 : strcmp(v, "invalid") == 0 ? 1 : 2;
+out:
+	json_decref(doc);
+	mapfile_close(&sig);
+	verify_certs_free(stored, nstored);
+	verify_certs_free(anchors.v, anchors.n);
+	verify_certs_free(ints.v, ints.n);
+	return rc;
+}
+
 /* ---- cas ---------------------------------------------------------- */
 
 static int
@@ -680,8 +905,9 @@ static const struct {
 } commands[] = {
     {"import-crl", cmd_import}, {"import-tsl", cmd_import_tsl},
     {"status", cmd_status},	{"cas", cmd_cas},
-    {"dump", cmd_dump},		{"events", cmd_events},
-    {"fetch", cmd_fetch},	{"check", cmd_check},
+    {"verify", cmd_verify},	{"dump", cmd_dump},
+    {"events", cmd_events},	{"fetch", cmd_fetch},
+    {"check", cmd_check},
 };
 
 int

@@ -284,8 +284,9 @@ index_entries(struct job *j)
 	}
 	if (rc < 0)
 		return finish(j, IMPORT_REJECTED, "%s: %s", j->label, err.msg);
-	qsort_r(j->slots, j->nslots, sizeof(*j->slots), slot_cmp,
-		(void *)j->crl.buf);
+	if (j->nslots > 0) /* an empty CRL has no slots: NULL */
+		qsort_r(j->slots, j->nslots, sizeof(*j->slots), slot_cmp,
+			(void *)j->crl.buf);
 	return IMPORT_OK;
 }
 

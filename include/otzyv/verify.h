@@ -1,0 +1,109 @@
+/*
+ * verify: "is this signature valid?" for CMS SignedData (RFC 5652),
+ * CAdES-BES and CAdES-T, under art. 11 of 63-FZ (DESIGN.md, "The
+ * domain"): every SignerInfo's signature verifies, the signer's
+ * certificate chains to a trust anchor and every certificate of that
+ * chain was valid and not revoked at the moment of signing T, by the
+ * same CRL history that answers OCSP.
+ *
+ * T is, in this order of precedence:
+ *  1. opts->at, when the caller vouches for a moment ("given");
+ *  2. the genTime of an RFC 3161 signature timestamp (unsigned attribute
+ *     id-aa-signatureTimeStampToken) whose TSA signature, message
+ *     imprint, TSA chain and TSA revocation status verify ("timestamp");
+ *  3. the signer's own signingTime attribute, only when
+ *     opts->trust_claimed_signing_time ("claimed");
+ *  4. otherwise the time of the check, opts->now; a signingTime is then
+ *     reported as "claimed" but not used.
+ *
+ * Revocation at T ("usable" CRL): when T is the time of the check, the
+ * issuer's CRL must be fresh now (status_crl_covers). When T lies in
+ * the past, the CRL must have been issued at or after T +
+ * opts->cautionary (its thisUpdate), or the state at T cannot be known
+ * yet: the CA may still list a revocation made before T. A revocation
+ * (not a hold) at or before T is final, whatever the freshness.
+ *
+ * Verdicts: "invalid" when any fact proves the signature bad,
+ * "indeterminate" when a fact it needs is unknown, "valid" only when
+ * every fact is known and good. The answer's overall verdict is the
+ * worst of its signers'.
+ */
+#ifndef OTZYV_VERIFY_H
+#define OTZYV_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include "otzyv/store.h"
+
+struct verify_opts {
+	/* Trust anchors (self-signed CA certificates). Borrowed. */
+	X509 *const *anchors;
+	size_t nanchors;
+	/* Further certificates for path building (intermediates), also
+	 * searched for a signer certificate the CMS lacks. Borrowed. */
+	X509 *const *intermediates;
+	size_t nintermediates;
+	int trust_claimed_signing_time;
+	int64_t now;	     /* the time of the check */
+	int64_t at;	     /* a moment of signing the caller vouches for;
+				0: none */
+	int64_t stale_grace; /* as [responder] stale grace (status.h) */
+	int64_t cautionary;  /* seconds a CRL's thisUpdate must lie past a
+				T in the past; 0 by default */
+};
+
+/*
+ * The signature and what it signed: the CMS as DER (BER accepted), PEM
+ * (CMS, PKCS7) or base64. For a detached signature, either the content
+ * (in memory or a file, mapped) or only its digest under digest_alg
+ * (enum hash_alg), which must be the signer's digest algorithm. An
+ * attached signature takes neither.
+ */
+struct verify_input {
+	const uint8_t *sig;
+	size_t sig_len;
+	const uint8_t *content;
+	size_t content_len;
+	const char *content_path;
+	int digest_alg;
+	const uint8_t *digest;
+	size_t digest_len;
+};
+
+enum verify_err {
+	VERIFY_OK = 0,
+	VERIFY_BAD_INPUT, /* the input is not a usable signature: err says */
+	VERIFY_STORE,	  /* the store failed */
+	VERIFY_INTERNAL,  /* out of memory, OpenSSL failure */
+};
+
+/*
+ * Checks `in` against the store and opts; on VERIFY_OK *out is the
+ * answer of DESIGN.md ("/v1/verify"), owned by the caller (json_decref).
+ * Otherwise *out is NULL and err says why, naming the rule broken.
+ * Reads the store only (short read transactions); safe to call from
+ * several threads at once. Clears this thread's OpenSSL error queue.
+ */
+enum verify_err verify_run(struct store *s, const struct verify_opts *opts,
+			   const struct verify_input *in, json_t **out,
+			   char *err, size_t errlen);
+
+/* "valid", "invalid", "indeterminate" of an answer; NULL when `answer`
+ * has no verdict. */
+const char *verify_verdict(const json_t *answer);
+
+/*
+ * The stored CA certificates that are anchors by default: those from
+ * the trusted list (STORE_SRC_TSL) that are self-signed. *out is a
+ * malloc'd array of *out_n certificates; free it with
+ * verify_certs_free(). At most MAX_VERIFY_ANCHORS are returned.
+ */
+enum store_err verify_anchors_from_store(struct store *s, X509 ***out,
+					 size_t *out_n);
+void verify_certs_free(X509 **certs, size_t n);
+
+#endif

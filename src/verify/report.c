@@ -1,0 +1,186 @@
+/*
+ * Reasons, verdicts and the pieces of the JSON answer of DESIGN.md
+ * ("/v1/verify"). The reason names are API: clients branch on them.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+
+#include "otzyv/util.h"
+
+#include "internal.h"
+
+static const struct {
+	const char *name;
+	enum verdict verdict;
+} reasons[R_COUNT] = {
+    [R_BAD_SIGNATURE] = {"bad_signature", V_INVALID},
+    [R_CONTENT_MISMATCH] = {"content_mismatch", V_INVALID},
+    [R_REVOKED] = {"revoked", V_INVALID},
+    [R_ON_HOLD] = {"on_hold", V_INVALID},
+    [R_EXPIRED] = {"expired", V_INVALID},
+    [R_NOT_YET_VALID] = {"not_yet_valid", V_INVALID},
+    [R_UNTRUSTED_CHAIN] = {"untrusted_chain", V_INVALID},
+    [R_BAD_CHAIN] = {"bad_chain", V_INVALID},
+    [R_BAD_KEY_USAGE] = {"bad_key_usage", V_INVALID},
+    [R_SIGNING_CERTIFICATE_MISMATCH] = {"signing_certificate_mismatch",
+					V_INVALID},
+    [R_BAD_TIMESTAMP] = {"bad_timestamp", V_INVALID},
+    [R_NO_SIGNER_CERTIFICATE] = {"no_signer_certificate", V_INDETERMINATE},
+    [R_DIGEST_ALGORITHM_MISMATCH] = {"digest_algorithm_mismatch",
+				     V_INDETERMINATE},
+    [R_UNSUPPORTED_ALGORITHM] = {"unsupported_algorithm", V_INDETERMINATE},
+    [R_CONTENT_REQUIRED] = {"content_required", V_INDETERMINATE},
+    [R_UNKNOWN_CA] = {"unknown_ca", V_INDETERMINATE},
+    [R_NO_REVOCATION_DATA] = {"no_revocation_data", V_INDETERMINATE},
+    [R_REVOCATION_DATA_NOT_FRESH] = {"revocation_data_not_fresh",
+				     V_INDETERMINATE},
+};
+
+const char *
+reason_name(enum reason r)
+{
+	return r < R_COUNT ? reasons[r].name : NULL;
+}
+
+const char *
+verdict_name(enum verdict v)
+{
+	switch (v) {
+	case V_VALID:
+		return "valid";
+	case V_INDETERMINATE:
+		return "indeterminate";
+	case V_INVALID:
+		return "invalid";
+	}
+	return "indeterminate";
+}
+
+/* r == R_COUNT adds a note: a detail without a reason. */
+void
+findings_add(struct findings *f, enum reason r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r < R_COUNT)
+		f->reasons |= UINT32_C(1) << r;
+	if (fmt == NULL || f->ndetail == MAX_VERIFY_DETAILS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->detail[f->ndetail++], sizeof(f->detail[0]), fmt, ap);
+	va_end(ap);
+}
+
+int
+findings_has(const struct findings *f, enum reason r)
+{
+	return (f->reasons >> r) & 1;
+}
+
+enum verdict
+findings_verdict(const struct findings *f)
+{
+	enum verdict v = V_VALID;
+	enum reason r;
+
+	for (r = 0; r < R_COUNT; r++)
+		if (findings_has(f, r) && reasons[r].verdict > v)
+			v = reasons[r].verdict;
+	return v;
+}
+
+json_t *
+report_reasons(const struct findings *f)
+{
+	json_t *arr = json_array();
+	enum reason r;
+
+	for (r = 0; r < R_COUNT; r++)
+		if (findings_has(f, r))
+			json_array_append_new(arr,
+					      json_string(reasons[r].name));
+	return arr;
+}
+
+/* Text from certificates and CMS is untrusted: jansson refuses what is
+ * not UTF-8, so such a string is replaced rather than dropped. */
+static json_t *
+jstring(const char *s)
+{
+	json_t *j = json_string(s);
+
+	return j != NULL ? j : json_string("(not UTF-8)");
+}
+
+json_t *
+report_details(const struct findings *f)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < f->ndetail; i++)
+		json_array_append_new(arr, jstring(f->detail[i]));
+	return arr;
+}
+
+json_t *
+report_name(const X509_NAME *n)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char buf[MAX_NAME_LEN];
+	int len = 0;
+	json_t *j;
+
+	if (b == NULL)
+		return json_null();
+	/* RFC 2253 order and escaping, UTF-8 as is. */
+	if (X509_NAME_print_ex(b, n, 0,
+			       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
+		len = BIO_read(b, buf, sizeof(buf) - 1);
+	BIO_free(b);
+	ERR_clear_error();
+	if (len < 0)
+		len = 0;
+	if (len == (int)sizeof(buf) - 1) {
+		/* Cut: drop a UTF-8 sequence the cut split. */
+		while (len > 0 && ((uint8_t)buf[len - 1] & 0xC0) == 0x80)
+			len--;
+		if (len > 0 && ((uint8_t)buf[len - 1] & 0x80))
+			len--;
+	}
+	buf[len] = '\0';
+	j = jstring(buf);
+	return j;
+}
+
+json_t *
+report_serial(X509 *x)
+{
+	uint8_t der[MAX_SERIAL_LEN];
+	char hex[2 * MAX_SERIAL_LEN + 2];
+	size_t len = status_cert_serial(x, der, sizeof(der));
+
+	if (len == 0)
+		return json_null();
+	return json_string(status_serial_format(der, len, hex));
+}
+
+json_t *
+report_time(int64_t t)
+{
+	char buf[32];
+
+	return json_string(time_format(t, buf));
+}
+
+const char *
+verify_verdict(const json_t *answer)
+{
+	return json_string_value(json_object_get(answer, "verdict"));
+}

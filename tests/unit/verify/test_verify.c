@@ -1,0 +1,850 @@
+/*
+ * verify_run(): signatures made with the OpenSSL CLI (and, where it
+ * cannot, with the OpenSSL API), CRLs made with gencrl, every verdict
+ * and reason of issue 5, and hostile input.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "otzyv/crypto.h"
+#include "otzyv/limits.h"
+#include "otzyv/status.h"
+#include "otzyv/util.h"
+
+#include "common.h"
+#include "helpers.h"
+
+TestSuite(verify, .init = vt_setup, .fini = vt_teardown, .timeout = 120);
+
+#define DAY INT64_C(86400)
+
+static json_t *
+signer(json_t *doc, size_t i)
+{
+	return json_array_get(json_object_get(doc, "signers"), i);
+}
+
+static void
+assert_verdict(json_t *doc, const char *verdict, const char *reason)
+{
+	cr_assert_str_eq(verify_verdict(doc), verdict);
+	if (reason != NULL)
+		cr_assert(
+		    vt_has_reason(doc, 0, reason), "reason %s missing: %s",
+		    reason,
+		    json_dumps(json_object_get(signer(doc, 0), "reasons"), 0));
+	else
+		cr_assert_eq(
+		    json_array_size(json_object_get(signer(doc, 0), "reasons")),
+		    0, "reasons: %s",
+		    json_dumps(signer(doc, 0), JSON_INDENT(1)));
+}
+
+/* ---- every algorithm, every shape -------------------------------- */
+
+static const char *const algs[] = {"rsa", "ecdsa", "ed25519", "gost256"};
+
+ParameterizedTestParameters(verify, every_algorithm)
+{
+	static int idx[] = {0, 1, 2, 3};
+
+	return cr_make_param_array(int, idx, sizeof(idx) / sizeof(idx[0]));
+}
+
+static const char *
+sign_shape(const char *alg, const char *out, int attached, int noattr)
+{
+	char extra[64];
+
+	if (strcmp(alg, "ed25519") == 0)
+		return vt_sign_eddsa(out, attached, noattr);
+	snprintf(extra, sizeof(extra), "%s %s", attached ? "-nodetach" : "",
+		 noattr ? "-noattr" : "-nosmimecap");
+	return vt_sign(alg, out, extra);
+}
+
+ParameterizedTest(int *i, verify, every_algorithm)
+{
+	const char *alg = algs[*i];
+	struct vt_opts o = {.content = vt_doc()};
+	struct vt_opts att = {0};
+	json_t *doc;
+	json_t *chain;
+
+	vt_fresh(alg, vt_now - 60, vt_now);
+
+	/* Detached, with signed attributes. */
+	doc = vt_verify(alg, sign_shape(alg, "d.der", 0, 0), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	cr_assert_str_eq(vt_signer_str(doc, 0, "signature"), "ok");
+	cr_assert_str_eq(vt_signer_str(doc, 0, "serial"), "2001");
+	/* signingTime is reported, not trusted. */
+	cr_assert_str_eq(vt_signer_str(doc, 0, "signing_time_source"),
+			 "claimed");
+	chain = json_object_get(signer(doc, 0), "chain");
+	cr_assert_eq(json_array_size(chain), 3);
+	cr_assert_str_eq(json_string_value(json_object_get(
+			     json_array_get(chain, 0), "status")),
+			 "good");
+	cr_assert_str_eq(json_string_value(json_object_get(
+			     json_array_get(chain, 2), "status")),
+			 "trust_anchor");
+	json_decref(doc);
+
+	/* Detached, without signed attributes: over the content. */
+	doc = vt_verify(alg, sign_shape(alg, "n.der", 0, 1), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	cr_assert_str_eq(vt_signer_str(doc, 0, "signing_time_source"), "none");
+	json_decref(doc);
+
+	/* Attached. */
+	doc = vt_verify(alg, sign_shape(alg, "a.der", 1, 0), &att, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+	doc = vt_verify(alg, sign_shape(alg, "an.der", 1, 1), &att, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+
+	/* The content altered by one byte. */
+	cr_assert_eq(run("printf 'X' | dd of='%s' bs=1 seek=3 conv=notrunc "
+			 "2>/dev/null",
+			 vt_doc()),
+		     0);
+	doc = vt_verify(alg, vt_path("d.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "content_mismatch");
+	cr_assert_str_eq(vt_signer_str(doc, 0, "signature"), "bad");
+	json_decref(doc);
+	doc = vt_verify(alg, vt_path("n.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "bad_signature");
+	json_decref(doc);
+}
+
+/* ---- digest-only input -------------------------------------------- */
+
+Test(verify, digest_only)
+{
+	struct vt_opts o = {.digest_alg = HASH_SHA256};
+	json_t *doc;
+
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	vt_fresh("gost256", vt_now - 60, vt_now);
+	vt_fresh("ed25519", vt_now - 60, vt_now);
+	vt_sign("rsa", "s.der", "");
+
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+
+	o.wrong_digest = 1;
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "content_mismatch");
+	json_decref(doc);
+
+	/* The signer digests with SHA-256: a Streebog digest tells
+	 * nothing. */
+	o.wrong_digest = 0;
+	o.digest_alg = HASH_STREEBOG256;
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "digest_algorithm_mismatch");
+	json_decref(doc);
+
+	/* GOST with Streebog, with and without signed attributes. */
+	vt_sign("gost256", "g.der", "");
+	doc = vt_verify("gost256", vt_path("g.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+	vt_sign("gost256", "gn.der", "-noattr");
+	doc = vt_verify("gost256", vt_path("gn.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+
+	/* RSA PKCS #1 without signed attributes: the digest suffices. */
+	o.digest_alg = HASH_SHA256;
+	vt_sign("rsa", "rn.der", "-noattr");
+	doc = vt_verify("rsa", vt_path("rn.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+	o.wrong_digest = 1;
+	doc = vt_verify("rsa", vt_path("rn.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "bad_signature");
+	json_decref(doc);
+
+	/* Pure Ed25519 over the content cannot be checked from a digest. */
+	o.wrong_digest = 0;
+	o.digest_alg = HASH_SHA512;
+	doc =
+	    vt_verify("ed25519", vt_sign_eddsa("en.der", 0, 1), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "content_required");
+	json_decref(doc);
+	doc =
+	    vt_verify("ed25519", vt_sign_eddsa("ea.der", 0, 0), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+}
+
+/* ---- encodings and signature shapes --------------------------------- */
+
+Test(verify, pem_base64_cades)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	json_t *doc;
+
+	vt_fresh("ecdsa", vt_now - 60, vt_now);
+	vt_sign("ecdsa", "s.pem", "-outform PEM");
+	doc = vt_verify("ecdsa", vt_path("s.pem"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+
+	vt_sign("ecdsa", "s.der", "-cades");
+	doc = vt_verify("ecdsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+	cr_assert_eq(run("openssl base64 -in '%s' -out '%s'", vt_path("s.der"),
+			 vt_path("s.b64")),
+		     0);
+	doc = vt_verify("ecdsa", vt_path("s.b64"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+}
+
+Test(verify, two_signers_one_bad)
+{
+	struct vt_opts o = {.content = vt_doc(),
+			    .anchors = {"rsa-ca.pem", "ecdsa-ca.pem"}};
+	char extra[1024];
+	json_t *doc;
+
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	vt_fresh("ecdsa", vt_now - 60, vt_now);
+	/* The second signer's intermediate is not in the CMS: the path
+	 * goes through the store's copy. */
+	snprintf(extra, sizeof(extra), "-signer '%s' -inkey '%s' -nosmimecap",
+		 vt_pki("ecdsa-signer.pem"), vt_pki("ecdsa-signer.key"));
+	vt_sign("rsa", "two.der", extra);
+	doc = vt_verify("rsa", vt_path("two.der"), &o, VERIFY_OK);
+	cr_assert_str_eq(verify_verdict(doc), "valid");
+	cr_assert_eq(json_array_size(json_object_get(doc, "signers")), 2);
+	json_decref(doc);
+
+	vt_corrupt_signature(vt_path("two.der"), vt_path("bad.der"), 1);
+	doc = vt_verify("rsa", vt_path("bad.der"), &o, VERIFY_OK);
+	cr_assert_str_eq(verify_verdict(doc), "invalid");
+	cr_assert_str_eq(vt_signer_str(doc, 0, "verdict"), "valid");
+	cr_assert_str_eq(vt_signer_str(doc, 1, "verdict"), "invalid");
+	cr_assert(vt_has_reason(doc, 1, "bad_signature"));
+	cr_assert_str_eq(vt_signer_str(doc, 1, "signature"), "bad");
+	json_decref(doc);
+}
+
+Test(verify, signer_certificate_missing)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	json_t *doc;
+
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	vt_sign("rsa", "s.der", "-nocerts");
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "no_signer_certificate");
+	cr_assert_str_eq(vt_signer_str(doc, 0, "serial"), "2001");
+	cr_assert(json_is_null(json_object_get(signer(doc, 0), "signature")));
+	json_decref(doc);
+
+	/* Supplied by the caller. */
+	o.intermediates[0] = "rsa-signer.pem";
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+}
+
+/* ---- the path ------------------------------------------------------ */
+
+Test(verify, untrusted_root)
+{
+	struct vt_opts o = {.content = vt_doc(), .anchors = {"ecdsa-ca.pem"}};
+	json_t *doc;
+
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	vt_sign("rsa", "s.der", "");
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "untrusted_chain");
+	json_decref(doc);
+
+	/* The root inside the CMS is no anchor either. */
+	cr_assert_eq(run("cat '%s' '%s' > '%s'", vt_pki("rsa-int.pem"),
+			 vt_pki("rsa-ca.pem"), vt_path("both.pem")),
+		     0);
+	{
+		char extra[1100];
+
+		snprintf(extra, sizeof(extra), "-certfile '%s'",
+			 vt_path("both.pem"));
+		vt_sign("rsa", "r.der", extra);
+	}
+	doc = vt_verify("rsa", vt_path("r.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "untrusted_chain");
+	json_decref(doc);
+}
+
+Test(verify, expired_at_t)
+{
+	int64_t later = vt_now + 400 * DAY; /* the signer lives 365 days */
+	struct vt_opts o = {.content = vt_doc(), .now = later};
+	json_t *doc;
+
+	vt_fresh("ecdsa", later - 60, later);
+	vt_sign("ecdsa", "s.der", "");
+	doc = vt_verify("ecdsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "expired");
+	/* The whole path is still shown. */
+	cr_assert_eq(json_array_size(json_object_get(signer(doc, 0), "chain")),
+		     3);
+	json_decref(doc);
+}
+
+Test(verify, not_yet_valid_at_given_time)
+{
+	struct vt_opts o = {.content = vt_doc(), .at = vt_now - 2 * DAY};
+	json_t *doc;
+
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	vt_sign("rsa", "s.der", "");
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "not_yet_valid");
+	cr_assert_str_eq(vt_signer_str(doc, 0, "signing_time_source"), "given");
+	json_decref(doc);
+}
+
+/* ---- revocation ------------------------------------------------------ */
+
+Test(verify, intermediate_revoked)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	char args[256];
+	json_t *doc;
+
+	snprintf(args, sizeof(args),
+		 "--this-update %s --entry 0x20,%s,cACompromise",
+		 vt_t(vt_now - 60), vt_t(vt_now - 3600));
+	vt_crl("rsa-ca", vt_now, args);
+	snprintf(args, sizeof(args), "--this-update %s", vt_t(vt_now - 60));
+	vt_crl("rsa-int", vt_now, args);
+	vt_sign("rsa", "s.der", "");
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "revoked");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(signer(doc, 0), "chain"), 1),
+		"status")),
+	    "revoked");
+	json_decref(doc);
+}
+
+Test(verify, signer_revoked_now)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	char args[256];
+	json_t *doc;
+
+	snprintf(args, sizeof(args), "--this-update %s", vt_t(vt_now - 60));
+	vt_crl("gost256-ca", vt_now, args);
+	snprintf(args, sizeof(args),
+		 "--this-update %s --entry 0x2001,%s,keyCompromise",
+		 vt_t(vt_now - 60), vt_t(vt_now - 120));
+	vt_crl("gost256-int", vt_now, args);
+	vt_sign("gost256", "s.der", "");
+	doc = vt_verify("gost256", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "revoked");
+	json_decref(doc);
+}
+
+Test(verify, ca_not_in_store)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	json_t *doc;
+
+	vt_sign("rsa", "s.der", "");
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "unknown_ca");
+	json_decref(doc);
+}
+
+Test(verify, ca_without_crl)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	X509 *ca = load_cert("rsa-ca.pem"), *in = load_cert("rsa-int.pem");
+	uint32_t id;
+	json_t *doc;
+
+	cr_assert_eq(
+	    store_issuer_register(vt_store, ca, NULL, STORE_SRC_MANUAL, &id),
+	    STORE_OK);
+	cr_assert_eq(
+	    store_issuer_register(vt_store, in, NULL, STORE_SRC_MANUAL, &id),
+	    STORE_OK);
+	vt_sign("rsa", "s.der", "");
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "no_revocation_data");
+	json_decref(doc);
+	X509_free(ca);
+	X509_free(in);
+}
+
+Test(verify, stale_crl_now)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	char args[256];
+	json_t *doc;
+
+	snprintf(args, sizeof(args), "--this-update %s --next-update %s",
+		 vt_t(vt_now - 3 * DAY), vt_t(vt_now - 2 * DAY));
+	vt_crl("ecdsa-ca", vt_now, args);
+	vt_crl("ecdsa-int", vt_now, args);
+	vt_sign("ecdsa", "s.der", "");
+	doc = vt_verify("ecdsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "revocation_data_not_fresh");
+	json_decref(doc);
+}
+
+/* ---- the signature timestamp and T ------------------------------------ */
+
+/* A timestamped RSA signature: *t0 <= genTime <= *t1. */
+static const char *
+stamped(const char *alg, int64_t *t0, int64_t *t1)
+{
+	vt_sign(alg, "s.der", "");
+	vt_timestamp(vt_path("s.der"), vt_path("t.der"), 0, 0, t0, t1);
+	return vt_path("t.der");
+}
+
+/* CRLs at thisUpdate tu of ALG-ca, ALG-int (with `entry`, may be ""),
+ * and of the TSA's rsa-ca and rsa-int. */
+static void
+all_crls(const char *alg, int64_t tu, int64_t now, const char *entry)
+{
+	char args[512], ca[32];
+
+	snprintf(args, sizeof(args), "--this-update %s --next-update %s",
+		 vt_t(tu), vt_t(tu + DAY));
+	snprintf(ca, sizeof(ca), "%s-ca", alg);
+	vt_crl(ca, now, args);
+	snprintf(args, sizeof(args), "--this-update %s --next-update %s %s",
+		 vt_t(tu), vt_t(tu + DAY), entry);
+	snprintf(ca, sizeof(ca), "%s-int", alg);
+	vt_crl(ca, now, args);
+	if (strcmp(alg, "rsa") != 0)
+		vt_fresh("rsa", tu, now);
+}
+
+Test(verify, timestamp_gives_t)
+{
+	int64_t t0, t1;
+	struct vt_opts o = {.content = vt_doc(),
+			    .anchors = {"gost256-ca.pem", "rsa-ca.pem"}};
+	const char *sig = stamped("gost256", &t0, &t1);
+	json_t *doc, *ts;
+	int64_t gen;
+
+	o.now = t1 + 7200;
+	all_crls("gost256", t1 + 3600, o.now, "");
+	doc = vt_verify("gost256", sig, &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	cr_assert_str_eq(vt_signer_str(doc, 0, "signing_time_source"),
+			 "timestamp");
+	cr_assert(time_parse(vt_signer_str(doc, 0, "signing_time"), &gen));
+	cr_assert(gen >= t0 - 1 && gen <= t1 + 1);
+	cr_assert_str_eq(vt_signer_str(doc, 0, "validation_time"),
+			 vt_signer_str(doc, 0, "signing_time"));
+	ts = json_object_get(signer(doc, 0), "timestamp");
+	cr_assert(json_is_true(json_object_get(ts, "verified")));
+	cr_assert_eq(json_array_size(json_object_get(ts, "chain")), 3);
+	json_decref(doc);
+}
+
+Test(verify, revoked_before_timestamp)
+{
+	int64_t t0, t1;
+	struct vt_opts o = {.content = vt_doc()};
+	const char *sig = stamped("rsa", &t0, &t1);
+	char entry[128];
+	json_t *doc;
+
+	o.now = t1 + 7200;
+	snprintf(entry, sizeof(entry), "--entry 0x2001,%s,keyCompromise",
+		 vt_t(t0 - 3600));
+	all_crls("rsa", t1 + 3600, o.now, entry);
+	doc = vt_verify("rsa", sig, &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "revoked");
+	json_decref(doc);
+}
+
+Test(verify, revoked_after_timestamp)
+{
+	int64_t t0, t1;
+	struct vt_opts o = {.content = vt_doc()};
+	const char *sig = stamped("rsa", &t0, &t1);
+	char entry[128];
+	json_t *doc, *c0;
+
+	o.now = t1 + 7200;
+	snprintf(entry, sizeof(entry), "--entry 0x2001,%s,keyCompromise",
+		 vt_t(t1 + 1800));
+	all_crls("rsa", t1 + 3600, o.now, entry);
+	doc = vt_verify("rsa", sig, &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	/* ... and reported. */
+	c0 = json_array_get(json_object_get(signer(doc, 0), "chain"), 0);
+	cr_assert_eq(json_array_size(json_object_get(c0, "history")), 1);
+	cr_assert_gt(
+	    json_array_size(json_object_get(signer(doc, 0), "details")), 0);
+	json_decref(doc);
+
+	/* Without the timestamp, T is now: revoked. */
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "revoked");
+	json_decref(doc);
+}
+
+Test(verify, crl_before_t)
+{
+	int64_t t0, t1;
+	struct vt_opts o = {.content = vt_doc()};
+	const char *sig = stamped("rsa", &t0, &t1);
+	json_t *doc;
+
+	/* Within its nextUpdate, but issued before the signing time. */
+	o.now = t1 + 60;
+	all_crls("rsa", t0 - 600, o.now, "");
+	doc = vt_verify("rsa", sig, &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "revocation_data_not_fresh");
+	/* The timestamp itself holds: its TSA's CRL is fresh now. */
+	cr_assert_str_eq(vt_signer_str(doc, 0, "signing_time_source"),
+			 "timestamp");
+	json_decref(doc);
+
+	/* A later CRL settles it. */
+	o.now = t1 + 7200;
+	all_crls("rsa", t1 + 3600, o.now, "");
+	doc = vt_verify("rsa", sig, &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+}
+
+Test(verify, on_hold_during_signing)
+{
+	int64_t t0, t1;
+	struct vt_opts o = {.content = vt_doc()};
+	const char *sig = stamped("ecdsa", &t0, &t1);
+	char entry[128];
+	json_t *doc;
+
+	o.anchors[0] = "ecdsa-ca.pem";
+	o.anchors[1] = "rsa-ca.pem";
+	o.now = t1 + 7200;
+	/* On hold from before the signing, lifted after it. */
+	snprintf(entry, sizeof(entry), "--entry 0x2001,%s,certificateHold",
+		 vt_t(t0 - 3600));
+	all_crls("ecdsa", t0 - 1800, o.now, entry);
+	all_crls("ecdsa", t1 + 3600, o.now, "");
+	doc = vt_verify("ecdsa", sig, &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "on_hold");
+	json_decref(doc);
+}
+
+Test(verify, signed_after_hold_lifted)
+{
+	int64_t t0, t1;
+	struct vt_opts o = {.content = vt_doc()};
+	const char *sig;
+	char entry[128];
+	json_t *doc;
+
+	o.anchors[0] = "ecdsa-ca.pem";
+	o.anchors[1] = "rsa-ca.pem";
+	/* On hold, then lifted, all before the signing. */
+	snprintf(entry, sizeof(entry), "--entry 0x2001,%s,certificateHold",
+		 vt_t(vt_now - 3 * 3600));
+	all_crls("ecdsa", vt_now - 2 * 3600, vt_now, entry);
+	all_crls("ecdsa", vt_now - 3600, vt_now, "");
+	sig = stamped("ecdsa", &t0, &t1);
+	o.now = t1 + 7200;
+	all_crls("ecdsa", t1 + 3600, o.now, "");
+	doc = vt_verify("ecdsa", sig, &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+}
+
+Test(verify, bad_timestamp)
+{
+	int64_t t0, t1;
+	struct vt_opts o = {.content = vt_doc()};
+	json_t *doc;
+
+	vt_sign("rsa", "s.der", "");
+	vt_timestamp(vt_path("s.der"), vt_path("t.der"), 0, 1, &t0, &t1);
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	doc = vt_verify("rsa", vt_path("t.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "bad_timestamp");
+	cr_assert_str_neq(vt_signer_str(doc, 0, "signing_time_source"),
+			  "timestamp");
+	json_decref(doc);
+}
+
+Test(verify, timestamp_tsa_revoked)
+{
+	int64_t t0, t1;
+	struct vt_opts o = {.content = vt_doc()};
+	const char *sig;
+	char args[256];
+	json_t *doc;
+
+	sig = stamped("ecdsa", &t0, &t1);
+	o.anchors[0] = "ecdsa-ca.pem";
+	o.anchors[1] = "rsa-ca.pem";
+	o.now = t1 + 7200;
+	/* The TSA's key was compromised after genTime: the token proves
+	 * nothing, whatever it says. */
+	all_crls("ecdsa", t1 + 3600, o.now, "");
+	snprintf(args, sizeof(args),
+		 "--this-update %s --entry 0x3001,%s,keyCompromise",
+		 vt_t(t1 + 3601), vt_t(t1 + 1800));
+	vt_crl("rsa-int", o.now, args);
+	doc = vt_verify("ecdsa", sig, &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "bad_timestamp");
+	json_decref(doc);
+}
+
+Test(verify, claimed_time_trusted_only_when_asked)
+{
+	struct vt_opts o = {.content = vt_doc(), .now = vt_now + 120};
+	json_t *doc;
+
+	/* A current CRL, issued before the signature was made. */
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	vt_sign("rsa", "s.der", "");
+
+	/* signingTime is the signer's claim: T is now, the CRL is fresh. */
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	cr_assert_str_eq(vt_signer_str(doc, 0, "signing_time_source"),
+			 "claimed");
+	cr_assert_str_neq(vt_signer_str(doc, 0, "validation_time"),
+			  vt_signer_str(doc, 0, "signing_time"));
+	json_decref(doc);
+
+	/* Trusted: T is the claim, which no CRL issued since covers. */
+	o.trust_claimed = 1;
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "revocation_data_not_fresh");
+	cr_assert_str_eq(vt_signer_str(doc, 0, "validation_time"),
+			 vt_signer_str(doc, 0, "signing_time"));
+	json_decref(doc);
+}
+
+/* ---- qualified ---------------------------------------------------------- */
+
+static json_t *
+with_accreditation(const char *acc)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	struct store_tsl_info info = {.accreditation = acc};
+	X509 *in = load_cert("rsa-int.pem");
+	uint32_t id;
+	json_t *doc;
+
+	cr_assert_eq(
+	    store_issuer_register(vt_store, in, NULL, STORE_SRC_TSL, &id),
+	    STORE_OK);
+	cr_assert_eq(store_issuer_set_tsl(vt_store, id, &info), STORE_OK);
+	X509_free(in);
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	vt_sign("rsa", "s.der", "");
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	return doc;
+}
+
+Test(verify, qualified)
+{
+	json_t *doc;
+
+	doc = with_accreditation(
+	    "{\"status\": \"Действует\", \"since\": \"2020-01-01T00:00:00Z\"}");
+	cr_assert(json_is_true(json_object_get(signer(doc, 0), "qualified")));
+	json_decref(doc);
+}
+
+Test(verify, accreditation_ended_before_issue)
+{
+	json_t *doc;
+
+	doc = with_accreditation(
+	    "{\"status\": \"Прекращена\", \"since\": \"2021-01-01T00:00:00Z\","
+	    " \"history\": [{\"status\": \"Действует\", \"from\": "
+	    "\"2019-01-01T00:00:00Z\", \"to\": \"2021-01-01T00:00:00Z\"}]}");
+	cr_assert(json_is_false(json_object_get(signer(doc, 0), "qualified")));
+	json_decref(doc);
+}
+
+Test(verify, anchors_from_store)
+{
+	X509 *ca = load_cert("rsa-ca.pem"), *in = load_cert("rsa-int.pem");
+	X509 **v;
+	size_t n;
+	uint32_t id;
+
+	cr_assert_eq(
+	    store_issuer_register(vt_store, ca, NULL, STORE_SRC_TSL, &id),
+	    STORE_OK);
+	/* From the list but not self-signed: no anchor. */
+	cr_assert_eq(
+	    store_issuer_register(vt_store, in, NULL, STORE_SRC_TSL, &id),
+	    STORE_OK);
+	cr_assert_eq(verify_anchors_from_store(vt_store, &v, &n), STORE_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(X509_cmp(v[0], ca), 0);
+	verify_certs_free(v, n);
+	X509_free(ca);
+	X509_free(in);
+}
+
+/* ---- bad input -------------------------------------------------------- */
+
+static void
+bad_input(const void *buf, size_t len, const char *want)
+{
+	struct verify_opts vo = {0};
+	struct verify_input in = {.sig = buf, .sig_len = len};
+	json_t *doc = NULL;
+	char err[512] = "";
+	enum verify_err rc;
+
+	vo.now = vt_now;
+	in.content_path = vt_doc();
+	rc = verify_run(vt_store, &vo, &in, &doc, err, sizeof(err));
+	cr_assert_eq(rc, VERIFY_BAD_INPUT, "rc %d: %s", rc, err);
+	cr_assert_null(doc);
+	cr_assert_not_null(strstr(err, want), "\"%s\" lacks \"%s\"", err, want);
+	cr_assert_eq(ERR_peek_error(), 0);
+}
+
+Test(verify, hostile_input)
+{
+	static const char junk[] = "MIIB@@@@!!!!not base64 at all";
+	static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n"
+				  "-----END CERTIFICATE-----\n";
+	uint8_t garbage[256], nested[2 * 50 + 2];
+	uint8_t *big;
+	size_t i, len;
+	uint8_t *der;
+
+	bad_input("", 0, "empty");
+	bad_input(" \n\t", 3, "empty");
+	for (i = 0; i < sizeof(garbage); i++)
+		garbage[i] = (uint8_t)(i * 37 + 11);
+	garbage[0] = 0x30;
+	bad_input(garbage, sizeof(garbage), "not a CMS");
+	bad_input(junk, strlen(junk), "neither DER, PEM nor base64");
+	bad_input(pem, strlen(pem), "is not CMS");
+
+	/* 50 nested SEQUENCEs. */
+	for (i = 0; i < 50; i++) {
+		nested[2 * i] = 0x30;
+		nested[2 * i + 1] = (uint8_t)(2 * (49 - i));
+	}
+	bad_input(nested, 100, "not a CMS");
+
+	/* Over the size limit: refused before parsing. */
+	big = calloc(1, MAX_VERIFY_INPUT + 1);
+	big[0] = 0x30;
+	bad_input(big, MAX_VERIFY_INPUT + 1, "more than");
+	free(big);
+
+	/* A good signature with trailing bytes. */
+	vt_sign("rsa", "s.der", "");
+	cr_assert_eq(run("printf 'xyz' >> '%s'", vt_path("s.der")), 0);
+	der = read_file(vt_path("s.der"), &len);
+	bad_input(der, len, "bytes after");
+	free(der);
+
+	/* CMS, but not SignedData. */
+	cr_assert_eq(run("openssl cms -data_create -in '%s' -outform DER "
+			 "-out '%s'",
+			 vt_doc(), vt_path("data.der")),
+		     0);
+	der = read_file(vt_path("data.der"), &len);
+	bad_input(der, len, "SignedData");
+	free(der);
+}
+
+Test(verify, many_signer_infos)
+{
+	X509 *cert = load_cert("ecdsa-signer.pem");
+	FILE *f = fopen(vt_pki("ecdsa-signer.key"), "r");
+	EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	CMS_ContentInfo *cms;
+	unsigned char *der = NULL;
+	int i, len;
+
+	fclose(f);
+	cms = CMS_sign(NULL, NULL, NULL, NULL,
+		       CMS_PARTIAL | CMS_DETACHED | CMS_BINARY);
+	cr_assert_not_null(cms);
+	for (i = 0; i < 10000; i++)
+		cr_assert_not_null(
+		    CMS_add1_signer(cms, cert, key, EVP_sha256(),
+				    CMS_PARTIAL | CMS_NOATTR | CMS_NOCERTS));
+	len = i2d_CMS_ContentInfo(cms, &der);
+	cr_assert_gt(len, 0);
+	bad_input(der, (size_t)len, "10000 SignerInfos");
+	OPENSSL_free(der);
+	CMS_ContentInfo_free(cms);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+}
+
+Test(verify, content_rules)
+{
+	struct vt_opts none = {0};
+	struct vt_opts o = {.content = vt_doc()};
+	json_t *doc;
+
+	vt_sign("rsa", "d.der", "");
+	vt_sign("rsa", "a.der", "-nodetach");
+	/* Detached without content or digest. */
+	doc = vt_verify("rsa", vt_path("d.der"), &none, VERIFY_BAD_INPUT);
+	/* Attached with content as well. */
+	doc = vt_verify("rsa", vt_path("a.der"), &o, VERIFY_BAD_INPUT);
+	/* A moment of signing in the future. */
+	o.at = vt_now + 3600;
+	doc = vt_verify("rsa", vt_path("d.der"), &o, VERIFY_BAD_INPUT);
+	(void)doc;
+}
+
+Test(verify, many_certificates)
+{
+	uint8_t *der;
+	size_t len;
+	char extra[1100];
+
+	/* MAX_VERIFY_CERTS + 1 distinct certificates. */
+	cr_assert_eq(run("cd '%s' && for i in $(seq %d); do openssl req "
+			 "-x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+			 "-nodes -keyout /dev/null -subj /CN=c$i -days 1 "
+			 "2>/dev/null; done > many.pem",
+			 vt_dir, MAX_VERIFY_CERTS),
+		     0);
+	snprintf(extra, sizeof(extra), "-certfile '%s'", vt_path("many.pem"));
+	vt_sign("rsa", "s.der", extra);
+	der = read_file(vt_path("s.der"), &len);
+	bad_input(der, len, "certificates, more than");
+	free(der);
+}
