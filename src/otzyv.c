@@ -492,6 +492,28 @@ certlist_add(struct certlist *l, X509 *x)
 	return 1;
 }
 
+static int
+certlist_take(void *arg, X509 *x)
+{
+	return certlist_add(arg, x);
+}
+
+/* The certificates of the config's files (anchors, intermediates). */
+static int
+certlist_load(struct certlist *l, const struct config_list *files)
+{
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < files->n; i++)
+		if (!crypto_load_bundle(files->v[i], certlist_take, l, err,
+					sizeof(err))) {
+			fprintf(stderr, "otzyv: %s\n", err);
+			return 0;
+		}
+	return 1;
+}
+
 /* "ALG:HEX" of --digest into *alg and buf; the length, or 0. */
 static size_t
 parse_digest(const char *arg, int *alg, uint8_t *buf, size_t cap)
@@ -589,6 +611,11 @@ cmd_verify(struct ctx *c, int argc, char **argv)
 
 	vo.now = c->now;
 	vo.stale_grace = c->cfg->stale_grace;
+	vo.trust_claimed_signing_time = c->cfg->verify_trust_claimed;
+	vo.cautionary = c->cfg->verify_cautionary;
+	if (!certlist_load(&anchors, &c->cfg->verify_anchors) ||
+	    !certlist_load(&ints, &c->cfg->verify_intermediates))
+		goto out;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -644,10 +671,11 @@ cmd_verify(struct ctx *c, int argc, char **argv)
 		rc = die(EXIT_USAGE, "%s: %s", argv[optind], strerror(e));
 		goto out;
 	}
-	/* Anchors: --anchor, and the self-signed CAs of the trusted
-	 * list. */
-	if ((se = verify_anchors_from_store(c->store, &stored, &nstored)) !=
-	    STORE_OK) {
+	/* Anchors: [verify] anchors, --anchor, and (tsl_anchors) the
+	 * self-signed CAs of the trusted list. */
+	if (c->cfg->verify_tsl_anchors &&
+	    (se = verify_anchors_from_store(c->store, &stored, &nstored)) !=
+		STORE_OK) {
 		rc = die(EXIT_STORE, "%s: %s", c->cfg->store_path,
 			 store_strerror(se));
 		goto out;

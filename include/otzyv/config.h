@@ -78,8 +78,13 @@ struct config {
 	uint64_t cache_size;
 	int64_t max_age;
 	/* [verify] */
-	uint64_t verify_max_body;  /* POST bodies of /v1/ paths */
-	unsigned verify_max_batch; /* items of POST /v1/status/batch */
+	uint64_t verify_max_body;	   /* POST bodies of /v1/ paths */
+	unsigned verify_max_batch;	   /* items of POST /v1/status/batch */
+	struct config_list verify_anchors; /* certificate files */
+	struct config_list verify_intermediates; /* certificate files */
+	int verify_tsl_anchors;	   /* the list's self-signed CAs are anchors */
+	int verify_trust_claimed;  /* trust_claimed_signing_time */
+	int64_t verify_cautionary; /* cautionary_period */
 	/* [ca NAME] */
 	struct config_ca *cas;
 	size_t ncas;

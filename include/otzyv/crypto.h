@@ -61,6 +61,12 @@ size_t crypto_hash(enum hash_alg alg, const void *buf, size_t len,
  * issuerKeyHash (RFC 6960 4.1.1) hashes. Pointer into the certificate. */
 int crypto_spki_bits(X509 *cert, const uint8_t **out, size_t *out_len);
 
+/* Every certificate of a file: one DER certificate or a PEM bundle;
+ * add(arg, cert) takes each over (0: out of memory). 1, or 0 with a
+ * message. */
+int crypto_load_bundle(const char *path, int (*add)(void *, X509 *), void *arg,
+		       char *err, size_t errlen);
+
 /* An ASN1_TIME as Unix seconds; 0 when it does not convert. */
 int64_t crypto_time(const ASN1_TIME *t);
 

@@ -192,17 +192,18 @@ set_path(struct parse *p, char **dst, const char *v)
 }
 
 enum kind {
-	K_PATH,	    /* char *, relative to the config's folder */
-	K_STRING,   /* char * */
-	K_SIZE,	    /* uint64_t, "64K" */
-	K_DURATION, /* int64_t seconds, "15m" */
-	K_COUNT,    /* unsigned, decimal */
-	K_CHOICE,   /* int: index in "a|b|c" */
-	K_LISTEN,   /* repeatable address list */
-	K_LIST,	    /* repeatable: struct config_list */
-	K_URL,	    /* char *, an http, https or file URL */
-	K_ADDR,	    /* char *, HOST:PORT, or empty for none */
-	K_HEX64,    /* char *, 64 hex digits (a SHA-256) */
+	K_PATH,	     /* char *, relative to the config's folder */
+	K_STRING,    /* char * */
+	K_SIZE,	     /* uint64_t, "64K" */
+	K_DURATION,  /* int64_t seconds, "15m" */
+	K_COUNT,     /* unsigned, decimal */
+	K_CHOICE,    /* int: index in "a|b|c" */
+	K_LISTEN,    /* repeatable address list */
+	K_LIST,	     /* repeatable: struct config_list */
+	K_PATH_LIST, /* repeatable: struct config_list of resolved paths */
+	K_URL,	     /* char *, an http, https or file URL */
+	K_ADDR,	     /* char *, HOST:PORT, or empty for none */
+	K_HEX64,     /* char *, 64 hex digits (a SHA-256) */
 };
 
 /* Every key of the fixed sections; [ca NAME] keys are in on_ca(). */
@@ -263,6 +264,14 @@ static const struct key {
     {"responder", "max_age", K_DURATION, F(max_age), 0, 7 * 86400, NULL},
     {"verify", "max_body", K_SIZE, F(verify_max_body), 1024, 1ull << 30, NULL},
     {"verify", "max_batch", K_COUNT, F(verify_max_batch), 1, 100000, NULL},
+    {"verify", "anchors", K_PATH_LIST, F(verify_anchors), 0, 0, NULL},
+    {"verify", "intermediates", K_PATH_LIST, F(verify_intermediates), 0, 0,
+     NULL},
+    {"verify", "tsl_anchors", K_CHOICE, F(verify_tsl_anchors), 0, 0, "no|yes"},
+    {"verify", "trust_claimed_signing_time", K_CHOICE, F(verify_trust_claimed),
+     0, 0, "no|yes"},
+    {"verify", "cautionary_period", K_DURATION, F(verify_cautionary), 0,
+     7 * 86400, NULL},
 #undef F
 };
 
@@ -352,6 +361,16 @@ set_key(struct parse *p, size_t k, const char *v)
 		return add_listen(p, v);
 	if (key->kind == K_LIST)
 		return add_list(p, dst, v);
+	if (key->kind == K_PATH_LIST) {
+		char *path = resolve(p->c, v);
+		int ok;
+
+		if (path == NULL)
+			return refuse(p, "out of memory");
+		ok = add_list(p, dst, path);
+		free(path);
+		return ok;
+	}
 	if (p->seen & ((uint64_t)1 << k))
 		return refuse(p, "%s: given twice", key->name);
 	p->seen |= (uint64_t)1 << k;
@@ -425,6 +444,7 @@ set_key(struct parse *p, size_t k, const char *v)
 		return 1;
 	case K_LISTEN:
 	case K_LIST:
+	case K_PATH_LIST:
 		break;
 	}
 	return 0;
@@ -654,6 +674,7 @@ config_load(const char *path, char *err, size_t errlen)
 	c->tsl_max_size = 256ull << 20;
 	c->verify_max_body = 64ull << 20;
 	c->verify_max_batch = 1000;
+	c->verify_tsl_anchors = 1;
 	p.c = c;
 	if ((p.f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,
@@ -683,6 +704,16 @@ config_load(const char *path, char *err, size_t errlen)
 	return c;
 }
 
+static void
+list_free(struct config_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
 void
 config_free(struct config *c)
 {
@@ -710,9 +741,9 @@ config_free(struct config *c)
 	free(c->tsl_url);
 	free(c->tsl_file);
 	free(c->tsl_sha256);
-	for (i = 0; i < c->tsl_exclude.n; i++)
-		free(c->tsl_exclude.v[i]);
-	free(c->tsl_exclude.v);
+	list_free(&c->tsl_exclude);
+	list_free(&c->verify_anchors);
+	list_free(&c->verify_intermediates);
 	free(c->responder_cert);
 	free(c->responder_key);
 	free(c->store_path);

@@ -202,3 +202,45 @@ crypto_time(const ASN1_TIME *t)
 		return 0;
 	return (int64_t)timegm(&tm);
 }
+
+int
+crypto_load_bundle(const char *path, int (*add)(void *, X509 *), void *arg,
+		   char *err, size_t errlen)
+{
+	BIO *bio;
+	X509 *x;
+	int n = 0;
+
+	/* One DER certificate, or any number of PEM ones. */
+	if ((x = crypto_load_cert(path, err, errlen)) == NULL)
+		return 0;
+	X509_free(x);
+	if ((bio = BIO_new_file(path, "rb")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 strerror(errno));
+		ERR_clear_error();
+		return 0;
+	}
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (!add(arg, x)) {
+			X509_free(x);
+			snprintf(err, errlen, "%s: out of memory", path);
+			n = -1;
+			break;
+		}
+		n++;
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	if (n == 0) { /* DER */
+		if ((x = crypto_load_cert(path, err, errlen)) == NULL)
+			return 0;
+		if (!add(arg, x)) {
+			X509_free(x);
+			snprintf(err, errlen, "%s: out of memory", path);
+			return 0;
+		}
+		n = 1;
+	}
+	return n > 0;
+}

@@ -355,6 +355,11 @@ static const struct bad_row bad[] = {
     {"[tsl]\nrefresh = 10s\n", 2,
      "refresh: \"10s\" is not a duration from 60s to 2592000s (30s, 15m, "
      "12h, 7d)"},
+    {"[verify]\ntsl_anchors = maybe\n", 2,
+     "tsl_anchors: \"maybe\" is not one of no|yes"},
+    {"[verify]\ncautionary_period = 8d\n", 2,
+     "cautionary_period: \"8d\" is not a duration from 0s to 604800s (30s, "
+     "15m, 12h, 7d)"},
     {"[ca a]\ncert = a.pem\nmax_crl_size = 1\n", 3,
      "max_crl_size: \"1\" is not a size from 1K to 4G (64K, 512M)"},
     {"[ca a]\ncert = a.pem\nmax_crl_size = 1M\nmax_crl_size = 2M\n", 4,
@@ -453,6 +458,21 @@ Test(config_load, fetch_and_tsl)
 	cr_expect_str_eq(c->tsl_exclude.v[1], "0A1B");
 	cr_expect_eq(c->tsl_max_size, 32ull << 20);
 	cr_expect_eq(c->cas[0].max_crl_size, 2ull << 30);
+	config_free(c);
+	c = load_text(dir,
+		      "[verify]\nanchors = a.pem\nanchors = /etc/b.pem\n"
+		      "intermediates = i.pem\ntsl_anchors = no\n"
+		      "trust_claimed_signing_time = yes\n"
+		      "cautionary_period = 12h\n",
+		      err, sizeof(err));
+	cr_assert_not_null(c, "%s", err);
+	cr_expect_eq(c->verify_anchors.n, 2);
+	cr_expect_str_eq(c->verify_anchors.v[0], path_in(dir, "a.pem"));
+	cr_expect_str_eq(c->verify_anchors.v[1], "/etc/b.pem");
+	cr_expect_str_eq(c->verify_intermediates.v[0], path_in(dir, "i.pem"));
+	cr_expect_eq(c->verify_tsl_anchors, 0);
+	cr_expect_eq(c->verify_trust_claimed, 1);
+	cr_expect_eq(c->verify_cautionary, 12 * 3600);
 	config_free(c);
 	tmpdir_remove(dir);
 }

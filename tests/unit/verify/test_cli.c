@@ -167,3 +167,38 @@ Test(verify_cli, json_and_digest)
 	free(sig);
 	free(anchor);
 }
+
+/* [verify] anchors (a PEM bundle) and intermediates stand for --anchor;
+ * an unreadable anchors file is a configuration error. */
+Test(verify_cli, config_anchors)
+{
+	char *out = NULL, *doc = strdup(vt_doc()), *sig;
+	FILE *f;
+
+	import("rsa-ca");
+	import("rsa-int");
+	sig = strdup(vt_sign("rsa", "s.der", ""));
+	cr_assert_eq(run("cat '%s' '%s' > '%s'", vt_pki("ecdsa-ca.pem"),
+			 vt_pki("rsa-ca.pem"), vt_path("bundle.pem")),
+		     0);
+	f = fopen(conf, "a");
+	cr_assert_not_null(f);
+	fprintf(f, "[verify]\nanchors = %s\ntsl_anchors = no\n",
+		vt_path("bundle.pem"));
+	fclose(f);
+	cr_assert_eq(otzyv(&out, "verify '%s' --content '%s'", sig, doc), 0,
+		     "%s", out);
+	cr_assert_not_null(strstr(out, "verdict: valid"), "%s", out);
+	free(out);
+
+	f = fopen(conf, "a");
+	cr_assert_not_null(f);
+	fprintf(f, "anchors = %s\n", vt_path("missing.pem"));
+	fclose(f);
+	cr_assert_eq(otzyv(&out, "verify '%s' --content '%s' 2>&1", sig, doc),
+		     3);
+	cr_assert_not_null(strstr(out, "missing.pem"), "%s", out);
+	free(out);
+	free(sig);
+	free(doc);
+}
