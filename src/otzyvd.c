@@ -39,6 +39,7 @@
 #include "otzyv/ocsp.h"
 #include "otzyv/registry.h"
 #include "otzyv/store.h"
+#include "otzyv/verify.h"
 
 /* How long in-flight responses may take to drain on SIGTERM; replies
  * meanwhile say "Connection: close". */
@@ -160,6 +161,76 @@ replace_fetcher_none(struct daemon *d)
 	fetcher_free(old);
 }
 
+/* crypto_load_bundle()'s callback: appends to a trust list. */
+static int
+trust_take(void *arg, X509 *x)
+{
+	X509 ***v = ((void **)arg)[0];
+	size_t *n = ((void **)arg)[1];
+	X509 **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (nv == NULL)
+		return 0;
+	nv[(*n)++] = x;
+	*v = nv;
+	return 1;
+}
+
+/* What POST /v1/verify trusts, as the CLI's `otzyv verify`: [verify]
+ * anchors and intermediates files, and (tsl_anchors) the trusted
+ * list's self-signed CAs as stored now. Loaded once per site. */
+static struct http_verify_trust *
+build_trust(const struct config *cfg, struct store *s, char *err, size_t errlen)
+{
+	struct http_verify_trust *t = http_verify_trust_new();
+	void *anchors[2], *ints[2];
+	X509 **stored = NULL;
+	size_t nstored = 0, i;
+	enum store_err se;
+
+	if (t == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	anchors[0] = &t->anchors;
+	anchors[1] = &t->nanchors;
+	ints[0] = &t->intermediates;
+	ints[1] = &t->nintermediates;
+	t->trust_claimed_signing_time = cfg->verify_trust_claimed;
+	t->cautionary = cfg->verify_cautionary;
+	t->stale_grace = cfg->stale_grace;
+	for (i = 0; i < cfg->verify_anchors.n; i++)
+		if (!crypto_load_bundle(cfg->verify_anchors.v[i], trust_take,
+					anchors, err, errlen))
+			goto fail;
+	for (i = 0; i < cfg->verify_intermediates.n; i++)
+		if (!crypto_load_bundle(cfg->verify_intermediates.v[i],
+					trust_take, ints, err, errlen))
+			goto fail;
+	if (cfg->verify_tsl_anchors) {
+		if ((se = verify_anchors_from_store(s, &stored, &nstored)) !=
+		    STORE_OK) {
+			snprintf(err, errlen, "[verify] tsl_anchors: %s",
+				 store_strerror(se));
+			goto fail;
+		}
+		for (i = 0; i < nstored; i++) {
+			if (!trust_take(anchors, stored[i])) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			stored[i] = NULL;
+		}
+		verify_certs_free(stored, nstored);
+		stored = NULL;
+	}
+	return t;
+fail:
+	verify_certs_free(stored, nstored);
+	http_verify_trust_unref(t);
+	return NULL;
+}
+
 static struct http_site *
 build_site(struct daemon *d, const struct config *cfg, struct store *s,
 	   char *err, size_t errlen)
@@ -186,6 +257,8 @@ build_site(struct daemon *d, const struct config *cfg, struct store *s,
 	site->admin_refresh = admin_refresh;
 	site->admin_reload = admin_reload;
 	site->admin_arg = d;
+	if ((site->verify = build_trust(cfg, s, err, errlen)) == NULL)
+		goto fail;
 	if (cfg->responder_cert == NULL || cfg->responder_key == NULL) {
 		snprintf(err, errlen,
 			 "%s: [responder] cert and key are required",
@@ -416,6 +489,8 @@ run(struct daemon *d)
 	o.cache_size = (size_t)d->cfg->cache_size;
 	o.access_log = d->cfg->access_log;
 	o.admin_listen = d->cfg->admin_listen;
+	o.verify_threads = d->cfg->verify_threads;
+	o.verify_queue = d->cfg->verify_queue;
 	d->srv =
 	    http_server_new(&o, d->store, &d->metrics, site, err, sizeof(err));
 	if (d->srv == NULL) {

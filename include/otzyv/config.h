@@ -85,6 +85,8 @@ struct config {
 	int verify_tsl_anchors;	   /* the list's self-signed CAs are anchors */
 	int verify_trust_claimed;  /* trust_claimed_signing_time */
 	int64_t verify_cautionary; /* cautionary_period */
+	unsigned verify_threads;   /* verify pool threads; 0: one per CPU */
+	unsigned verify_queue;	   /* verifications waiting, at most */
 	/* [ca NAME] */
 	struct config_ca *cas;
 	size_t ncas;

@@ -10,8 +10,11 @@
 #ifndef OTZYV_HTTP_H
 #define OTZYV_HTTP_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/x509.h>
 
 #include "otzyv/metrics.h"
 #include "otzyv/ocsp.h"
@@ -32,7 +35,30 @@ struct http_server_opts {
 	size_t cache_size; /* response cache, all workers together */
 	int access_log;
 	const char *admin_listen; /* NULL or "": no admin listener */
+	unsigned verify_threads;  /* POST /v1/verify pool; 0: one per CPU */
+	unsigned verify_queue;	  /* verifications waiting, at most */
 };
+
+/*
+ * What POST /v1/verify trusts, loaded once per site. Reference counted:
+ * the site holds one reference, every verification in flight another,
+ * so that a reload cannot free it under a running job.
+ */
+struct http_verify_trust {
+	atomic_uint refs;
+	X509 **anchors; /* owned (verify_certs_free) */
+	size_t nanchors;
+	X509 **intermediates; /* owned */
+	size_t nintermediates;
+	int trust_claimed_signing_time;
+	int64_t cautionary;
+	int64_t stale_grace;
+};
+
+/* A trust with one reference and no certificates, or NULL. */
+struct http_verify_trust *http_verify_trust_new(void);
+/* Drops a reference; the last frees the certificates. NULL-safe. */
+void http_verify_trust_unref(struct http_verify_trust *t);
 
 /*
  * What the workers answer with; replaced whole on reload. Owned by its
@@ -45,6 +71,7 @@ struct http_site {
 	uint32_t *ready_ids;
 	char **ready_names;
 	char *state_dir; /* the store's folder: STATE/crl/ID.crl */
+	struct http_verify_trust *verify; /* NULL: /v1/verify answers 503 */
 	/* The admin listener's actions, run in a worker thread: refresh
 	 * returns how many CAs were made due (-1: no fetcher). */
 	int (*admin_refresh)(void *arg, const char *ca);

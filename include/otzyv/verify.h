@@ -106,4 +106,29 @@ enum store_err verify_anchors_from_store(struct store *s, X509 ***out,
 					 size_t *out_n);
 void verify_certs_free(X509 **certs, size_t n);
 
+/*
+ * The JSON request of POST /v1/verify (DESIGN.md): {"signature": b64,
+ * "content": b64?, "content_digest": {"algorithm": "sha256|...",
+ * "value": b64}?, "at": RFC 3339?}. Strict: the signature is required,
+ * content and content_digest exclude each other, an unknown member or a
+ * wrong type is refused. Base64 may hold whitespace. The buffers are
+ * malloc'd and owned by the request; verify_request_clear() frees them.
+ */
+struct verify_request {
+	uint8_t *sig;
+	size_t sig_len;
+	uint8_t *content;
+	size_t content_len;
+	int digest_alg; /* enum hash_alg; 0 without content_digest */
+	uint8_t *digest;
+	size_t digest_len;
+	int64_t at; /* 0: not given */
+};
+
+/* Decodes buf[0..len) into *out: 1, or 0 with a message in err (and
+ * *out cleared). */
+int verify_request_parse(const uint8_t *buf, size_t len,
+			 struct verify_request *out, char *err, size_t errlen);
+void verify_request_clear(struct verify_request *r);
+
 #endif

@@ -272,6 +272,8 @@ static const struct key {
      0, 0, "no|yes"},
     {"verify", "cautionary_period", K_DURATION, F(verify_cautionary), 0,
      7 * 86400, NULL},
+    {"verify", "threads", K_COUNT, F(verify_threads), 0, 256, NULL},
+    {"verify", "queue", K_COUNT, F(verify_queue), 1, 100000, NULL},
 #undef F
 };
 
@@ -674,6 +676,8 @@ config_load(const char *path, char *err, size_t errlen)
 	c->tsl_max_size = 256ull << 20;
 	c->verify_max_body = 64ull << 20;
 	c->verify_max_batch = 1000;
+	c->verify_threads = 1;
+	c->verify_queue = 64;
 	c->verify_tsl_anchors = 1;
 	p.c = c;
 	if ((p.f = fopen(path, "r")) == NULL) {

@@ -744,7 +744,7 @@ http_api(struct http_exchange *x)
 		admin(x);
 		return 1;
 	}
-	if (status_api(x))
+	if (status_api(x) || http_verify(x))
 		return 1;
 	if (!get)
 		return 0;

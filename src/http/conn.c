@@ -12,8 +12,13 @@
  * stops reading. Idle keep-alive connections close after `timeout`
  * seconds. Errors get a short reply and close the connection.
  *
- * States: READ (waiting for a head or body), CLOSING (the last reply is
- * being written; then the connection is freed).
+ * States: READ (waiting for a head or body), DEFERRED (a handler handed
+ * the request to the job pool, http_defer(): reading stops, later
+ * pipelined requests wait in the input, until the job's completion
+ * arrives on this worker's loop and its reply is written), CLOSING (the
+ * last reply is being written; then the connection is freed). A
+ * connection freed while DEFERRED (client gone, server stopping) clears
+ * its job's pointer to it: the completion then only frees the job.
  */
 #include "config.h"
 
@@ -38,8 +43,9 @@ struct conn {
 	struct event *deadline; /* armed while a request is incomplete */
 	int closing;
 	int deadline_armed;
-	int continued; /* 100 Continue sent for the request being read */
-	int admin;     /* came in on the admin listener */
+	int continued;	      /* 100 Continue sent for the request being read */
+	int admin;	      /* came in on the admin listener */
+	struct http_job *job; /* DEFERRED: the reply comes from this job */
 };
 
 static void conn_free(struct conn *c);
@@ -55,6 +61,8 @@ conn_free(struct conn *c)
 		w->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	if (c->job != NULL)
+		c->job->conn = NULL; /* the completion finds it gone */
 	bufferevent_free(c->bev);
 	event_free(c->deadline);
 	w->nconns--;
@@ -73,7 +81,7 @@ http_close_idle(struct worker *w)
 
 	for (; c != NULL; c = next) {
 		next = c->next;
-		if (!c->deadline_armed &&
+		if (!c->deadline_armed && c->job == NULL &&
 		    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
 		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 			conn_free(c);
@@ -226,6 +234,11 @@ process(struct conn *c)
 		struct http_exchange x;
 		const char *p;
 
+		if (c->job != NULL) {
+			/* DEFERRED: the next request waits for its reply. */
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
 		if (avail == 0) {
 			disarm_deadline(c);
 			return;
@@ -315,14 +328,86 @@ on_write(struct bufferevent *bev, void *arg)
 
 	/* Draining: a connection between requests goes now. */
 	if (c->closing ||
-	    (c->w->stopping && !c->deadline_armed &&
+	    (c->w->stopping && !c->deadline_armed && c->job == NULL &&
 	     evbuffer_get_length(bufferevent_get_input(bev)) == 0)) {
 		conn_free(c);
 		return;
 	}
-	if (!(bufferevent_get_enabled(bev) & EV_READ)) {
+	if (c->job == NULL && !(bufferevent_get_enabled(bev) & EV_READ)) {
 		bufferevent_enable(bev, EV_READ);
 		process(c);
+	}
+}
+
+int
+http_defer(struct http_exchange *x, struct http_job *j)
+{
+	struct conn *c = x->conn;
+
+	if (c->job != NULL || x->w->srv->pool == NULL)
+		return 0;
+	/* The head points into the input, drained after dispatch: keep
+	 * what the reply and the access log need. */
+	if ((j->path = malloc(x->head->path_len + 1)) == NULL)
+		return 0;
+	memcpy(j->path, x->head->path, x->head->path_len);
+	j->path[x->head->path_len] = '\0';
+	j->head = *x->head;
+	j->head.path = j->path;
+	j->head.query = NULL;
+	j->head.query_len = 0;
+	j->head.content_type = NULL;
+	j->head.content_type_len = 0;
+	j->head.if_none_match = NULL;
+	j->head.if_none_match_len = 0;
+	j->w = x->w;
+	j->conn = c;
+	j->t0 = x->t0;
+	j->admin = x->admin;
+	if (!http_pool_submit(x->w->srv->pool, j)) {
+		free(j->path);
+		j->path = NULL;
+		return 0;
+	}
+	c->job = j;
+	return 1;
+}
+
+/* Finished jobs: write their replies and resume their connections. */
+void
+http_jobs_deliver(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct http_job *j, *next;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&w->done_mu);
+	j = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->done_mu);
+	for (; j != NULL; j = next) {
+		struct conn *c = j->conn;
+		struct http_exchange x;
+
+		next = j->next;
+		if (c == NULL) {
+			j->free(j); /* the client went away meanwhile */
+			continue;
+		}
+		c->job = NULL;
+		memset(&x, 0, sizeof(x));
+		x.conn = c;
+		x.w = w;
+		x.admin = j->admin;
+		x.head = &j->head;
+		x.t0 = j->t0;
+		j->reply(j, &x);
+		j->free(j);
+		if (!c->closing) {
+			bufferevent_enable(c->bev, EV_READ);
+			process(c);
+		}
 	}
 }
 

@@ -16,6 +16,29 @@
 #include "parse.h"
 
 struct http_server;
+struct http_exchange;
+struct http_pool;
+
+/*
+ * A request whose reply is computed off the worker (http_defer()).
+ * Concurrency: the worker fills it and hands it to the pool; a pool
+ * thread calls run(), then queues it on its worker's `done` list; the
+ * worker calls reply() (when the connection is still there) and free().
+ * `conn` is read and written by the worker thread only: conn_free()
+ * clears it, so that the completion finds the connection gone.
+ */
+struct http_job {
+	struct http_job *next;
+	struct worker *w;
+	struct conn *conn;     /* NULL once the client went away */
+	struct http_head head; /* a copy; path points to `path` */
+	char *path;
+	double t0;
+	int admin;
+	void (*run)(struct http_job *j);			    /* pool */
+	void (*reply)(struct http_job *j, struct http_exchange *x); /* worker */
+	void (*free)(struct http_job *j); /* frees the whole job */
+};
 
 struct worker {
 	struct http_server *srv;
@@ -35,6 +58,10 @@ struct worker {
 	int stopping;	    /* draining: every reply closes its connection */
 	char date[40];	    /* the Date header, as of date_at */
 	time_t date_at;
+	pthread_mutex_t done_mu; /* guards done */
+	struct http_job *done;	 /* finished jobs, for this worker */
+	struct event *done_ev;	 /* made active when done grows */
+	int done_mu_init;
 };
 
 struct http_server {
@@ -46,6 +73,7 @@ struct http_server {
 	struct worker *workers;
 	unsigned nworkers;
 	int drain;
+	struct http_pool *pool; /* POST /v1/verify; NULL until started */
 };
 
 /* One request being answered: the parsed head, the body, and the reply
@@ -103,5 +131,34 @@ void http_close_all(struct worker *w);
 /* A new connection from a listener (the worker is `arg`). */
 void http_accept(struct evconnlistener *l, evutil_socket_t fd,
 		 struct sockaddr *sa, int socklen, void *arg);
+
+/*
+ * The job pool: `threads` threads (0: one per CPU) and at most `queue`
+ * jobs waiting. NULL when out of resources.
+ */
+struct http_pool *http_pool_new(unsigned threads, unsigned queue);
+
+/* Queues j: 1, or 0 when the queue is full (j stays the caller's). */
+int http_pool_submit(struct http_pool *p, struct http_job *j);
+
+/* Stops the threads: a running job completes (onto its worker's done
+ * list), waiting ones are freed. NULL-safe. */
+void http_pool_free(struct http_pool *p);
+
+/*
+ * Answers x later, from job j (filled with run, reply and free): the
+ * connection stops reading until then. 1, or 0 when the pool is full
+ * (j untouched, x still to be answered).
+ */
+int http_defer(struct http_exchange *x, struct http_job *j);
+
+/* The worker's done list, delivered (done_ev's callback). */
+void http_jobs_deliver(evutil_socket_t fd, short what, void *arg);
+
+/* Frees the jobs of w's done list (after its loop ended). */
+void http_jobs_drop(struct worker *w);
+
+/* POST /v1/verify (verify.c); 0 when the path is not its. */
+int http_verify(struct http_exchange *x);
 
 #endif

@@ -35,6 +35,7 @@ http_site_free(struct http_site *site)
 	free(site->ready_names);
 	free(site->ready_ids);
 	free(site->state_dir);
+	http_verify_trust_unref(site->verify);
 	free(site);
 }
 
@@ -85,7 +86,11 @@ bind_worker(struct http_server *srv, struct worker *w, char *err, size_t errlen)
 	}
 	w->max_conns =
 	    (srv->o.max_connections + srv->nworkers - 1) / srv->nworkers;
-	if ((w->resume_ev = evtimer_new(w->base, on_resume, w)) == NULL) {
+	pthread_mutex_init(&w->done_mu, NULL);
+	w->done_mu_init = 1;
+	if ((w->resume_ev = evtimer_new(w->base, on_resume, w)) == NULL ||
+	    (w->done_ev = event_new(w->base, -1, 0, http_jobs_deliver, w)) ==
+		NULL) {
 		snprintf(err, errlen, "out of memory");
 		return 0;
 	}
@@ -235,6 +240,9 @@ http_server_start(struct http_server *srv)
 {
 	unsigned i;
 
+	if ((srv->pool = http_pool_new(srv->o.verify_threads,
+				       srv->o.verify_queue)) == NULL)
+		return 0;
 	for (i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
 
@@ -270,6 +278,12 @@ http_server_stop(struct http_server *srv, int drain)
 			pthread_join(srv->workers[i].thread, NULL);
 			srv->workers[i].started = 0;
 		}
+	/* The workers are gone, their connections freed: a job still
+	 * running completes onto a done list nobody reads; drop those. */
+	http_pool_free(srv->pool);
+	srv->pool = NULL;
+	for (i = 0; i < srv->nworkers; i++)
+		http_jobs_drop(&srv->workers[i]);
 }
 
 void
@@ -279,8 +293,16 @@ http_server_free(struct http_server *srv)
 
 	if (srv == NULL)
 		return;
+	http_pool_free(srv->pool);
+	srv->pool = NULL;
 	for (i = 0; i < srv->nworkers; i++) {
 		struct worker *w = &srv->workers[i];
+
+		http_jobs_drop(w);
+		if (w->done_ev != NULL)
+			event_free(w->done_ev);
+		if (w->done_mu_init)
+			pthread_mutex_destroy(&w->done_mu);
 
 		for (size_t k = 0; k < w->nls; k++)
 			evconnlistener_free(w->ls[k]);

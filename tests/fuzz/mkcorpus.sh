@@ -17,6 +17,16 @@
 #   DIR/der/  DER snippets: the CRLs and CA certificates again, and
 #             values of every type the reader knows (times, INTEGERs,
 #             BOOLEANs, BIT STRINGs, OIDs, nested and tagged values)
+#   DIR/verify/ CMS SignedData from `openssl cms -sign`, in DER (one in
+#             PEM, one in base64, each after a newline): attached,
+#             detached, -noattr, -cades -keyid, two signers; by an EC
+#             leaf of the EC CA and by the RSA CA itself. The detached
+#             ones also as *.framed for fuzz_verify's content mode:
+#             0x01, the signature's length in 2 octets big-endian, the
+#             signature, the content
+#   DIR/verify-request/ POST /v1/verify JSON bodies: attached, with
+#             content, with a content digest and "at", wrong types,
+#             junk base64
 set -eu
 
 [ $# -eq 1 ] || {
@@ -24,7 +34,8 @@ set -eu
 	exit 2
 }
 out=$1
-mkdir -p "$out/crl" "$out/der" "$out/ocsp" "$out/http" "$out/tsl"
+mkdir -p "$out/crl" "$out/der" "$out/ocsp" "$out/http" "$out/tsl" \
+	"$out/verify" "$out/verify-request"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/otzyv-corpus-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -344,9 +355,83 @@ tsltail='</АккредитованныеУдостоверяющиеЦентр�
 } >"$out/tsl/doctype.xml"
 head -c 1500 "$out/tsl/two.xml" >"$out/tsl/truncated.xml"
 
+# ---- CMS signatures ---------------------------------------------------------
+# An EC signer certificate from the EC CA; the RSA CA signs as itself
+# (its keyUsage forbids that, which is checked too).
+cat >leaf.cnf <<'EOF'
+[leaf]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out leaf.key
+openssl req -new -key leaf.key -subj "/C=RU/O=otzyv corpus/CN=Signer ec" \
+	-out leaf.csr
+openssl x509 -req -in leaf.csr -CA ec-ca.pem -CAkey ec.key \
+	-set_serial 0x1001 -days 3650 -sha256 -extfile leaf.cnf \
+	-extensions leaf -out leaf.pem 2>/dev/null
+printf 'Документ для подписи.\n' >doc.txt
+
+# cmssign NAME ARGS...: one `openssl cms -sign` of doc.txt, in DER.
+cmssign() {
+	name=$1
+	shift
+	openssl cms -sign -binary -in doc.txt -outform DER \
+		-out "$out/verify/$name.der" "$@"
+}
+# frame NAME: the detached NAME.der and doc.txt as one content-mode input.
+frame() {
+	n=$(wc -c <"$out/verify/$1.der")
+	{
+		printf "\\001\\$(printf %03o $((n / 256)))"
+		printf "\\$(printf %03o $((n % 256)))"
+		cat "$out/verify/$1.der" doc.txt
+	} >"$out/verify/$1.framed"
+}
+cmssign attached-ec -nodetach -signer leaf.pem -inkey leaf.key \
+	-certfile ec-ca.pem
+cmssign detached-ec -signer leaf.pem -inkey leaf.key -md sha384
+cmssign noattr-ec -nodetach -noattr -signer leaf.pem -inkey leaf.key
+cmssign cades-ec -nodetach -cades -keyid -signer leaf.pem -inkey leaf.key
+cmssign attached-rsa -nodetach -signer rsa-ca.pem -inkey rsa.key
+cmssign detached-rsa -signer rsa-ca.pem -inkey rsa.key -nosmimecap
+cmssign two-signers -nodetach -signer leaf.pem -inkey leaf.key \
+	-signer rsa-ca.pem -inkey rsa.key -certfile ec-ca.pem
+# PEM and base64 after a line break: '-' and 'M' are odd first octets,
+# which would select the content mode.
+{
+	echo
+	openssl cms -sign -binary -in doc.txt -outform PEM -nodetach \
+		-signer leaf.pem -inkey leaf.key
+} >"$out/verify/attached-ec.pem"
+{
+	echo
+	openssl base64 -in "$out/verify/attached-rsa.der"
+} >"$out/verify/attached-rsa.b64"
+frame detached-ec
+frame detached-rsa
+
+# ---- POST /v1/verify JSON requests ---------------------------------------
+b64=$(openssl base64 -A -in "$out/verify/attached-ec.der")
+doc=$(printf 'hello' | openssl base64 -A)
+sha=$(printf 'hello' | openssl dgst -sha256 -binary | openssl base64 -A)
+printf '{"signature": "%s"}' "$b64" >"$out/verify-request/attached.json"
+printf '{"signature": "%s", "content": "%s"}' "$b64" "$doc" \
+	>"$out/verify-request/content.json"
+printf '{"signature": "%s", "content_digest": {"algorithm": "sha256", "value": "%s"}, "at": "2026-11-21T10:00:00Z"}' \
+	"$b64" "$sha" >"$out/verify-request/digest.json"
+printf '{"signature": 1, "content": [], "extra": null}' \
+	>"$out/verify-request/wrong-types.json"
+printf '{"signature": "%s"}' "$(printf 'not\n base64 !!' )" \
+	>"$out/verify-request/junk.json"
+
 n_crl=$(find "$out/crl" -type f | wc -l)
 n_der=$(find "$out/der" -type f | wc -l)
 n_ocsp=$(find "$out/ocsp" -type f | wc -l)
 echo "mkcorpus: $n_crl CRLs in $out/crl, $n_der DER values in $out/der," \
 	"$n_ocsp OCSP requests in $out/ocsp," \
-	"$(find "$out/tsl" -type f | wc -l) trusted lists in $out/tsl"
+	"$(find "$out/tsl" -type f | wc -l) trusted lists in $out/tsl," \
+	"$(find "$out/verify" -type f | wc -l) signatures in $out/verify," \
+	"$(find "$out/verify-request" -type f | wc -l) JSON requests in" \
+	"$out/verify-request"

@@ -173,6 +173,8 @@ Test(config_load, defaults)
 		cr_expect_eq(c->tsl_refresh, 6 * 3600);
 		cr_expect_eq(c->verify_max_body, 64ull << 20);
 		cr_expect_eq(c->verify_max_batch, 1000);
+		cr_expect_eq(c->verify_threads, 1);
+		cr_expect_eq(c->verify_queue, 64);
 		config_free(c);
 	}
 	tmpdir_remove(dir);
@@ -383,6 +385,10 @@ static const struct bad_row bad[] = {
      "max_batch: \"-1\" is not a number from 1 to 100000"},
     {"[verify]\nmax_batch = 10k\n", 2,
      "max_batch: \"10k\" is not a number from 1 to 100000"},
+    {"[verify]\nthreads = 257\n", 2,
+     "threads: \"257\" is not a number from 0 to 256"},
+    {"[verify]\nqueue = 0\n", 2,
+     "queue: \"0\" is not a number from 1 to 100000"},
     {"[verify]\nmax_items = 10\n", 2, "unknown key \"max_items\" in [verify]"},
 };
 

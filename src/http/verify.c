@@ -1,0 +1,270 @@
+/*
+ * POST /v1/verify: "is this signature valid?" (DESIGN.md). The body is
+ * copied into a job and checked on the job pool, never on the worker:
+ * the JSON request is decoded there too, as is the answer encoded. A
+ * full queue answers 503 with Retry-After at once.
+ *
+ * The body is JSON (verify_request_parse()) or, with Content-Type
+ * application/pkcs7-signature, application/cms or
+ * application/pkcs7-mime, the attached signature itself.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "internal.h"
+#include "otzyv/util.h"
+#include "otzyv/verify.h"
+
+struct verify_job {
+	struct http_job job; /* first: the pool sees this */
+	struct store *store;
+	struct http_verify_trust *trust; /* a reference */
+	uint8_t *body;			 /* the request body, copied */
+	size_t body_len;
+	int raw;      /* the body is the signature */
+	int64_t now;  /* the time of the check */
+	int code;     /* the answer, filled by run() */
+	char *answer; /* JSON, malloc'd */
+};
+
+struct http_verify_trust *
+http_verify_trust_new(void)
+{
+	struct http_verify_trust *t = calloc(1, sizeof(*t));
+
+	if (t != NULL)
+		atomic_init(&t->refs, 1);
+	return t;
+}
+
+void
+http_verify_trust_unref(struct http_verify_trust *t)
+{
+	if (t == NULL || atomic_fetch_sub(&t->refs, 1) != 1)
+		return;
+	verify_certs_free(t->anchors, t->nanchors);
+	verify_certs_free(t->intermediates, t->nintermediates);
+	free(t);
+}
+
+/* {"error": msg} as a malloc'd string (NULL when out of memory). */
+static char *
+error_doc(const char *msg)
+{
+	json_t *doc = json_pack("{s:s}", "error", msg);
+	char *s = doc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
+
+	json_decref(doc);
+	return s;
+}
+
+/* In a pool thread: decode, verify, encode. */
+static void
+job_run(struct http_job *hj)
+{
+	struct verify_job *j = (struct verify_job *)hj;
+	struct verify_request rq = {0};
+	struct verify_input in = {0};
+	struct verify_opts vo = {0};
+	char err[512];
+	json_t *doc = NULL;
+	enum verify_err e;
+
+	if (j->raw) {
+		in.sig = j->body;
+		in.sig_len = j->body_len;
+	} else {
+		if (!verify_request_parse(j->body, j->body_len, &rq, err,
+					  sizeof(err))) {
+			j->code = 400;
+			j->answer = error_doc(err);
+			goto out;
+		}
+		/* Not held twice: the decoded request replaces the body. */
+		free(j->body);
+		j->body = NULL;
+		in.sig = rq.sig;
+		in.sig_len = rq.sig_len;
+		in.content = rq.content;
+		in.content_len = rq.content_len;
+		in.digest_alg = rq.digest_alg;
+		in.digest = rq.digest;
+		in.digest_len = rq.digest_len;
+		vo.at = rq.at;
+	}
+	vo.anchors = j->trust->anchors;
+	vo.nanchors = j->trust->nanchors;
+	vo.intermediates = j->trust->intermediates;
+	vo.nintermediates = j->trust->nintermediates;
+	vo.trust_claimed_signing_time = j->trust->trust_claimed_signing_time;
+	vo.cautionary = j->trust->cautionary;
+	vo.stale_grace = j->trust->stale_grace;
+	vo.now = j->now;
+	e = verify_run(j->store, &vo, &in, &doc, err, sizeof(err));
+	switch (e) {
+	case VERIFY_OK:
+		j->code = 200;
+		j->answer =
+		    json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+		break;
+	case VERIFY_BAD_INPUT:
+		j->code = 400;
+		j->answer = error_doc(err);
+		break;
+	case VERIFY_STORE:
+		j->code = 503;
+		j->answer = error_doc(err);
+		break;
+	default:
+		j->code = 500;
+		j->answer = error_doc(err);
+		break;
+	}
+out:
+	json_decref(doc);
+	verify_request_clear(&rq);
+}
+
+static const char *
+reason_of(int code)
+{
+	switch (code) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 405:
+		return "Method Not Allowed";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+/* Back in the worker: the reply. */
+static void
+job_reply(struct http_job *hj, struct http_exchange *x)
+{
+	struct verify_job *j = (struct verify_job *)hj;
+
+	http_header(x, "Content-Type", "application/json");
+	http_header(x, "Cache-Control", "no-store");
+	if (j->answer == NULL) {
+		http_send(x, 500, "Internal Server Error", EP_OTHER,
+			  "{\"error\": \"out of memory\"}\n", 26);
+		return;
+	}
+	if (j->code == 503)
+		http_header(x, "Retry-After", "1");
+	http_send(x, j->code, reason_of(j->code), EP_OTHER, j->answer,
+		  strlen(j->answer));
+}
+
+static void
+job_free(struct http_job *hj)
+{
+	struct verify_job *j = (struct verify_job *)hj;
+
+	http_verify_trust_unref(j->trust);
+	free(j->body);
+	free(j->answer);
+	free(j->job.path);
+	free(j);
+}
+
+static void
+reply_error(struct http_exchange *x, int code, const char *msg)
+{
+	char *body = error_doc(msg);
+
+	http_header(x, "Content-Type", "application/json");
+	http_header(x, "Cache-Control", "no-store");
+	if (code == 503)
+		http_header(x, "Retry-After", "1");
+	if (body == NULL) {
+		http_text(x, 500, "Internal Server Error", "out of memory\n",
+			  EP_OTHER);
+		return;
+	}
+	http_send(x, code, reason_of(code), EP_OTHER, body, strlen(body));
+	free(body);
+}
+
+/* 1 when the Content-Type names a raw CMS body. */
+static int
+is_raw(const struct http_head *h)
+{
+	static const char *const types[] = {
+	    "application/pkcs7-signature",
+	    "application/cms",
+	    "application/pkcs7-mime",
+	};
+	size_t i, n;
+
+	if (h->content_type == NULL)
+		return 0;
+	for (n = 0; n < h->content_type_len && h->content_type[n] != ';' &&
+		    h->content_type[n] != ' ';
+	     n++)
+		;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strlen(types[i]) == n &&
+		    strncasecmp(types[i], h->content_type, n) == 0)
+			return 1;
+	return 0;
+}
+
+int
+http_verify(struct http_exchange *x)
+{
+	const struct http_head *h = x->head;
+	struct http_site *site;
+	struct verify_job *j;
+
+	if (h->path_len != 10 || memcmp(h->path, "/v1/verify", 10) != 0)
+		return 0;
+	if (h->method != HTTP_POST) {
+		http_header(x, "Allow", "POST");
+		reply_error(x, 405, "POST a signature");
+		return 1;
+	}
+	site = http_site_for(x->w);
+	if (site == NULL || site->verify == NULL) {
+		reply_error(x, 503, "signature validation is not configured");
+		return 1;
+	}
+	if (x->body_len == 0) {
+		reply_error(x, 400,
+			    "empty body: POST a JSON request or a CMS "
+			    "signature");
+		return 1;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->body = malloc(x->body_len)) == NULL) {
+		free(j);
+		reply_error(x, 500, "out of memory");
+		return 1;
+	}
+	memcpy(j->body, x->body, x->body_len);
+	j->body_len = x->body_len;
+	j->raw = is_raw(h);
+	j->now = clock_now();
+	j->store = x->w->srv->store;
+	j->trust = site->verify;
+	atomic_fetch_add(&j->trust->refs, 1);
+	j->job.run = job_run;
+	j->job.reply = job_reply;
+	j->job.free = job_free;
+	if (!http_defer(x, &j->job)) {
+		job_free(&j->job);
+		reply_error(x, 503, "too many verifications waiting; retry");
+	}
+	return 1;
+}
