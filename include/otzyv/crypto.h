@@ -67,6 +67,12 @@ int crypto_spki_bits(X509 *cert, const uint8_t **out, size_t *out_len);
 int crypto_load_bundle(const char *path, int (*add)(void *, X509 *), void *arg,
 		       char *err, size_t errlen);
 
+/* Base64 text (line breaks and white space skipped) into a malloc'd
+ * *out (caller frees), possibly of length 0. 1, or 0 when it is not
+ * base64. */
+int crypto_base64_decode(const void *in, size_t len, uint8_t **out,
+			 size_t *out_len);
+
 /* An ASN1_TIME as Unix seconds; 0 when it does not convert. */
 int64_t crypto_time(const ASN1_TIME *t);
 

@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "otzyv/store.h"
+#include "otzyv/util.h"
 
 /* How far in the future a thisUpdate may lie (clock skew). */
 #define IMPORT_CLOCK_SLACK (5 * 60)
@@ -61,5 +62,9 @@ enum import_status import_crl_der(struct store *s, const uint8_t *der,
 				  size_t len, const char *label,
 				  const struct import_opts *opts,
 				  struct import_result *out);
+
+/* A PEM "X509 CRL" file's DER (free with OPENSSL_free), or NULL when
+ * `m` is not one. */
+unsigned char *import_crl_pem(const struct mapfile *m, long *out_len);
 
 #endif

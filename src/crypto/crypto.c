@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -243,4 +245,30 @@ crypto_load_bundle(const char *path, int (*add)(void *, X509 *), void *arg,
 		n = 1;
 	}
 	return n > 0;
+}
+
+int
+crypto_base64_decode(const void *in, size_t len, uint8_t **out, size_t *out_len)
+{
+	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
+	uint8_t *buf = NULL;
+	int n = 0, fin = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if (ctx == NULL || len > INT_MAX / 2 ||
+	    (buf = malloc(len / 4 * 3 + 4)) == NULL)
+		goto fail;
+	EVP_DecodeInit(ctx);
+	if (EVP_DecodeUpdate(ctx, buf, &n, in, (int)len) < 0 ||
+	    EVP_DecodeFinal(ctx, buf + n, &fin) < 0)
+		goto fail;
+	EVP_ENCODE_CTX_free(ctx);
+	*out = buf;
+	*out_len = (size_t)(n + fin);
+	return 1;
+fail:
+	EVP_ENCODE_CTX_free(ctx);
+	free(buf);
+	return 0;
 }

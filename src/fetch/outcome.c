@@ -115,19 +115,6 @@ fetch_record(struct fetcher *f, struct target *t, int ok, const char *url,
 			 (long long)(st.next_at - now), error);
 }
 
-/* PEM's armour at the start of a file (after blank space). */
-static int
-is_pem(const struct mapfile *m)
-{
-	size_t i = 0;
-
-	while (i < m->len && i < 64 &&
-	       (m->data[i] == ' ' || m->data[i] == '\t' || m->data[i] == '\r' ||
-		m->data[i] == '\n'))
-		i++;
-	return m->len - i >= 10 && memcmp(m->data + i, "-----BEGIN", 10) == 0;
-}
-
 /* Writes der to path through a temporary file and a rename. */
 static void
 write_atomic(const char *path, const unsigned char *der, size_t len)
@@ -152,27 +139,21 @@ void
 fetch_keep_last_good(struct fetcher *f, const struct target *t,
 		     const char *spool)
 {
-	char path[1024], *name = NULL, *header = NULL;
-	unsigned char *der = NULL;
+	char path[1024];
+	unsigned char *der;
 	struct mapfile m;
-	BIO *in;
 	long len = 0;
 
 	fetch_crl_path(f->state_dir, t->id, path, sizeof(path));
 	if (mapfile_open(spool, &m) != 0)
 		return;
-	if (!is_pem(&m) || m.len > INT32_MAX) {
+	/* The importer's own PEM reader: a file it took is a file we keep. */
+	if ((der = import_crl_pem(&m, &len)) == NULL) {
 		mapfile_close(&m);
 		rename(spool, path);
 		return;
 	}
-	if ((in = BIO_new_mem_buf(m.data, (int)m.len)) != NULL &&
-	    PEM_read_bio(in, &name, &header, &der, &len))
-		write_atomic(path, der, (size_t)len);
-	ERR_clear_error();
-	BIO_free(in);
-	OPENSSL_free(name);
-	OPENSSL_free(header);
+	write_atomic(path, der, (size_t)len);
 	OPENSSL_free(der);
 	mapfile_close(&m);
 	unlink(spool);

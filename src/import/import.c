@@ -415,15 +415,16 @@ out:
 	return st;
 }
 
-/* PEM "X509 CRL" into DER; NULL when `m` is not PEM. */
-static unsigned char *
-pem_to_der(const struct mapfile *m, long *out_len)
+unsigned char *
+import_crl_pem(const struct mapfile *m, long *out_len)
 {
 	BIO *bio;
 	char *name = NULL, *header = NULL;
 	unsigned char *data = NULL;
 	size_t i = 0;
 
+	if (m->len <= 10 || m->len > INT32_MAX)
+		return NULL;
 	while (i < m->len && i < 64 &&
 	       (m->data[i] == ' ' || m->data[i] == '\n' || m->data[i] == '\r' ||
 		m->data[i] == '\t'))
@@ -461,8 +462,7 @@ import_crl_file(struct store *s, const char *path,
 			 path, strerror(e));
 		return IMPORT_ERROR;
 	}
-	if (m.len > 10 && m.len <= INT32_MAX)
-		der = pem_to_der(&m, &der_len);
+	der = import_crl_pem(&m, &der_len);
 	if (der != NULL)
 		st = import_crl_der(s, der, (size_t)der_len, path, opts, out);
 	else

@@ -4,13 +4,15 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/x509.h>
 
 #include "otzyv/crypto.h"
 #include "otzyv/limits.h"
-#include "otzyv/report.h"
+#include "internal.h"
 #include "otzyv/status.h"
 #include "otzyv/util.h"
 
@@ -25,6 +27,29 @@ const char *
 report_state_name(enum report_state st)
 {
 	return state_names[st];
+}
+
+#define SECS_PER_MIN 60
+#define SECS_PER_HOUR (60 * SECS_PER_MIN)
+#define SECS_PER_DAY (24 * SECS_PER_HOUR)
+
+void
+report_age(int64_t s, char *out, size_t len)
+{
+	uint64_t a = s < 0 ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
+	const char *sign = s < 0 ? "-" : "";
+
+	if (a >= SECS_PER_DAY)
+		snprintf(out, len, "%s%" PRIu64 "d %" PRIu64 "h", sign,
+			 a / SECS_PER_DAY, a % SECS_PER_DAY / SECS_PER_HOUR);
+	else if (a >= SECS_PER_HOUR)
+		snprintf(out, len, "%s%" PRIu64 "h %" PRIu64 "m", sign,
+			 a / SECS_PER_HOUR, a % SECS_PER_HOUR / SECS_PER_MIN);
+	else if (a >= SECS_PER_MIN)
+		snprintf(out, len, "%s%" PRIu64 "m %" PRIu64 "s", sign,
+			 a / SECS_PER_MIN, a % SECS_PER_MIN);
+	else
+		snprintf(out, len, "%s%" PRIu64 "s", sign, a);
 }
 
 enum report_state

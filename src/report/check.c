@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "otzyv/report.h"
+#include "internal.h"
 
 enum plugin_rc {
 	RC_OK = 0,
@@ -29,15 +29,6 @@ enum plugin_rc {
 };
 
 static const char *const rc_word[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
-
-/* The state words of the document, indexed by enum report_state. */
-static const char *const state_word[] = {
-    [REPORT_FRESH] = "fresh",
-    [REPORT_FAILING] = "failing",
-    [REPORT_STALE] = "stale",
-    [REPORT_NEVER_FETCHED] = "never_fetched",
-};
-#define NSTATES (sizeof(state_word) / sizeof(state_word[0]))
 
 /* CAs named in the text; the others are "and N more". */
 #define MAX_NAMED 5
@@ -52,10 +43,6 @@ static const char *const state_word[] = {
 #define TEXT_MAX 2048
 #define PERF_MAX 256
 #define WHY_MAX 64
-
-#define SECS_PER_MIN 60
-#define SECS_PER_HOUR (60 * SECS_PER_MIN)
-#define SECS_PER_DAY (24 * SECS_PER_HOUR)
 
 /* ---- bounded text --------------------------------------------------- */
 
@@ -138,8 +125,8 @@ state_parse(const char *s, enum report_state *out)
 {
 	size_t i;
 
-	for (i = 0; s != NULL && i < NSTATES; i++)
-		if (strcmp(s, state_word[i]) == 0) {
+	for (i = 0; s != NULL && i < REPORT_NSTATES; i++)
+		if (strcmp(s, report_state_name((enum report_state)i)) == 0) {
 			*out = (enum report_state)i;
 			return 1;
 		}
@@ -158,26 +145,6 @@ ca_age(const json_t *ca, int64_t *out)
 	return 1;
 }
 
-/* A duration as people say it: "45s", "12m 5s", "3h 12m", "2d 4h". */
-static void
-age_format(int64_t s, char *out, size_t outlen)
-{
-	uint64_t a = s < 0 ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
-	const char *sign = s < 0 ? "-" : "";
-
-	if (a >= SECS_PER_DAY)
-		snprintf(out, outlen, "%s%" PRIu64 "d %" PRIu64 "h", sign,
-			 a / SECS_PER_DAY, a % SECS_PER_DAY / SECS_PER_HOUR);
-	else if (a >= SECS_PER_HOUR)
-		snprintf(out, outlen, "%s%" PRIu64 "h %" PRIu64 "m", sign,
-			 a / SECS_PER_HOUR, a % SECS_PER_HOUR / SECS_PER_MIN);
-	else if (a >= SECS_PER_MIN)
-		snprintf(out, outlen, "%s%" PRIu64 "m %" PRIu64 "s", sign,
-			 a / SECS_PER_MIN, a % SECS_PER_MIN);
-	else
-		snprintf(out, outlen, "%s%" PRIu64 "s", sign, a);
-}
-
 /*
  * The plugin result for one watched CA in state st, with the reason in
  * why: stale or never fetched is critical (answers are tryLater), so is
@@ -192,16 +159,16 @@ ca_verdict(const json_t *ca, enum report_state st, int64_t warn, int64_t crit,
 	int64_t age = 0;
 	int has_age = ca_age(ca, &age);
 
-	age_format(age, age_s, sizeof(age_s));
+	report_age(age, age_s, sizeof(age_s));
 	snprintf(why, whylen, "CRL %s old", age_s);
 	if (st == REPORT_STALE || st == REPORT_NEVER_FETCHED) {
-		snprintf(why, whylen, "%s", state_word[st]);
+		snprintf(why, whylen, "%s", report_state_name(st));
 		return RC_CRITICAL;
 	}
 	if (crit > 0 && has_age && age > crit)
 		return RC_CRITICAL;
 	if (st == REPORT_FAILING) {
-		snprintf(why, whylen, "%s", state_word[st]);
+		snprintf(why, whylen, "%s", report_state_name(st));
 		return RC_WARNING;
 	}
 	if (warn > 0 && has_age && age > warn)
@@ -212,7 +179,7 @@ ca_verdict(const json_t *ca, enum report_state st, int64_t warn, int64_t crit,
 /* What the watched CAs add up to. */
 struct tally {
 	size_t watched;
-	size_t per_state[NSTATES];
+	size_t per_state[REPORT_NSTATES];
 	size_t per_rc[RC_UNKNOWN]; /* OK, WARNING, CRITICAL */
 	int has_age;
 	int64_t oldest; /* when has_age */
@@ -324,7 +291,7 @@ put_text(struct sbuf *b, const json_t *doc, const struct tally *t,
 		sb_printf(b, "%zu watched CA%s fresh", t->watched,
 			  t->watched == 1 ? "" : "s");
 		if (t->has_age) {
-			age_format(t->oldest, age_s, sizeof(age_s));
+			report_age(t->oldest, age_s, sizeof(age_s));
 			sb_printf(b, ", oldest CRL %s old", age_s);
 		}
 		break;
@@ -352,8 +319,9 @@ put_perf(struct sbuf *b, const struct tally *t, int64_t warn, int64_t crit)
 {
 	size_t i;
 
-	for (i = 0; i < NSTATES; i++)
-		sb_printf(b, "%s=%zu ", state_word[i], t->per_state[i]);
+	for (i = 0; i < REPORT_NSTATES; i++)
+		sb_printf(b, "%s=%zu ", report_state_name((enum report_state)i),
+			  t->per_state[i]);
 	if (t->has_age)
 		sb_printf(b, "oldest_crl_age=%" PRId64 "s;", t->oldest);
 	else

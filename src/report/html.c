@@ -17,15 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "otzyv/report.h"
+#include "internal.h"
 
 /* Last error messages longer than this (in characters) are cut in the
  * table; the full text stays in the cell's title attribute. */
 #define ERROR_SHOWN_CHARS 200
-
-#define SECS_PER_MIN 60
-#define SECS_PER_HOUR (60 * SECS_PER_MIN)
-#define SECS_PER_DAY (24 * SECS_PER_HOUR)
 
 /* What an absent value is shown as. */
 #define ABSENT "\xe2\x80\x94" /* U+2014 EM DASH */
@@ -213,31 +209,13 @@ put_int(FILE *f, const json_t *o, const char *key)
 		fputs(ABSENT, f);
 }
 
-/* A duration the way people say it, two units at most: "45s", "12m 5s",
- * "3h 12m", "2d 4h". Negative ages (a CRL from the future, a clock off)
- * keep their sign. */
 static void
 put_age(FILE *f, int64_t s)
 {
-	uint64_t a;
+	char buf[32];
 
-	if (s < 0) {
-		fputc('-', f);
-		a = (uint64_t)0 - (uint64_t)s;
-	} else {
-		a = (uint64_t)s;
-	}
-	if (a >= SECS_PER_DAY)
-		fprintf(f, "%" PRIu64 "d %" PRIu64 "h", a / SECS_PER_DAY,
-			a % SECS_PER_DAY / SECS_PER_HOUR);
-	else if (a >= SECS_PER_HOUR)
-		fprintf(f, "%" PRIu64 "h %" PRIu64 "m", a / SECS_PER_HOUR,
-			a % SECS_PER_HOUR / SECS_PER_MIN);
-	else if (a >= SECS_PER_MIN)
-		fprintf(f, "%" PRIu64 "m %" PRIu64 "s", a / SECS_PER_MIN,
-			a % SECS_PER_MIN);
-	else
-		fprintf(f, "%" PRIu64 "s", a);
+	report_age(s, buf, sizeof(buf));
+	fputs(buf, f);
 }
 
 /* The state word in a coloured badge; the colour only repeats the word,

@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "otzyv/der.h"
+#include "otzyv/crypto.h"
 #include "otzyv/status.h"
 #include "otzyv/util.h"
 
@@ -69,17 +70,6 @@ status_cert_serial(X509 *cert, uint8_t *out, size_t cap)
 	return len;
 }
 
-static int
-all_space(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
-			return 0;
-	return 1;
-}
-
 /* Exactly one DER certificate at buf[0..len). */
 static X509 *
 from_der(const uint8_t *buf, size_t len)
@@ -111,38 +101,12 @@ from_pem(const uint8_t *buf, size_t len)
 		return NULL;
 	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
 	left = BIO_get_mem_data(b, &rest);
-	if (x != NULL && left > 0 &&
-	    !all_space((uint8_t *)rest, (size_t)left)) {
+	if (x != NULL && left > 0 && !blank((uint8_t *)rest, (size_t)left)) {
 		X509_free(x);
 		x = NULL;
 	}
 	BIO_free(b);
 	return x;
-}
-
-/* The base64 text buf[0..len) decoded (white space skipped) into a
- * malloc'd buffer; NULL when it is not base64. */
-static uint8_t *
-from_base64(const uint8_t *buf, size_t len, size_t *out_len)
-{
-	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
-	uint8_t *out = NULL;
-	int n = 0, m = 0;
-
-	if (ctx == NULL || len > INT_MAX / 2 ||
-	    (out = malloc(len / 4 * 3 + 4)) == NULL)
-		goto fail;
-	EVP_DecodeInit(ctx);
-	if (EVP_DecodeUpdate(ctx, out, &n, buf, (int)len) < 0 ||
-	    EVP_DecodeFinal(ctx, out + n, &m) != 1 || n + m == 0)
-		goto fail;
-	EVP_ENCODE_CTX_free(ctx);
-	*out_len = (size_t)(n + m);
-	return out;
-fail:
-	EVP_ENCODE_CTX_free(ctx);
-	free(out);
-	return NULL;
 }
 
 X509 *
@@ -158,7 +122,7 @@ status_cert_decode(const uint8_t *buf, size_t len)
 		x = from_der(buf, len);
 	else if (memmem(buf, len, "-----BEGIN", 10) != NULL)
 		x = from_pem(buf, len);
-	else if ((der = from_base64(buf, len, &der_len)) != NULL)
+	else if (crypto_base64_decode(buf, len, &der, &der_len) && der_len > 0)
 		x = from_der(der, der_len);
 	free(der);
 	ERR_clear_error();

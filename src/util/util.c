@@ -16,6 +16,17 @@
 
 #include "otzyv/util.h"
 
+int
+blank(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return 0;
+	return 1;
+}
+
 char *
 hex_encode(const uint8_t *buf, size_t len, char *out)
 {

@@ -17,23 +17,8 @@
 #include <openssl/pem.h>
 
 #include "internal.h"
-
-static int
-is_space(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static int
-all_space(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (!is_space(p[i]))
-			return 0;
-	return 1;
-}
+#include "otzyv/crypto.h"
+#include "otzyv/util.h"
 
 /* Exactly one BER/DER ContentInfo in buf[0..len), white space after. */
 static CMS_ContentInfo *
@@ -51,7 +36,7 @@ from_der(const uint8_t *buf, size_t len, char *err, size_t errlen)
 			 e ? ERR_reason_error_string(e) : "does not decode");
 		return NULL;
 	}
-	if (!all_space(p, len - (size_t)(p - buf))) {
+	if (!blank(p, len - (size_t)(p - buf))) {
 		snprintf(err, errlen,
 			 "signature: %zu bytes after the CMS ContentInfo",
 			 len - (size_t)(p - buf));
@@ -59,31 +44,6 @@ from_der(const uint8_t *buf, size_t len, char *err, size_t errlen)
 		return NULL;
 	}
 	return cms;
-}
-
-/* The base64 text buf[0..len) decoded (white space skipped) into a
- * malloc'd buffer; NULL when it is not base64. */
-static uint8_t *
-from_base64(const uint8_t *buf, size_t len, size_t *out_len)
-{
-	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
-	uint8_t *out = NULL;
-	int n = 0, m = 0;
-
-	if (ctx == NULL || len > INT_MAX / 2 ||
-	    (out = malloc(len / 4 * 3 + 4)) == NULL)
-		goto fail;
-	EVP_DecodeInit(ctx);
-	if (EVP_DecodeUpdate(ctx, out, &n, buf, (int)len) < 0 ||
-	    EVP_DecodeFinal(ctx, out + n, &m) != 1 || n + m == 0)
-		goto fail;
-	EVP_ENCODE_CTX_free(ctx);
-	*out_len = (size_t)(n + m);
-	return out;
-fail:
-	EVP_ENCODE_CTX_free(ctx);
-	free(out);
-	return NULL;
 }
 
 /* One PEM block of a CMS label, only white space after its END line. */
@@ -113,7 +73,7 @@ from_pem(const uint8_t *buf, size_t len, char *err, size_t errlen)
 		goto out;
 	}
 	left = BIO_get_mem_data(b, &rest);
-	if (left > 0 && !all_space((uint8_t *)rest, (size_t)left)) {
+	if (left > 0 && !blank((uint8_t *)rest, (size_t)left)) {
 		snprintf(err, errlen, "signature: text after the PEM block");
 		goto out;
 	}
@@ -173,7 +133,7 @@ input_decode(const uint8_t *buf, size_t len, char *err, size_t errlen)
 	uint8_t *dec = NULL;
 	size_t dlen, skip = 0;
 
-	while (skip < len && is_space(buf[skip]))
+	while (skip < len && blank(buf + skip, 1))
 		skip++;
 	buf += skip;
 	len -= skip;
@@ -191,10 +151,11 @@ input_decode(const uint8_t *buf, size_t len, char *err, size_t errlen)
 		cms = from_pem(buf, len, err, errlen);
 	} else if (buf[0] == 0x30) {
 		cms = from_der(buf, len, err, errlen);
-	} else if ((dec = from_base64(buf, len, &dlen)) != NULL) {
+	} else if (crypto_base64_decode(buf, len, &dec, &dlen) && dlen > 0) {
 		cms = from_der(dec, dlen, err, errlen);
 		free(dec);
 	} else {
+		free(dec);
 		snprintf(err, errlen,
 			 "signature: neither DER, PEM nor base64 (it starts "
 			 "with 0x%02x)",

@@ -24,40 +24,19 @@ static int
 b64_decode(const char *name, const char *s, size_t len, uint8_t **out,
 	   size_t *out_len, char *err, size_t errlen)
 {
-	EVP_ENCODE_CTX *ctx = NULL;
-	uint8_t *buf = NULL;
-	int n = 0, fin = 0, ok = 0;
-
 	*out = NULL;
 	*out_len = 0;
-	if (len > INT_MAX / 2) {
-		snprintf(err, errlen, "%s: too long", name);
-		goto out;
-	}
-	if ((buf = malloc(len / 4 * 3 + 4)) == NULL ||
-	    (ctx = EVP_ENCODE_CTX_new()) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	EVP_DecodeInit(ctx);
-	if (EVP_DecodeUpdate(ctx, buf, &n, (const unsigned char *)s, (int)len) <
-		0 ||
-	    EVP_DecodeFinal(ctx, buf + n, &fin) < 0) {
+	if (!crypto_base64_decode(s, len, out, out_len)) {
 		snprintf(err, errlen, "%s: not base64", name);
-		goto out;
+		return 0;
 	}
-	if (n + fin == 0) {
+	if (*out_len == 0) {
+		free(*out);
+		*out = NULL;
 		snprintf(err, errlen, "%s: empty", name);
-		goto out;
+		return 0;
 	}
-	*out = buf;
-	*out_len = (size_t)(n + fin);
-	buf = NULL;
-	ok = 1;
-out:
-	EVP_ENCODE_CTX_free(ctx);
-	free(buf);
-	return ok;
+	return 1;
 }
 
 /* A string member as base64, or 0 with a message. */
