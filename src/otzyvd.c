@@ -177,16 +177,15 @@ trust_take(void *arg, X509 *x)
 }
 
 /* What POST /v1/verify trusts, as the CLI's `otzyv verify`: [verify]
- * anchors and intermediates files, and (tsl_anchors) the trusted
- * list's self-signed CAs as stored now. Loaded once per site. */
+ * anchors and intermediates files, loaded once per site, and
+ * (tsl_anchors) the trusted list's self-signed CAs, which the trust
+ * reads from the store as the list changes. */
 static struct http_verify_trust *
-build_trust(const struct config *cfg, struct store *s, char *err, size_t errlen)
+build_trust(const struct config *cfg, char *err, size_t errlen)
 {
 	struct http_verify_trust *t = http_verify_trust_new();
 	void *anchors[2], *ints[2];
-	X509 **stored = NULL;
-	size_t nstored = 0, i;
-	enum store_err se;
+	size_t i;
 
 	if (t == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -207,26 +206,9 @@ build_trust(const struct config *cfg, struct store *s, char *err, size_t errlen)
 		if (!crypto_load_bundle(cfg->verify_intermediates.v[i],
 					trust_take, ints, err, errlen))
 			goto fail;
-	if (cfg->verify_tsl_anchors) {
-		if ((se = verify_anchors_from_store(s, &stored, &nstored)) !=
-		    STORE_OK) {
-			snprintf(err, errlen, "[verify] tsl_anchors: %s",
-				 store_strerror(se));
-			goto fail;
-		}
-		for (i = 0; i < nstored; i++) {
-			if (!trust_take(anchors, stored[i])) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-			stored[i] = NULL;
-		}
-		verify_certs_free(stored, nstored);
-		stored = NULL;
-	}
+	t->tsl_anchors = cfg->verify_tsl_anchors;
 	return t;
 fail:
-	verify_certs_free(stored, nstored);
 	http_verify_trust_unref(t);
 	return NULL;
 }
@@ -257,7 +239,7 @@ build_site(struct daemon *d, const struct config *cfg, struct store *s,
 	site->admin_refresh = admin_refresh;
 	site->admin_reload = admin_reload;
 	site->admin_arg = d;
-	if ((site->verify = build_trust(cfg, s, err, errlen)) == NULL)
+	if ((site->verify = build_trust(cfg, err, errlen)) == NULL)
 		goto fail;
 	if (cfg->responder_cert == NULL || cfg->responder_key == NULL) {
 		snprintf(err, errlen,

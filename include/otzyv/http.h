@@ -11,6 +11,7 @@
 #define OTZYV_HTTP_H
 
 #include <stdatomic.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,8 +47,17 @@ struct http_server_opts {
  */
 struct http_verify_trust {
 	atomic_uint refs;
-	X509 **anchors; /* owned (verify_certs_free) */
+	X509 **anchors; /* [verify] anchors; owned (verify_certs_free) */
 	size_t nanchors;
+	/* tsl_anchors: the trusted list's self-signed CAs, read again
+	 * whenever the stored list changes (the fetcher imports it while
+	 * the site stays). Guarded by mu. */
+	int tsl_anchors;
+	pthread_mutex_t mu;
+	X509 **listed;
+	size_t nlisted;
+	uint8_t listed_sha256[32]; /* of the list they were read from */
+	int listed_read;
 	X509 **intermediates; /* owned */
 	size_t nintermediates;
 	int trust_claimed_signing_time;

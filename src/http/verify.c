@@ -38,8 +38,10 @@ http_verify_trust_new(void)
 {
 	struct http_verify_trust *t = calloc(1, sizeof(*t));
 
-	if (t != NULL)
+	if (t != NULL) {
 		atomic_init(&t->refs, 1);
+		pthread_mutex_init(&t->mu, NULL);
+	}
 	return t;
 }
 
@@ -50,7 +52,62 @@ http_verify_trust_unref(struct http_verify_trust *t)
 		return;
 	verify_certs_free(t->anchors, t->nanchors);
 	verify_certs_free(t->intermediates, t->nintermediates);
+	verify_certs_free(t->listed, t->nlisted);
+	pthread_mutex_destroy(&t->mu);
 	free(t);
+}
+
+/*
+ * The anchors of one verification: the configured ones and, with
+ * tsl_anchors, the trusted list's as stored now (read again only when
+ * the stored list's SHA-256 changed). The caller frees the array with
+ * verify_certs_free(): every certificate in it holds a reference.
+ */
+static enum store_err
+anchors_now(struct http_verify_trust *t, struct store *s, X509 ***out,
+	    size_t *out_n)
+{
+	struct store_tsl_meta m = {0};
+	struct store_txn *txn;
+	enum store_err e = STORE_OK;
+	X509 **v;
+	size_t i, n = 0;
+
+	*out = NULL;
+	*out_n = 0;
+	pthread_mutex_lock(&t->mu);
+	if (t->tsl_anchors && (e = store_read_begin(s, &txn)) == STORE_OK) {
+		e = store_tsl_get(txn, &m);
+		store_txn_end(txn);
+	}
+	if (e == STORE_OK && t->tsl_anchors &&
+	    (!t->listed_read ||
+	     memcmp(m.sha256, t->listed_sha256, sizeof(m.sha256)) != 0)) {
+		verify_certs_free(t->listed, t->nlisted);
+		t->listed = NULL;
+		t->nlisted = 0;
+		t->listed_read = 0;
+		if ((e = verify_anchors_from_store(s, &t->listed,
+						   &t->nlisted)) == STORE_OK) {
+			memcpy(t->listed_sha256, m.sha256, sizeof(m.sha256));
+			t->listed_read = 1;
+		}
+	}
+	if (e == STORE_OK &&
+	    (v = calloc(t->nanchors + t->nlisted + 1, sizeof(*v))) != NULL) {
+		for (i = 0; i < t->nanchors; i++)
+			if (X509_up_ref(t->anchors[i]))
+				v[n++] = t->anchors[i];
+		for (i = 0; i < t->nlisted; i++)
+			if (X509_up_ref(t->listed[i]))
+				v[n++] = t->listed[i];
+		*out = v;
+		*out_n = n;
+	} else if (e == STORE_OK) {
+		e = STORE_IO;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return e;
 }
 
 /* {"error": msg} as a malloc'd string (NULL when out of memory). */
@@ -75,6 +132,9 @@ job_run(struct http_job *hj)
 	char err[512];
 	json_t *doc = NULL;
 	enum verify_err e;
+	enum store_err se;
+	X509 **anchors = NULL;
+	size_t nanchors = 0;
 
 	if (j->raw) {
 		in.sig = j->body;
@@ -98,8 +158,14 @@ job_run(struct http_job *hj)
 		in.digest_len = rq.digest_len;
 		vo.at = rq.at;
 	}
-	vo.anchors = j->trust->anchors;
-	vo.nanchors = j->trust->nanchors;
+	if ((se = anchors_now(j->trust, j->store, &anchors, &nanchors)) !=
+	    STORE_OK) {
+		j->code = 503;
+		j->answer = error_doc(store_strerror(se));
+		goto out;
+	}
+	vo.anchors = anchors;
+	vo.nanchors = nanchors;
 	vo.intermediates = j->trust->intermediates;
 	vo.nintermediates = j->trust->nintermediates;
 	vo.trust_claimed_signing_time = j->trust->trust_claimed_signing_time;
@@ -128,6 +194,7 @@ job_run(struct http_job *hj)
 	}
 out:
 	json_decref(doc);
+	verify_certs_free(anchors, nanchors);
 	verify_request_clear(&rq);
 }
 
