@@ -58,6 +58,9 @@ struct http_verify_trust {
 	size_t nlisted;
 	uint8_t listed_sha256[32]; /* of the list they were read from */
 	int listed_read;
+	/* The anchors above with what verifications share (verify.h);
+	 * made again when the listed ones change. Guarded by mu. */
+	struct verify_cache *cache;
 	X509 **intermediates; /* owned */
 	size_t nintermediates;
 	int trust_claimed_signing_time;

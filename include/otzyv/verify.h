@@ -39,10 +39,24 @@
 
 #include "otzyv/store.h"
 
+/*
+ * What many verifications against one set of trust anchors share:
+ * those anchors, certificates decoded once and paths validated once
+ * (cache.c says what is kept and why that is safe). Thread-safe,
+ * reference-counted; the anchors are copied (up-referenced).
+ */
+struct verify_cache;
+struct verify_cache *verify_cache_new(X509 *const *anchors, size_t n);
+struct verify_cache *verify_cache_ref(struct verify_cache *c);
+void verify_cache_unref(struct verify_cache *c); /* NULL-safe */
+
 struct verify_opts {
 	/* Trust anchors (self-signed CA certificates). Borrowed. */
 	X509 *const *anchors;
 	size_t nanchors;
+	/* Or NULL; when set, its anchors are the trust anchors and
+	 * anchors[] is not read. Borrowed. */
+	struct verify_cache *cache;
 	/* Further certificates for path building (intermediates), also
 	 * searched for a signer certificate the CMS lacks. Borrowed. */
 	X509 *const *intermediates;

@@ -19,12 +19,21 @@
  * last reply is being written; then the connection is freed). A
  * connection freed while DEFERRED (client gone, server stopping) clears
  * its job's pointer to it: the completion then only frees the job.
+ *
+ * A body of SPOOL_MIN octets or more (the documents of /v1/verify) is
+ * not gathered in memory: while in READ, each piece goes to an unnamed
+ * file as it arrives, and the handler gets the file mapped (a job may
+ * keep the mapping, http_exchange.body_map). Copying a big body in one
+ * go would stall every other connection of the worker, OCSP included.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +45,9 @@
 /* Stop reading while this much output is pending. */
 #define OUTPUT_HIGH (256 * 1024)
 
+/* Bodies this big or bigger go to a file as they arrive. */
+#define SPOOL_MIN (256 * 1024)
+
 struct conn {
 	struct worker *w;
 	struct conn *prev, *next;
@@ -46,6 +58,11 @@ struct conn {
 	int continued;	      /* 100 Continue sent for the request being read */
 	int admin;	      /* came in on the admin listener */
 	struct http_job *job; /* DEFERRED: the reply comes from this job */
+	/* A body being spooled: the file (-1: none), the request head
+	 * (copied out of the input), and the body octets still to come. */
+	int spool_fd;
+	char *spool_head;
+	size_t spool_head_len, spool_len, spool_left;
 };
 
 static void conn_free(struct conn *c);
@@ -65,6 +82,9 @@ conn_free(struct conn *c)
 		c->job->conn = NULL; /* the completion finds it gone */
 	bufferevent_free(c->bev);
 	event_free(c->deadline);
+	if (c->spool_fd >= 0)
+		close(c->spool_fd);
+	free(c->spool_head);
 	w->nconns--;
 	atomic_fetch_sub_explicit(&w->srv->metrics->connections, 1,
 				  memory_order_relaxed);
@@ -219,6 +239,111 @@ body_limit(const struct http_server *srv, const struct http_head *h)
 	return srv->o.max_body;
 }
 
+/* An unnamed file for a body: in $TMPDIR, else /var/tmp (on disk
+ * rather than in memory); -1 when none can be made. */
+static int
+spool_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/var/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+		return fd;
+	/* A file system without O_TMPFILE: a named file, unlinked. */
+	if ((size_t)snprintf(path, sizeof(path), "%s/otzyv-body.XXXXXX", dir) >=
+		sizeof(path) ||
+	    (fd = mkostemp(path, O_CLOEXEC)) < 0)
+		return -1;
+	unlink(path);
+	return fd;
+}
+
+/* Starts spooling the body of the request whose head (head_len octets)
+ * begins the input: 1, or 0 when no file could be made. */
+static int
+spool_begin(struct conn *c, const struct http_head *h)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	if ((c->spool_head = malloc(h->head_len)) == NULL)
+		return 0;
+	if ((c->spool_fd = spool_open()) < 0) {
+		free(c->spool_head);
+		c->spool_head = NULL;
+		return 0;
+	}
+	evbuffer_remove(in, c->spool_head, h->head_len);
+	c->spool_head_len = h->head_len;
+	c->spool_len = c->spool_left = h->content_length;
+	return 1;
+}
+
+/* Moves what arrived of the body to the file: 1 when it is complete,
+ * 0 when more is to come or writing failed (then the connection is
+ * failing). */
+static int
+spool_more(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t n = evbuffer_get_length(in);
+	int w;
+
+	if (n > c->spool_left)
+		n = c->spool_left;
+	while (n > 0) {
+		w = evbuffer_write_atmost(in, c->spool_fd, (ev_ssize_t)n);
+		if (w <= 0) {
+			log_warn("event=spool_failed error=\"%s\"",
+				 strerror(w < 0 ? errno : ENOSPC));
+			fail(c, 503, "Service Unavailable");
+			return 0;
+		}
+		n -= (size_t)w;
+		c->spool_left -= (size_t)w;
+	}
+	return c->spool_left == 0;
+}
+
+/* The spooled request, complete: mapped and dispatched. */
+static void
+spool_dispatch(struct conn *c)
+{
+	struct http_server *srv = c->w->srv;
+	struct http_head head;
+	struct http_exchange x;
+	void *map = NULL;
+
+	if (c->spool_len > 0 &&
+	    (map = mmap(NULL, c->spool_len, PROT_READ, MAP_PRIVATE, c->spool_fd,
+			0)) == MAP_FAILED) {
+		log_warn("event=spool_failed error=\"%s\"", strerror(errno));
+		fail(c, 503, "Service Unavailable");
+		return;
+	}
+	close(c->spool_fd);
+	c->spool_fd = -1;
+	http_parse_head(c->spool_head, c->spool_head_len, srv->o.max_header,
+			&head);
+	memset(&x, 0, sizeof(x));
+	x.conn = c;
+	x.w = c->w;
+	x.admin = c->admin;
+	x.head = &head;
+	x.body = map;
+	x.body_len = c->spool_len;
+	x.body_map = map;
+	http_dispatch(&x);
+	if (x.body_map != NULL)
+		munmap(x.body_map, c->spool_len);
+	free(c->spool_head);
+	c->spool_head = NULL;
+	disarm_deadline(c);
+}
+
 /* Answers every complete request in the input. */
 static void
 process(struct conn *c)
@@ -238,6 +363,12 @@ process(struct conn *c)
 			/* DEFERRED: the next request waits for its reply. */
 			bufferevent_disable(c->bev, EV_READ);
 			return;
+		}
+		if (c->spool_head != NULL) {
+			if (!spool_more(c))
+				return;
+			spool_dispatch(c);
+			continue;
 		}
 		if (avail == 0) {
 			disarm_deadline(c);
@@ -293,7 +424,16 @@ process(struct conn *c)
 				    "HTTP/1.1 100 Continue\r\n\r\n");
 				c->continued = 1;
 			}
-			return; /* the body is still coming */
+			if (head.content_length < SPOOL_MIN)
+				return; /* the body is still coming */
+			c->continued = 0;
+			if (!spool_begin(c, &head)) {
+				log_warn("event=spool_failed error=\"%s\"",
+					 strerror(errno));
+				fail(c, 503, "Service Unavailable");
+				return;
+			}
+			continue;
 		}
 		c->continued = 0;
 		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)want);
@@ -458,6 +598,7 @@ http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	c->w = w;
+	c->spool_fd = -1;
 	c->admin = l == w->admin_ls;
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->deadline = evtimer_new(w->base, on_deadline, c);

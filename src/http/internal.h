@@ -84,6 +84,11 @@ struct http_exchange {
 	const struct http_head *head;
 	const uint8_t *body;
 	size_t body_len;
+	/* When the body is a mapped file (a big one, spooled): the
+	 * mapping, body_len octets, unmapped after the handler returns
+	 * unless it takes it (sets body_map to NULL and munmaps it
+	 * itself). NULL otherwise. */
+	void *body_map;
 	int admin;	   /* on the admin listener */
 	char headers[768]; /* extra response header lines */
 	size_t headers_len;

@@ -12,9 +12,14 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+/* The pool threads' nice value. */
+#define POOL_NICE 10
 
 struct http_pool {
 	pthread_mutex_t mu;
@@ -44,6 +49,10 @@ pool_main(void *arg)
 {
 	struct http_pool *p = arg;
 	struct http_job *j;
+
+	/* Behind the workers: on a busy core a worker woken by an OCSP
+	 * request preempts a verification at once. */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), POOL_NICE);
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);

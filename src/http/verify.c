@@ -1,8 +1,10 @@
 /*
- * POST /v1/verify: "is this signature valid?" (DESIGN.md). The body is
- * copied into a job and checked on the job pool, never on the worker:
+ * POST /v1/verify: "is this signature valid?" (DESIGN.md). The body
+ * goes into a job and is checked on the job pool, never on the worker:
  * the JSON request is decoded there too, as is the answer encoded. A
- * full queue answers 503 with Retry-After at once.
+ * big body arrives spooled to a file (conn.c): the job takes its
+ * mapping rather than a copy. A full queue answers 503 with
+ * Retry-After at once.
  *
  * The body is JSON (verify_request_parse()) or, with Content-Type
  * application/pkcs7-signature, application/cms or
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include <jansson.h>
 
@@ -25,7 +28,8 @@ struct verify_job {
 	struct http_job job; /* first: the pool sees this */
 	struct store *store;
 	struct http_verify_trust *trust; /* a reference */
-	uint8_t *body;			 /* the request body, copied */
+	const uint8_t *body;		 /* the request body: a copy, or */
+	void *map;			 /* ... the spooled body's mapping */
 	size_t body_len;
 	int raw;      /* the body is the signature */
 	int64_t now;  /* the time of the check */
@@ -53,61 +57,81 @@ http_verify_trust_unref(struct http_verify_trust *t)
 	verify_certs_free(t->anchors, t->nanchors);
 	verify_certs_free(t->intermediates, t->nintermediates);
 	verify_certs_free(t->listed, t->nlisted);
+	verify_cache_unref(t->cache);
 	pthread_mutex_destroy(&t->mu);
 	free(t);
 }
 
 /*
- * The anchors of one verification: the configured ones and, with
- * tsl_anchors, the trusted list's as stored now (read again only when
- * the stored list's SHA-256 changed). The caller frees the array with
- * verify_certs_free(): every certificate in it holds a reference.
+ * The anchors of one verification, as a cache (a new reference, or
+ * NULL with *e set): the configured ones and, with tsl_anchors, the
+ * trusted list's as stored now. Both are read again, and the cache
+ * made anew, only when the stored list's SHA-256 changed.
  */
-static enum store_err
-anchors_now(struct http_verify_trust *t, struct store *s, X509 ***out,
-	    size_t *out_n)
+static struct verify_cache *
+cache_now(struct http_verify_trust *t, struct store *s, enum store_err *e)
 {
 	struct store_tsl_meta m = {0};
 	struct store_txn *txn;
-	enum store_err e = STORE_OK;
+	struct verify_cache *c = NULL;
 	X509 **v;
 	size_t i, n = 0;
 
-	*out = NULL;
-	*out_n = 0;
+	*e = STORE_OK;
 	pthread_mutex_lock(&t->mu);
-	if (t->tsl_anchors && (e = store_read_begin(s, &txn)) == STORE_OK) {
-		e = store_tsl_get(txn, &m);
+	if (t->tsl_anchors && (*e = store_read_begin(s, &txn)) == STORE_OK) {
+		*e = store_tsl_get(txn, &m);
 		store_txn_end(txn);
 	}
-	if (e == STORE_OK && t->tsl_anchors &&
+	if (*e != STORE_OK)
+		goto out;
+	if (t->tsl_anchors &&
 	    (!t->listed_read ||
 	     memcmp(m.sha256, t->listed_sha256, sizeof(m.sha256)) != 0)) {
 		verify_certs_free(t->listed, t->nlisted);
 		t->listed = NULL;
 		t->nlisted = 0;
 		t->listed_read = 0;
-		if ((e = verify_anchors_from_store(s, &t->listed,
-						   &t->nlisted)) == STORE_OK) {
-			memcpy(t->listed_sha256, m.sha256, sizeof(m.sha256));
-			t->listed_read = 1;
+		verify_cache_unref(t->cache);
+		t->cache = NULL;
+		if ((*e = verify_anchors_from_store(s, &t->listed,
+						    &t->nlisted)) != STORE_OK)
+			goto out;
+		memcpy(t->listed_sha256, m.sha256, sizeof(m.sha256));
+		t->listed_read = 1;
+	}
+	if (t->cache == NULL) {
+		if ((v = calloc(t->nanchors + t->nlisted + 1, sizeof(*v))) ==
+		    NULL) {
+			*e = STORE_IO;
+			goto out;
+		}
+		for (i = 0; i < t->nanchors; i++)
+			v[n++] = t->anchors[i];
+		for (i = 0; i < t->nlisted; i++)
+			v[n++] = t->listed[i];
+		t->cache = verify_cache_new(v, n);
+		free(v);
+		if (t->cache == NULL) {
+			*e = STORE_IO;
+			goto out;
 		}
 	}
-	if (e == STORE_OK &&
-	    (v = calloc(t->nanchors + t->nlisted + 1, sizeof(*v))) != NULL) {
-		for (i = 0; i < t->nanchors; i++)
-			if (X509_up_ref(t->anchors[i]))
-				v[n++] = t->anchors[i];
-		for (i = 0; i < t->nlisted; i++)
-			if (X509_up_ref(t->listed[i]))
-				v[n++] = t->listed[i];
-		*out = v;
-		*out_n = n;
-	} else if (e == STORE_OK) {
-		e = STORE_IO;
-	}
+	c = verify_cache_ref(t->cache);
+out:
 	pthread_mutex_unlock(&t->mu);
-	return e;
+	return c;
+}
+
+static void
+drop_body(struct verify_job *j)
+{
+	if (j->map != NULL)
+		munmap(j->map, j->body_len);
+	else
+		free((void *)j->body);
+	j->body = NULL;
+	j->map = NULL;
 }
 
 /* {"error": msg} as a malloc'd string (NULL when out of memory). */
@@ -133,8 +157,7 @@ job_run(struct http_job *hj)
 	json_t *doc = NULL;
 	enum verify_err e;
 	enum store_err se;
-	X509 **anchors = NULL;
-	size_t nanchors = 0;
+	struct verify_cache *cache = NULL;
 
 	if (j->raw) {
 		in.sig = j->body;
@@ -147,8 +170,7 @@ job_run(struct http_job *hj)
 			goto out;
 		}
 		/* Not held twice: the decoded request replaces the body. */
-		free(j->body);
-		j->body = NULL;
+		drop_body(j);
 		in.sig = rq.sig;
 		in.sig_len = rq.sig_len;
 		in.content = rq.content;
@@ -158,14 +180,12 @@ job_run(struct http_job *hj)
 		in.digest_len = rq.digest_len;
 		vo.at = rq.at;
 	}
-	if ((se = anchors_now(j->trust, j->store, &anchors, &nanchors)) !=
-	    STORE_OK) {
+	if ((cache = cache_now(j->trust, j->store, &se)) == NULL) {
 		j->code = 503;
 		j->answer = error_doc(store_strerror(se));
 		goto out;
 	}
-	vo.anchors = anchors;
-	vo.nanchors = nanchors;
+	vo.cache = cache;
 	vo.intermediates = j->trust->intermediates;
 	vo.nintermediates = j->trust->nintermediates;
 	vo.trust_claimed_signing_time = j->trust->trust_claimed_signing_time;
@@ -194,7 +214,7 @@ job_run(struct http_job *hj)
 	}
 out:
 	json_decref(doc);
-	verify_certs_free(anchors, nanchors);
+	verify_cache_unref(cache);
 	verify_request_clear(&rq);
 }
 
@@ -240,7 +260,7 @@ job_free(struct http_job *hj)
 	struct verify_job *j = (struct verify_job *)hj;
 
 	http_verify_trust_unref(j->trust);
-	free(j->body);
+	drop_body(j);
 	free(j->answer);
 	free(j->job.path);
 	free(j);
@@ -313,13 +333,21 @@ http_verify(struct http_exchange *x)
 			    "signature");
 		return 1;
 	}
-	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->body = malloc(x->body_len)) == NULL) {
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		reply_error(x, 500, "out of memory");
+		return 1;
+	}
+	if (x->body_map != NULL) {
+		j->map = x->body_map;
+		j->body = j->map;
+		x->body_map = NULL;
+	} else if ((j->body = malloc(x->body_len)) != NULL) {
+		memcpy((void *)j->body, x->body, x->body_len);
+	} else {
 		free(j);
 		reply_error(x, 500, "out of memory");
 		return 1;
 	}
-	memcpy(j->body, x->body, x->body_len);
 	j->body_len = x->body_len;
 	j->raw = is_raw(h);
 	j->now = clock_now();

@@ -28,10 +28,12 @@
 X509_STORE *
 chain_anchor_store(const struct verify_opts *o)
 {
-	X509_STORE *xs = X509_STORE_new();
+	X509_STORE *xs;
 	size_t i;
 
-	if (xs == NULL)
+	if (o->cache != NULL)
+		return cache_anchor_store(o->cache);
+	if ((xs = X509_STORE_new()) == NULL)
 		return NULL;
 	for (i = 0; i < o->nanchors; i++) {
 		/* A duplicate anchor is harmless: OpenSSL says so with an
@@ -210,6 +212,9 @@ STACK_OF(X509) * chain_validate(struct chain_ctx *cx, X509 *leaf, int64_t at,
 	int i, rc;
 
 	*out_store_err = STORE_OK;
+	if (cx->cache != NULL &&
+	    (chain = cache_path_get(cx->cache, leaf, purpose, at)) != NULL)
+		return chain;
 	if ((pool = sk_X509_new_null()) == NULL)
 		goto out;
 	for (i = 0; i < sk_X509_num(cx->pool); i++) {
@@ -248,6 +253,9 @@ STACK_OF(X509) * chain_validate(struct chain_ctx *cx, X509 *leaf, int64_t at,
 		goto out;
 	}
 	chain = X509_STORE_CTX_get1_chain(ctx);
+	if (cx->cache != NULL && chain != NULL && f->reasons == had &&
+	    f->ndetail == before)
+		cache_path_put(cx->cache, leaf, purpose, chain);
 out:
 	X509_STORE_CTX_free(ctx);
 	sk_X509_pop_free(pool, X509_free);

@@ -2,6 +2,7 @@
  * verify's parts and what they share. One file per concern:
  *
  *   input.c       bytes (DER, PEM, base64) -> CMS_ContentInfo, limits
+ *   cache.c       anchors, decoded certificates, validated paths
  *   cms.c         one SignerInfo: content digest, signature, attributes
  *   tsp.c         its RFC 3161 signature timestamp
  *   chain.c       path building and RFC 5280 validation at T; anchors
@@ -82,9 +83,36 @@ struct content {
 };
 
 /* input.c. The CMS in buf as a SignedData within the limits of
- * limits.h, or NULL with err set. The caller frees it. */
-CMS_ContentInfo *input_decode(const uint8_t *buf, size_t len, char *err,
+ * limits.h, or NULL with err set. Its certificates come from `cache`
+ * when one is given (may be NULL). The caller frees it. */
+CMS_ContentInfo *input_decode(const uint8_t *buf, size_t len,
+			      struct verify_cache *cache, char *err,
 			      size_t errlen);
+
+/* input.c. One BER/DER ContentInfo at the start of buf; *used is its
+ * length. Certificates from `cache` (may be NULL). NULL when it does
+ * not decode (the OpenSSL error queue says why). */
+CMS_ContentInfo *input_der(const uint8_t *buf, size_t len,
+			   struct verify_cache *cache, size_t *used);
+
+/* cache.c. The cache's anchors (a new reference), or NULL. */
+X509_STORE *cache_anchor_store(struct verify_cache *c);
+
+/* cache.c. The certificate encoded as der[0..len), decoded once: a new
+ * reference, or NULL when those bytes are not exactly one
+ * certificate. */
+X509 *cache_cert(struct verify_cache *c, const uint8_t *der, size_t len);
+
+/* cache.c. The path of `leaf` for `purpose` validated before, when
+ * every certificate of it is valid at `at`: a new stack of new
+ * references; else NULL. */
+STACK_OF(X509) *
+    cache_path_get(struct verify_cache *c, X509 *leaf, int purpose, int64_t at);
+
+/* cache.c. Keeps `path` (leaf first), validated with nothing to
+ * report. */
+void cache_path_put(struct verify_cache *c, X509 *leaf, int purpose,
+		    STACK_OF(X509) * path);
 
 /* input.c. Checks that `cms` holds a SignedData of at most
  * MAX_VERIFY_SIGNERS signers and MAX_VERIFY_CERTS certificates; 1 or
@@ -119,6 +147,7 @@ struct chain_ctx {
 	struct store *store;
 	X509_STORE *anchors;
 	STACK_OF(X509) * pool;
+	struct verify_cache *cache; /* or NULL */
 };
 
 /* chain.c. An X509_STORE of opts' anchors; NULL on OOM. */

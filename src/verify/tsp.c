@@ -166,7 +166,7 @@ tsp_check(CMS_SignerInfo *si, struct chain_ctx *cx, const struct verify_opts *o,
 	ASN1_OCTET_STRING **pos;
 	CMS_SignerInfo *tsi;
 	X509 *tsa = NULL;
-	const unsigned char *p;
+	size_t used = 0;
 	enum status_qualified q;
 	enum store_err e = STORE_OK;
 	char msg[256];
@@ -187,11 +187,11 @@ tsp_check(CMS_SignerInfo *si, struct chain_ctx *cx, const struct verify_opts *o,
 			     "the timestamp attribute holds no ContentInfo");
 		goto out;
 	}
-	p = ASN1_STRING_get0_data(v->value.sequence);
-	tok = d2i_CMS_ContentInfo(NULL, &p,
-				  ASN1_STRING_length(v->value.sequence));
-	if (tok == NULL || p != ASN1_STRING_get0_data(v->value.sequence) +
-				    ASN1_STRING_length(v->value.sequence)) {
+	tok = input_der(ASN1_STRING_get0_data(v->value.sequence),
+			(size_t)ASN1_STRING_length(v->value.sequence),
+			cx->cache, &used);
+	if (tok == NULL ||
+	    used != (size_t)ASN1_STRING_length(v->value.sequence)) {
 		findings_add(&sf, R_BAD_TIMESTAMP,
 			     "the timestamp token does not decode (RFC 3161 "
 			     "2.4.2)");

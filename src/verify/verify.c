@@ -341,7 +341,8 @@ verify_run(struct store *s, const struct verify_opts *o,
 			 "the future");
 		return VERIFY_BAD_INPUT;
 	}
-	if ((r.cms = input_decode(in->sig, in->sig_len, err, errlen)) == NULL)
+	if ((r.cms = input_decode(in->sig, in->sig_len, o->cache, err,
+				  errlen)) == NULL)
 		return VERIFY_BAD_INPUT;
 	if ((ve = setup_content(&r, in, &map, err, errlen)) != VERIFY_OK)
 		goto out;
@@ -353,6 +354,7 @@ verify_run(struct store *s, const struct verify_opts *o,
 	    (doc = json_object()) == NULL || (signers = json_array()) == NULL)
 		goto out;
 	r.cx.store = s;
+	r.cx.cache = o->cache;
 	for (i = 0; i < o->nintermediates; i++)
 		if (!X509_add_cert(extra, o->intermediates[i],
 				   X509_ADD_FLAG_UP_REF))
