@@ -10,7 +10,12 @@
  * garbage (raw and JSON) and JSON of wrong types, 400 with {"error"};
  * a body over [verify] max_body, 413; a full queue (threads = 1, queue
  * = 1), 503 with Retry-After; a client gone while its job runs; OCSP
- * answered while verifications run.
+ * answered while verifications run; a signer certificate with a 200
+ * KiB extension (an answer, and the daemon still up); ~300 hostile
+ * bodies with the daemon's VmRSS read after the first 100 and at the
+ * end (bounded growth); with tsl_anchors = yes and no anchors, a CA of
+ * a generated trusted list (tests/data/mktsl.sh) untrusted until `otzyv
+ * import-tsl` runs beside the daemon, then trusted by the next request.
  *
  * The queue test is timing-based but with a wide margin: six bodies are
  * sent but for their last byte, then those bytes go out back to back,
@@ -43,6 +48,10 @@
 static char conf[1024], logpath[1024];
 static pid_t dpid = -1;
 static int dport;
+/* [verify] anchors (a file; NULL: none) and tsl_anchors of the next
+ * daemon_start(); ecdsa-ca.pem and no by default. */
+static char anchors[1024];
+static int tsl_anchors;
 
 static void
 setup(void)
@@ -50,6 +59,8 @@ setup(void)
 	vt_setup();
 	snprintf(conf, sizeof(conf), "%s", vt_path("otzyv.conf"));
 	snprintf(logpath, sizeof(logpath), "%s", vt_path("otzyvd.log"));
+	snprintf(anchors, sizeof(anchors), "%s", vt_pki("ecdsa-ca.pem"));
+	tsl_anchors = 0;
 	dpid = -1;
 }
 
@@ -76,10 +87,11 @@ conf_write(unsigned threads, unsigned queue)
 		"\n[store]\npath = %s\nmap_size = 64M\n\n"
 		"[responder]\ncert = %s/rsa-ocsp.pem\nkey = %s/rsa-ocsp.key\n\n"
 		"[fetch]\nretry_min = 1h\nretry_max = 2h\n\n"
-		"[verify]\nmax_body = %d\nanchors = %s\ntsl_anchors = no\n"
+		"[verify]\nmax_body = %d\n%s%s\ntsl_anchors = %s\n"
 		"threads = %u\nqueue = %u\n",
-		dport, vt_path("store"), p, p, MAX_BODY, vt_pki("ecdsa-ca.pem"),
-		threads, queue);
+		dport, vt_path("store"), p, p, MAX_BODY,
+		anchors[0] ? "anchors = " : "", anchors,
+		tsl_anchors ? "yes" : "no", threads, queue);
 	cr_assert_eq(fclose(f), 0);
 }
 
@@ -505,6 +517,376 @@ Test(verify_http, ocsp_while_verifying)
 		close(fds[i]);
 	}
 	free(ocsp);
+	free(req);
+	daemon_stop_clean();
+}
+
+/* ---- a huge certificate ------------------------------------------------ */
+
+/* An answer to a signature by rsa-bigext: 200 with the verdict (the
+ * path is trusted and the CRLs fresh: "valid"), or a 4xx with
+ * {"error"}. */
+static void
+expect_answer(const char *ctype, const void *body, size_t len)
+{
+	struct resp r;
+	json_t *doc = post(ctype, body, len, &r);
+
+	cr_assert_not_null(doc, "%d, not JSON: %.300s", r.code, (char *)r.body);
+	cr_log_info("%s, %zu octets: %d %s", ctype, len, r.code,
+		    r.code == 200 ? jstr(doc, "verdict") : jstr(doc, "error"));
+	if (r.code == 200) {
+		cr_expect_str_eq(jstr(doc, "verdict"), "valid", "%s",
+				 jdump(doc));
+		cr_expect_str_eq(jstr(doc, "signers.0.serial"), "2002", "%s",
+				 jdump(doc));
+	} else {
+		cr_assert(r.code >= 400 && r.code < 500, "%d %.300s", r.code,
+			  (char *)r.body);
+		cr_assert(jstr(doc, "error")[0] != '\0', "%s", jdump(doc));
+	}
+	json_decref(doc);
+	resp_free(&r);
+}
+
+Test(verify_http, huge_extension)
+{
+	uint8_t *der;
+	size_t len;
+	char *req;
+
+	cr_assert_eq(run("cat '%s' '%s' > '%s'", vt_pki("ecdsa-ca.pem"),
+			 vt_pki("rsa-ca.pem"), vt_path("anchors.pem")),
+		     0);
+	snprintf(anchors, sizeof(anchors), "%s", vt_path("anchors.pem"));
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	vt_sign_as("rsa", "rsa-bigext", "a.der", "-nodetach");
+	vt_sign_as("rsa", "rsa-bigext", "d.der", "-cades");
+	daemon_start(1, 8);
+
+	der = read_file(vt_path("a.der"), &len);
+	cr_assert_not_null(der);
+	cr_assert_gt(len, 200u << 10);
+	expect_answer("application/pkcs7-signature", der, len);
+	free(der);
+	req = detached_request(vt_path("d.der"), vt_doc());
+	expect_answer("application/json", req, strlen(req));
+	free(req);
+	cr_assert(is_up());
+	daemon_stop_clean();
+}
+
+/* ---- memory under hostile bodies ---------------------------------------- */
+
+/* The resident set of process pid in KiB, from /proc/PID/status. */
+static long
+vm_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	cr_assert_gt(kib, 0, "no VmRSS in %s", path);
+	return kib;
+}
+
+/* A few pseudo-random octets (a fixed sequence: the test repeats). */
+static uint32_t
+next_rand(uint32_t *state)
+{
+	*state = *state * 1103515245u + 12345u;
+	return *state >> 8;
+}
+
+/* Hostile body number i into *body (malloc'd), its Content-Type
+ * returned: garbage DER, base64 junk, wrong JSON types, deep nesting,
+ * cut and bit-flipped copies of a good signature, and every sixth one
+ * the good request itself (*valid set). */
+static const char *
+hostile(int i, uint32_t *rnd, const uint8_t *good, size_t good_len,
+	const char *good_req, char **body, size_t *len, int *valid)
+{
+	static const char *const wrong[] = {
+	    "{\"signature\": 5}",
+	    "{\"signature\": null}",
+	    "{\"signature\": [\"AAAA\"]}",
+	    "{\"signature\": {\"a\": 1}}",
+	    "{\"signature\": \"AAAA\", \"content\": 1.5}",
+	    "{\"signature\": \"AAAA\", \"content_digest\": {\"algorithm\": 3}}",
+	    "{\"signature\": \"AAAA\", \"at\": \"yesterday\"}",
+	    "\"just a string\"",
+	    "{\"signature\": \"AAAA\", \"signature\": \"BBBB\"}",
+	    "{\"signature\": \"\\u0000\"}",
+	};
+	static const char b64set[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+	size_t n, k, depth;
+	char *b;
+
+	*valid = 0;
+	switch (i % 6) {
+	case 0: /* a DER SEQUENCE of garbage */
+		n = 64 + next_rand(rnd) % 4096;
+		b = malloc(n);
+		cr_assert_not_null(b);
+		for (k = 0; k < n; k++)
+			b[k] = (char)next_rand(rnd);
+		b[0] = 0x30;
+		b[1] = (char)0x82;
+		b[2] = (char)((n - 4) >> 8);
+		b[3] = (char)(n - 4);
+		*body = b;
+		*len = n;
+		return "application/pkcs7-signature";
+	case 1: /* base64 junk, sometimes valid base64 of nothing good */
+		n = 16 + next_rand(rnd) % 4096;
+		b = malloc(n + 32);
+		cr_assert_not_null(b);
+		k = (size_t)sprintf(b, "{\"signature\": \"");
+		for (; k < n; k++)
+			b[k] = b64set[next_rand(rnd) % (sizeof(b64set) - 1)];
+		k += (size_t)sprintf(b + k, "\"}");
+		*body = b;
+		*len = k;
+		return "application/json";
+	case 2: /* wrong JSON types */
+		b = strdup(wrong[(i / 6) % (sizeof(wrong) / sizeof(wrong[0]))]);
+		cr_assert_not_null(b);
+		*body = b;
+		*len = strlen(b);
+		return "application/json";
+	case 3: /* deep nesting, arrays or objects */
+		depth = 1000 + next_rand(rnd) % 20000;
+		b = malloc(16 + 8 * depth);
+		cr_assert_not_null(b);
+		n = (size_t)sprintf(b, "{\"signature\": ");
+		for (k = 0; k < depth; k++)
+			n += (size_t)sprintf(b + n,
+					     (i / 6) % 2 ? "{\"a\":" : "[");
+		for (k = 0; k < depth; k++)
+			b[n++] = (i / 6) % 2 ? '}' : ']';
+		b[n++] = '}';
+		*body = b;
+		*len = n;
+		return "application/json";
+	case 4: /* the good request */
+		*valid = 1;
+		b = strdup(good_req);
+		cr_assert_not_null(b);
+		*body = b;
+		*len = strlen(b);
+		return "application/json";
+	default: /* the good attached CMS cut short or with a bit flipped */
+		b = malloc(good_len);
+		cr_assert_not_null(b);
+		memcpy(b, good, good_len);
+		if ((i / 6) % 2) {
+			*len = 1 + next_rand(rnd) % (good_len - 1);
+		} else {
+			*len = good_len;
+			b[next_rand(rnd) % good_len] ^=
+			    (char)(1u << (next_rand(rnd) % 8));
+		}
+		*body = b;
+		return "application/pkcs7-signature";
+	}
+}
+
+/* Growth allowed between the 100th and the 300th request: generous,
+ * and more so under the sanitizers. */
+#define RSS_GROWTH_KIB (16L * 1024 * SLOW)
+
+/* AddressSanitizer keeps freed memory in a quarantine of 256 MiB by
+ * default, which alone grows the daemon by tens of MiB over these
+ * requests: 8 MiB for the daemon this test starts (no effect without
+ * the sanitizer). */
+static void
+small_asan_quarantine(void)
+{
+	const char *old = getenv("ASAN_OPTIONS");
+	char v[1024];
+
+	snprintf(v, sizeof(v), "%s%squarantine_size_mb=8", old ? old : "",
+		 old != NULL && old[0] != '\0' ? ":" : "");
+	cr_assert_eq(setenv("ASAN_OPTIONS", v, 1), 0);
+}
+
+Test(verify_http, memory_stable)
+{
+	enum { N = 300, MID = 100 };
+	uint32_t rnd = 20260101;
+	uint8_t *good;
+	size_t good_len, len;
+	char *req, *body;
+	const char *ctype;
+	long rss_mid = 0, rss_end;
+	int i, valid, codes[6] = {0};
+	double t0 = now_ms();
+	struct resp r;
+	json_t *doc;
+
+	vt_fresh("ecdsa", vt_now - 60, vt_now);
+	vt_sign("ecdsa", "s.der", "");
+	vt_sign("ecdsa", "a.der", "-nodetach");
+	good = read_file(vt_path("a.der"), &good_len);
+	cr_assert_not_null(good);
+	req = detached_request(vt_path("s.der"), vt_doc());
+	small_asan_quarantine();
+	daemon_start(2, 64);
+	for (i = 0; i < N; i++) {
+		ctype =
+		    hostile(i, &rnd, good, good_len, req, &body, &len, &valid);
+		doc = post(ctype, body, len, &r);
+		cr_assert_not_null(doc, "request %d: %d, not JSON: %.300s", i,
+				   r.code, (char *)r.body);
+		if (valid) {
+			cr_assert_eq(r.code, 200, "%d %s", r.code,
+				     (char *)r.body);
+			cr_assert_str_eq(jstr(doc, "verdict"), "valid", "%s",
+					 jdump(doc));
+		} else {
+			/* A CMS with a bit flipped may still parse (and
+			 * even verify: not every octet is signed), so it
+			 * gets a verdict; anything else is a 400 saying
+			 * why. */
+			cr_assert(r.code == 400 ||
+				      (r.code == 200 && i % 6 == 5 &&
+				       (i / 6) % 2 == 0),
+				  "request %d (kind %d): %d %.300s", i, i % 6,
+				  r.code, (char *)r.body);
+			if (r.code == 400)
+				cr_assert(jstr(doc, "error")[0] != '\0', "%s",
+					  jdump(doc));
+			else
+				cr_assert(verify_verdict(doc) != NULL, "%s",
+					  jdump(doc));
+		}
+		codes[i % 6] += r.code == 200;
+		json_decref(doc);
+		resp_free(&r);
+		free(body);
+		if (i + 1 == MID)
+			rss_mid = vm_rss_kib(dpid);
+		cr_assert_lt(now_ms() - t0, 20000.0 * SLOW,
+			     "%d requests in %.0f ms", i + 1, now_ms() - t0);
+	}
+	rss_end = vm_rss_kib(dpid);
+	cr_expect_eq(codes[4], N / 6);
+	cr_expect_lt(rss_end - rss_mid, RSS_GROWTH_KIB,
+		     "VmRSS %ld KiB after %d requests, %ld KiB after %d",
+		     rss_mid, MID, rss_end, N);
+	cr_log_info("VmRSS %ld KiB after %d requests, %ld KiB after %d; "
+		    "%.0f ms",
+		    rss_mid, MID, rss_end, N, now_ms() - t0);
+	cr_assert(is_up());
+	expect_verdict(req, "valid");
+	free(req);
+	free(good);
+	daemon_stop_clean();
+}
+
+/* ---- anchors from the trusted list -------------------------------------- */
+
+/* Fails unless signer 0 of doc lists (want 1) or does not list (want
+ * 0) reason r. */
+static void
+expect_reason(json_t *doc, const char *r, int want)
+{
+	json_t *v;
+	size_t k;
+	int has = 0;
+
+	json_array_foreach(jget(doc, "signers.0.reasons"), k, v) has |=
+	    strcmp(json_string_value(v), r) == 0;
+	cr_assert_eq(has, want, "%s %s listed:\n%s", r, want ? "not" : "still",
+		     jdump(doc));
+}
+
+/* `otzyv -c CONF ARGS`, which must exit 0. */
+static void
+otzyv_ok(const char *args)
+{
+	char *out = NULL;
+	int rc;
+
+	rc = sh(&out, "'%s' -c '%s' %s", env_path("OTZYV_BIN"), conf, args);
+	cr_assert_eq(rc, 0, "otzyv %s: exit %d\n%s", args, rc, out);
+	free(out);
+}
+
+static json_t *
+ask_verdict(const char *req)
+{
+	struct resp r;
+	json_t *doc = post_json(req, &r);
+
+	cr_assert_eq(r.code, 200, "%d %s", r.code, (char *)r.body);
+	cr_assert_not_null(doc);
+	resp_free(&r);
+	return doc;
+}
+
+Test(verify_http, tsl_anchors_refreshed)
+{
+	char *out = NULL, *req, args[2048];
+	const char *tsl = vt_path("tsl");
+	json_t *doc;
+	int rc;
+
+	/* One CA (rsa, two keys); CRL addresses nothing listens on. */
+	rc = sh(&out,
+		"GENCRL='%s' sh '%s/data/mktsl.sh' '%s' http://127.0.0.1:9 1",
+		env_path("GENCRL"), env_path("TESTS_SRCDIR"), tsl);
+	cr_assert_eq(rc, 0, "mktsl.sh failed:\n%s", out);
+	free(out);
+	/* A signer issued by CA 1 key 1, which signs the document. */
+	rc = sh(&out,
+		"cd '%s' && openssl req -new -newkey ec -pkeyopt "
+		"ec_paramgen_curve:P-256 -nodes -keyout signer.key -subj "
+		"'/C=RU/O=Test CA 1/CN=Signer of ca1-1' -out signer.csr && "
+		"openssl x509 -req -sha256 -in signer.csr -CA ca1-1.pem "
+		"-CAkey ca1-1.key -set_serial 0x3003 -days 30 -extfile '%s' "
+		"-extensions signer -out signer.pem && openssl cms -sign "
+		"-binary -in '%s' -signer signer.pem -inkey signer.key "
+		"-outform DER -out sig.der",
+		tsl, vt_pki("verify-ext.cnf"), vt_doc());
+	cr_assert_eq(rc, 0, "the signer:\n%s", out);
+	free(out);
+	req = detached_request(vt_path("tsl/sig.der"), vt_doc());
+
+	anchors[0] = '\0';
+	tsl_anchors = 1;
+	daemon_start(1, 8);
+	doc = ask_verdict(req);
+	cr_assert_str_eq(jstr(doc, "verdict"), "invalid", "%s", jdump(doc));
+	expect_reason(doc, "untrusted_chain", 1);
+	json_decref(doc);
+
+	/* The list, imported while the daemon runs: its CA is an anchor
+	 * for the next request, which then lacks only the CRL. */
+	snprintf(args, sizeof(args), "import-tsl '%s/tsl.xml'", tsl);
+	otzyv_ok(args);
+	doc = ask_verdict(req);
+	expect_reason(doc, "untrusted_chain", 0);
+	cr_assert_str_eq(jstr(doc, "verdict"), "indeterminate", "%s",
+			 jdump(doc));
+	cr_log_info("after import-tsl: %s", jdump(jget(doc, "signers.0")));
+	json_decref(doc);
+
+	snprintf(args, sizeof(args), "import-crl '%s/crl/ca1-1.crl'", tsl);
+	otzyv_ok(args);
+	doc = ask_verdict(req);
+	cr_assert_str_eq(jstr(doc, "verdict"), "valid", "%s", jdump(doc));
+	cr_assert(json_is_true(jget(doc, "signers.0.qualified")), "%s",
+		  jdump(doc));
+	json_decref(doc);
 	free(req);
 	daemon_stop_clean();
 }

@@ -123,21 +123,52 @@ vt_t(int64_t t)
 	return b;
 }
 
+/* ALG's options of `openssl cms -sign`, after -signer and -inkey
+ * (-keyopt applies to the signer before it). */
+static const char *
+sign_opts(const char *alg)
+{
+	if (strcmp(alg, "gost256") == 0)
+		return "-engine gost";
+	if (strcmp(alg, "gost512") == 0)
+		return "-engine gost -md md_gost12_512";
+	if (strcmp(alg, "rsapss") == 0)
+		return "-keyopt rsa_padding_mode:pss -keyopt "
+		       "rsa_pss_saltlen:32";
+	return "";
+}
+
 const char *
-vt_sign(const char *alg, const char *out, const char *extra)
+vt_sign_as(const char *alg, const char *signer, const char *out,
+	   const char *extra)
 {
 	char *pki = strdup(test_pki()), *dst = strdup(vt_path(out));
 
-	cr_assert_eq(run("openssl cms -sign %s -binary -in '%s' "
-			 "-signer '%s/%s-signer.pem' -inkey '%s/%s-signer.key' "
+	cr_assert_eq(run("openssl cms -sign -binary -in '%s' "
+			 "-signer '%s/%s.pem' -inkey '%s/%s.key' %s "
 			 "-certfile '%s/%s-int.pem' -outform DER -out '%s' %s "
 			 ">/dev/null 2>&1",
-			 strcmp(alg, "gost256") == 0 ? "-engine gost" : "",
-			 vt_doc(), pki, alg, pki, alg, pki, alg, dst, extra),
-		     0, "openssl cms -sign %s %s", alg, extra);
+			 vt_doc(), pki, signer, pki, signer, sign_opts(alg),
+			 pki, alg, dst, extra),
+		     0, "openssl cms -sign %s (%s) %s", alg, signer, extra);
 	free(pki);
 	free(dst);
 	return vt_path(out);
+}
+
+const char *
+vt_sign(const char *alg, const char *out, const char *extra)
+{
+	char signer[64];
+
+	snprintf(signer, sizeof(signer), "%s-signer", alg);
+	return vt_sign_as(alg, signer, out, extra);
+}
+
+int
+vt_have_gost(void)
+{
+	return run("openssl engine gost >/dev/null 2>&1") == 0;
 }
 
 static CMS_ContentInfo *
@@ -424,6 +455,60 @@ load_list(const char *const *names, X509 **out)
 	return n;
 }
 
+/*
+ * Every verification again through a cache (the caller's, or a new one
+ * of vo's anchors), cold and then warm: the answer must be the same as
+ * without one, to the byte.
+ */
+static void
+same_with_cache(struct verify_opts *vo, const struct verify_input *in,
+		struct verify_cache *given, enum verify_err want, json_t *doc)
+{
+	struct verify_cache *c =
+	    given ? verify_cache_ref(given)
+		  : verify_cache_new(vo->anchors, vo->nanchors);
+	char err[512] = "", *a = NULL, *b;
+	json_t *again;
+	enum verify_err rc;
+	int k;
+
+	cr_assert_not_null(c);
+	if (doc != NULL)
+		a = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(1));
+	vo->cache = c;
+	for (k = 0; k < 2; k++) {
+		again = NULL;
+		rc = verify_run(vt_store, vo, in, &again, err, sizeof(err));
+		cr_assert_eq(rc, want, "with a %s cache: %d, want %d: %s",
+			     k ? "warm" : "cold", rc, want, err);
+		if (a != NULL) {
+			b = json_dumps(again, JSON_SORT_KEYS | JSON_INDENT(1));
+			cr_assert_str_eq(b, a, "with a %s cache",
+					 k ? "warm" : "cold");
+			free(b);
+		}
+		json_decref(again);
+	}
+	vo->cache = NULL;
+	free(a);
+	verify_cache_unref(c);
+}
+
+struct verify_cache *
+vt_cache(const char *alg)
+{
+	char name[64];
+	X509 *ca;
+	struct verify_cache *c;
+
+	snprintf(name, sizeof(name), "%s-ca.pem", alg);
+	ca = load_cert(name);
+	c = verify_cache_new(&ca, 1);
+	cr_assert_not_null(c);
+	X509_free(ca);
+	return c;
+}
+
 json_t *
 vt_verify(const char *alg, const char *sig, const struct vt_opts *o,
 	  enum verify_err want)
@@ -471,6 +556,7 @@ vt_verify(const char *alg, const char *sig, const struct vt_opts *o,
 		cr_assert_not_null(doc);
 	else
 		cr_assert_null(doc);
+	same_with_cache(&vo, &in, o->cache, rc, doc);
 	for (i = 0; i < vo.nanchors; i++)
 		X509_free(anchors[i]);
 	for (i = 0; i < vo.nintermediates; i++)

@@ -36,6 +36,15 @@ const char *vt_doc(void);
  * made with vt_sign_eddsa() (OpenSSL 3.0's CMS cannot). */
 const char *vt_sign(const char *alg, const char *out, const char *extra);
 
+/* The same, signed by the PKI's certificate and key SIGNER.pem and
+ * SIGNER.key ("rsa-bigext") with ALG's signing options: rsapss pads with
+ * PSS, gost512 digests with Streebog-512. */
+const char *vt_sign_as(const char *alg, const char *signer, const char *out,
+		       const char *extra);
+
+/* 1 when the OpenSSL CLI has the gost engine. */
+int vt_have_gost(void);
+
 /* An Ed25519 SignedData (RFC 8419) of the document: attached or not,
  * with signed attributes or without. */
 const char *vt_sign_eddsa(const char *out, int attached, int noattr);
@@ -67,7 +76,13 @@ struct vt_opts {
 	int64_t now; /* 0: vt_now */
 	int64_t at;
 	int trust_claimed;
+	/* Every verification runs without a cache, then twice through
+	 * this one (NULL: a new one), and must answer alike. */
+	struct verify_cache *cache;
 };
+
+/* A cache of ALG-ca as the anchor. */
+struct verify_cache *vt_cache(const char *alg);
 
 /* verify_run() of the signature file `sig`, which must return `want`;
  * the answer (NULL unless VERIFY_OK), which the caller frees. */

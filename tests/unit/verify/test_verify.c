@@ -2,6 +2,18 @@
  * verify_run(): signatures made with the OpenSSL CLI (and, where it
  * cannot, with the OpenSSL API), CRLs made with gencrl, every verdict
  * and reason of issue 5, and hostile input.
+ *
+ * Covered: every algorithm (RSA PKCS #1, RSA-PSS, ECDSA, Ed25519,
+ * GOST 2012-256 and -512) attached and detached, with and without
+ * signed attributes, and the content altered by one byte; digest-only
+ * input (content_mismatch, digest_algorithm_mismatch, content_required
+ * for Ed25519 and for PSS without signed attributes, Streebog-512);
+ * PEM, base64, CAdES; the ESS signingCertificateV2 against a re-issued
+ * certificate with the same issuer, serial and key
+ * (signing_certificate_mismatch); a signer certificate with a 200 KiB
+ * extension; two signers; the path, revocation, the signature
+ * timestamp and T; qualified; hostile input. Every verification is
+ * also run through a cache, cold and warm, and must answer alike.
  */
 #include "config.h"
 
@@ -51,11 +63,12 @@ assert_verdict(json_t *doc, const char *verdict, const char *reason)
 
 /* ---- every algorithm, every shape -------------------------------- */
 
-static const char *const algs[] = {"rsa", "ecdsa", "ed25519", "gost256"};
+static const char *const algs[] = {"rsa",     "rsapss",	 "ecdsa",
+				   "ed25519", "gost256", "gost512"};
 
 ParameterizedTestParameters(verify, every_algorithm)
 {
-	static int idx[] = {0, 1, 2, 3};
+	static int idx[] = {0, 1, 2, 3, 4, 5};
 
 	return cr_make_param_array(int, idx, sizeof(idx) / sizeof(idx[0]));
 }
@@ -80,6 +93,8 @@ ParameterizedTest(int *i, verify, every_algorithm)
 	json_t *doc;
 	json_t *chain;
 
+	if (strncmp(alg, "gost", 4) == 0 && !vt_have_gost())
+		cr_skip_test("no gost engine");
 	vt_fresh(alg, vt_now - 60, vt_now);
 
 	/* Detached, with signed attributes. */
@@ -191,6 +206,80 @@ Test(verify, digest_only)
 	json_decref(doc);
 }
 
+/* RSA-PSS: a digest verifies the signed attributes; without them the
+ * PSS signature is over the content, which a digest cannot stand in
+ * for here. */
+Test(verify, digest_only_pss)
+{
+	struct vt_opts o = {.digest_alg = HASH_SHA256};
+	json_t *doc;
+
+	vt_fresh("rsapss", vt_now - 60, vt_now);
+	vt_sign("rsapss", "s.der", "");
+	doc = vt_verify("rsapss", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	cr_assert_str_eq(vt_signer_str(doc, 0, "signature"), "ok");
+	json_decref(doc);
+	o.wrong_digest = 1;
+	doc = vt_verify("rsapss", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "content_mismatch");
+	json_decref(doc);
+
+	o.wrong_digest = 0;
+	vt_sign("rsapss", "n.der", "-noattr");
+	doc = vt_verify("rsapss", vt_path("n.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "content_required");
+	cr_assert(json_is_null(json_object_get(signer(doc, 0), "signature")));
+	json_decref(doc);
+	/* ... which the content settles. */
+	o.digest_alg = 0;
+	o.content = vt_doc();
+	doc = vt_verify("rsapss", vt_path("n.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+}
+
+/* GOST 2012-512 signs with Streebog-512: that digest verifies, with and
+ * without signed attributes; another algorithm's digest tells nothing. */
+Test(verify, digest_only_gost512)
+{
+	struct vt_opts o = {.digest_alg = HASH_STREEBOG512};
+	json_t *doc;
+
+	if (!vt_have_gost())
+		cr_skip_test("no gost engine");
+	vt_fresh("gost512", vt_now - 60, vt_now);
+	vt_sign("gost512", "g.der", "");
+	doc = vt_verify("gost512", vt_path("g.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	cr_assert_str_eq(vt_signer_str(doc, 0, "digest_algorithm"),
+			 "streebog512");
+	json_decref(doc);
+	o.wrong_digest = 1;
+	doc = vt_verify("gost512", vt_path("g.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "content_mismatch");
+	json_decref(doc);
+
+	vt_sign("gost512", "gn.der", "-noattr");
+	doc = vt_verify("gost512", vt_path("gn.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "bad_signature");
+	json_decref(doc);
+	o.wrong_digest = 0;
+	doc = vt_verify("gost512", vt_path("gn.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	cr_assert_str_eq(vt_signer_str(doc, 0, "signature"), "ok");
+	json_decref(doc);
+
+	o.digest_alg = HASH_STREEBOG256;
+	doc = vt_verify("gost512", vt_path("g.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "digest_algorithm_mismatch");
+	json_decref(doc);
+	o.digest_alg = HASH_SHA512; /* the same length, another algorithm */
+	doc = vt_verify("gost512", vt_path("gn.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "digest_algorithm_mismatch");
+	json_decref(doc);
+}
+
 /* ---- encodings and signature shapes --------------------------------- */
 
 Test(verify, pem_base64_cades)
@@ -265,6 +354,58 @@ Test(verify, signer_certificate_missing)
 	json_decref(doc);
 }
 
+/* CAdES: signingCertificateV2 names the signer's certificate by its
+ * hash. rsa-signer-again has rsa-signer's issuer, serial and key (the
+ * SignerInfo's sid matches it and the signature verifies) but another
+ * validity: it is not the certificate signed for. */
+Test(verify, ess_signing_certificate_v2)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	json_t *doc;
+
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	vt_sign("rsa", "c.der", "-cades");
+	doc = vt_verify("rsa", vt_path("c.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+
+	vt_sign("rsa", "n.der", "-cades -nocerts");
+	o.intermediates[0] = "rsa-signer-again.pem";
+	doc = vt_verify("rsa", vt_path("n.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "signing_certificate_mismatch");
+	cr_assert_eq(
+	    json_array_size(json_object_get(signer(doc, 0), "reasons")), 1,
+	    "%s", json_dumps(signer(doc, 0), JSON_INDENT(1)));
+	cr_assert_str_eq(vt_signer_str(doc, 0, "signature"), "ok");
+	cr_assert_str_eq(vt_signer_str(doc, 0, "serial"), "2001");
+	json_decref(doc);
+
+	o.intermediates[0] = "rsa-signer.pem";
+	doc = vt_verify("rsa", vt_path("n.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+}
+
+/* A signer certificate of ~270 KiB (a 200 KiB non-critical private
+ * extension): an ordinary answer. */
+Test(verify, huge_extension)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	json_t *doc;
+
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	vt_sign_as("rsa", "rsa-bigext", "b.der", "");
+	doc = vt_verify("rsa", vt_path("b.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	cr_assert_str_eq(vt_signer_str(doc, 0, "serial"), "2002");
+	json_decref(doc);
+
+	vt_sign_as("rsa", "rsa-bigext", "ba.der", "-nodetach -cades");
+	doc = vt_verify("rsa", vt_path("ba.der"), NULL, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+}
+
 /* ---- the path ------------------------------------------------------ */
 
 Test(verify, untrusted_root)
@@ -308,6 +449,31 @@ Test(verify, expired_at_t)
 	cr_assert_eq(json_array_size(json_object_get(signer(doc, 0), "chain")),
 		     3);
 	json_decref(doc);
+}
+
+/* A cache (verify.h) shared by verifications at two instants: the
+ * path validated at the first is not taken for the second, when the
+ * signer has expired. (Every vt_verify() also compares its answer
+ * with and without a cache.) */
+Test(verify, cache_respects_validity)
+{
+	int64_t later = vt_now + 400 * DAY;
+	struct vt_opts o = {.content = vt_doc()};
+	json_t *doc;
+
+	o.cache = vt_cache("ecdsa");
+	vt_fresh("ecdsa", vt_now - 60, vt_now);
+	vt_sign("ecdsa", "s.der", "");
+	doc = vt_verify("ecdsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+
+	vt_fresh("ecdsa", later - 60, later);
+	o.now = later;
+	doc = vt_verify("ecdsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "expired");
+	json_decref(doc);
+	verify_cache_unref(o.cache);
 }
 
 Test(verify, not_yet_valid_at_given_time)
