@@ -73,6 +73,13 @@ int crypto_load_bundle(const char *path, int (*add)(void *, X509 *), void *arg,
 int crypto_base64_decode(const void *in, size_t len, uint8_t **out,
 			 size_t *out_len);
 
+/* The same decoding in pieces of some tens of KiB, each handed to
+ * sink(arg, piece, n) (0 from it stops): for text too big to hold
+ * decoded. 1, or 0 when it is not base64 or the sink stopped. */
+int crypto_base64_stream(const void *in, size_t len,
+			 int (*sink)(void *arg, const uint8_t *piece, size_t n),
+			 void *arg);
+
 /* An ASN1_TIME as Unix seconds; 0 when it does not convert. */
 int64_t crypto_time(const ASN1_TIME *t);
 

@@ -73,15 +73,20 @@ struct verify_opts {
 /*
  * The signature and what it signed: the CMS as DER (BER accepted), PEM
  * (CMS, PKCS7) or base64. For a detached signature, either the content
- * (in memory or a file, mapped) or only its digest under digest_alg
- * (enum hash_alg), which must be the signer's digest algorithm. An
- * attached signature takes neither.
+ * (in memory, as base64 text, or a file, mapped) or only its digest
+ * under digest_alg (enum hash_alg), which must be the signer's digest
+ * algorithm. An attached signature takes neither. Base64 content is
+ * hashed as it is decoded (one pass for all the signers' digests), not
+ * held decoded, unless a signer without signed attributes needs it
+ * whole.
  */
 struct verify_input {
 	const uint8_t *sig;
 	size_t sig_len;
 	const uint8_t *content;
 	size_t content_len;
+	const char *content_b64;
+	size_t content_b64_len;
 	const char *content_path;
 	int digest_alg;
 	const uint8_t *digest;
@@ -125,24 +130,38 @@ void verify_certs_free(X509 **certs, size_t n);
  * "content": b64?, "content_digest": {"algorithm": "sha256|...",
  * "value": b64}?, "at": RFC 3339?}. Strict: the signature is required,
  * content and content_digest exclude each other, an unknown member or a
- * wrong type is refused. Base64 may hold whitespace. The buffers are
- * malloc'd and owned by the request; verify_request_clear() frees them.
+ * wrong type is refused. Base64 may hold whitespace. The signature and
+ * digest are decoded into buffers the request owns; the content is
+ * left as base64 text (for verify_input.content_b64) where it stands:
+ * in the caller's buffer, or in `doc`, the request's JSON, when it was
+ * written with escapes. verify_request_clear() frees it all.
  */
 struct verify_request {
 	uint8_t *sig;
 	size_t sig_len;
-	uint8_t *content;
-	size_t content_len;
+	const char *content_b64; /* NULL: no content */
+	size_t content_b64_len;
 	int digest_alg; /* enum hash_alg; 0 without content_digest */
 	uint8_t *digest;
 	size_t digest_len;
-	int64_t at; /* 0: not given */
+	int64_t at;  /* 0: not given */
+	json_t *doc; /* NULL, or what content_b64 points into */
 };
 
-/* Decodes buf[0..len) into *out: 1, or 0 with a message in err (and
- * *out cleared). */
+/*
+ * Decodes buf[0..len) into *out: 1, or 0 with a message in err (and
+ * *out cleared). While *out lives, buf must too (unless out->doc is
+ * set). The common request, plain strings only, is read in one pass
+ * without a copy; any other goes to verify_request_parse_json().
+ */
 int verify_request_parse(const uint8_t *buf, size_t len,
 			 struct verify_request *out, char *err, size_t errlen);
+
+/* The same by jansson alone: what verify_request_parse() must agree
+ * with (the fuzzer compares them). */
+int verify_request_parse_json(const uint8_t *buf, size_t len,
+			      struct verify_request *out, char *err,
+			      size_t errlen);
 void verify_request_clear(struct verify_request *r);
 
 #endif

@@ -272,3 +272,33 @@ fail:
 	free(buf);
 	return 0;
 }
+
+int
+crypto_base64_stream(const void *in, size_t len,
+		     int (*sink)(void *arg, const uint8_t *piece, size_t n),
+		     void *arg)
+{
+	enum { IN = 64 * 1024 };
+	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
+	const uint8_t *p = in;
+	uint8_t out[IN / 4 * 3 + 80];
+	size_t off, k;
+	int n = 0, ok = 0;
+
+	if (ctx == NULL)
+		return 0;
+	EVP_DecodeInit(ctx);
+	for (off = 0; off < len; off += k) {
+		k = len - off < IN ? len - off : IN;
+		if (EVP_DecodeUpdate(ctx, out, &n, p + off, (int)k) < 0 ||
+		    (n > 0 && !sink(arg, out, (size_t)n)))
+			goto out;
+	}
+	if (EVP_DecodeFinal(ctx, out, &n) < 0 ||
+	    (n > 0 && !sink(arg, out, (size_t)n)))
+		goto out;
+	ok = 1;
+out:
+	EVP_ENCODE_CTX_free(ctx);
+	return ok;
+}

@@ -169,12 +169,14 @@ job_run(struct http_job *hj)
 			j->answer = error_doc(err);
 			goto out;
 		}
-		/* Not held twice: the decoded request replaces the body. */
-		drop_body(j);
+		/* Not held twice: the content stays in the body, or in
+		 * the request's JSON, which then replaces the body. */
+		if (rq.content_b64 == NULL || rq.doc != NULL)
+			drop_body(j);
 		in.sig = rq.sig;
 		in.sig_len = rq.sig_len;
-		in.content = rq.content;
-		in.content_len = rq.content_len;
+		in.content_b64 = rq.content_b64;
+		in.content_b64_len = rq.content_b64_len;
 		in.digest_alg = rq.digest_alg;
 		in.digest = rq.digest;
 		in.digest_len = rq.digest_len;

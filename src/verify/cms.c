@@ -195,6 +195,25 @@ verify_attrs(CMS_SignerInfo *si, EVP_PKEY *pkey, const X509_ALGOR *sigalg)
 	return ok;
 }
 
+/* The digest under md of content known (held, or hashed before). */
+static int
+content_digest(const struct content *c, const EVP_MD *md, uint8_t *d,
+	       unsigned int *dlen)
+{
+	size_t i;
+
+	for (i = 0; c->hashed && i < c->npre; i++)
+		if (EVP_MD_get_type(c->pre[i].md) == EVP_MD_get_type(md)) {
+			memcpy(d, c->pre[i].d, c->pre[i].len);
+			*dlen = c->pre[i].len;
+			return 1;
+		}
+	if (c->hashed)
+		return 0;
+	return EVP_Digest(c->data ? c->data : (const uint8_t *)"", c->len, d,
+			  dlen, md, NULL);
+}
+
 int
 cms_check_signature(CMS_ContentInfo *cms, CMS_SignerInfo *si,
 		    const struct content *c, int require_attrs,
@@ -227,8 +246,7 @@ cms_check_signature(CMS_ContentInfo *cms, CMS_SignerInfo *si,
 		return -1;
 	}
 	if (c->data != NULL || c->dmd == NULL) {
-		if (!EVP_Digest(c->data ? c->data : (const uint8_t *)"", c->len,
-				d, &dlen, md, NULL)) {
+		if (!content_digest(c, md, d, &dlen)) {
 			findings_add(f, R_UNSUPPORTED_ALGORITHM,
 				     "digest %s failed", md_name(md));
 			return -1;
@@ -257,17 +275,19 @@ cms_check_signature(CMS_ContentInfo *cms, CMS_SignerInfo *si,
 				     "required for this content type)");
 			return 0;
 		}
-		if (c->data != NULL || c->dmd == NULL)
+		if (c->data != NULL || (c->dmd == NULL && !c->hashed))
 			sig_ok = verify_over_content(si, pkey, md, c);
 		else if (!have_digest)
 			return -1;
 		else if ((sig_ok = verify_over_digest(si, pkey, sigalg, md, d,
 						      dlen)) < 0) {
+			X509_ALGOR_get0(&dobj, NULL, NULL, sigalg);
+			OBJ_obj2txt(name, sizeof(name), dobj, 0);
 			findings_add(f, R_CONTENT_REQUIRED,
 				     "without signed attributes a %s "
 				     "signature can only be checked over the "
 				     "content itself",
-				     OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)));
+				     name);
 			ERR_clear_error();
 			return -1;
 		}

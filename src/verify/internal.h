@@ -73,13 +73,23 @@ void findings_add(struct findings *f, enum reason r, const char *fmt, ...)
 int findings_has(const struct findings *f, enum reason r);
 enum verdict findings_verdict(const struct findings *f);
 
+/* The digest of content that is not held (base64 text, verify.c). */
+struct content_digest {
+	const EVP_MD *md;
+	uint8_t d[EVP_MAX_MD_SIZE];
+	unsigned int len;
+};
+
 /* What a signer's content is checked against. */
 struct content {
 	const uint8_t *data; /* the content, or NULL: */
 	size_t len;
-	const EVP_MD *dmd; /* only its digest under dmd */
+	const EVP_MD *dmd; /* only its digest under dmd (given), or */
 	const uint8_t *digest;
 	size_t digest_len;
+	int hashed; /* not held, only its digests: */
+	struct content_digest pre[MAX_VERIFY_SIGNERS];
+	size_t npre;
 };
 
 /* input.c. The CMS in buf as a SignedData within the limits of

@@ -7,7 +7,8 @@
  * and a cleared request, or succeed with a non-empty signature; content
  * and a digest never both; a digest has a known algorithm and that
  * algorithm's length; decoding the same input twice gives the same
- * result.
+ * result; and jansson alone (verify_request_parse_json) must decide as
+ * the decoder with its fast scan does, to the same request.
  *
  * A broken invariant calls __builtin_trap(), which libFuzzer reports.
  */
@@ -23,13 +24,32 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static int
+same_bytes(const void *a, size_t alen, const void *b, size_t blen)
+{
+	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+/* Two decodings of one request say the same. */
+static int
+same(const struct verify_request *a, const struct verify_request *b)
+{
+	return same_bytes(a->sig, a->sig_len, b->sig, b->sig_len) &&
+	       (a->content_b64 == NULL) == (b->content_b64 == NULL) &&
+	       same_bytes(a->content_b64, a->content_b64_len, b->content_b64,
+			  b->content_b64_len) &&
+	       a->digest_alg == b->digest_alg &&
+	       same_bytes(a->digest, a->digest_len, b->digest, b->digest_len) &&
+	       a->at == b->at;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
-	struct verify_request a, b;
+	struct verify_request a, b, c;
 	char err[512], err2[512];
-	int ok, ok2;
+	int ok, ok2, ok3;
 
 	if (!ready) {
 		if (!crypto_init(GOST_AUTO, err, sizeof(err)))
@@ -39,18 +59,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err[0] = '\0';
 	ok = verify_request_parse(data, size, &a, err, sizeof(err));
 	ok2 = verify_request_parse(data, size, &b, err2, sizeof(err2));
-	if (ok != ok2)
+	ok3 = verify_request_parse_json(data, size, &c, err2, sizeof(err2));
+	if (ok != ok2 || ok != ok3)
 		__builtin_trap();
 	if (!ok) {
-		if (err[0] == '\0' || strcmp(err, err2) != 0 || a.sig != NULL ||
-		    a.content != NULL || a.digest != NULL)
+		if (err[0] == '\0' || a.sig != NULL || a.content_b64 != NULL ||
+		    a.digest != NULL || a.doc != NULL)
 			__builtin_trap();
 		return 0;
 	}
 	if (a.sig == NULL || a.sig_len == 0 || a.sig_len != b.sig_len ||
 	    memcmp(a.sig, b.sig, a.sig_len) != 0)
 		__builtin_trap();
-	if (a.content != NULL && a.digest != NULL)
+	if (!same(&a, &c))
+		__builtin_trap();
+	if (a.content_b64 != NULL && a.digest != NULL)
 		__builtin_trap();
 	if (a.digest != NULL) {
 		const EVP_MD *md = crypto_md((enum hash_alg)a.digest_alg);
@@ -60,5 +83,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	verify_request_clear(&a);
 	verify_request_clear(&b);
+	verify_request_clear(&c);
 	return 0;
 }

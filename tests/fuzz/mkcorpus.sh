@@ -425,6 +425,16 @@ printf '{"signature": 1, "content": [], "extra": null}' \
 	>"$out/verify-request/wrong-types.json"
 printf '{"signature": "%s"}' "$(printf 'not\n base64 !!' )" \
 	>"$out/verify-request/junk.json"
+# the fast scan's edges: compact, members reordered, escaped slashes
+# (jansson's), a repeated member, a blank content
+printf '{"at":"2026-11-21T10:00:00Z","content":"%s","signature":"%s"}' \
+	"$doc" "$b64" >"$out/verify-request/compact.json"
+printf '{"signature": "%s", "content": "%s"}' "$(printf %s "$b64" | sed 's,/,\\/,g')" \
+	"$doc" >"$out/verify-request/escaped.json"
+printf '{"signature": "%s", "signature": "%s"}' "$b64" "$b64" \
+	>"$out/verify-request/repeated.json"
+printf '{"signature": "%s", "content": " \\n "}' "$b64" \
+	>"$out/verify-request/blank.json"
 
 n_crl=$(find "$out/crl" -type f | wc -l)
 n_der=$(find "$out/der" -type f | wc -l)
