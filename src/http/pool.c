@@ -11,15 +11,11 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
-
-/* The pool threads' nice value. */
-#define POOL_NICE 10
 
 struct http_pool {
 	pthread_mutex_t mu;
@@ -50,9 +46,14 @@ pool_main(void *arg)
 	struct http_pool *p = arg;
 	struct http_job *j;
 
-	/* Behind the workers: on a busy core a worker woken by an OCSP
-	 * request preempts a verification at once. */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), POOL_NICE);
+	/* Behind the workers: SCHED_IDLE, so that on a busy core a worker
+	 * woken by an OCSP request preempts a verification at once (a
+	 * mere nice value lets the verification finish its time slice,
+	 * milliseconds). Idle cores still run verifications at full
+	 * speed. */
+	struct sched_param sp = {0};
+
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
