@@ -514,6 +514,25 @@ certlist_load(struct certlist *l, const struct config_list *files)
 	return 1;
 }
 
+/* [verify] audit_log: the decision (or the error) as one line. */
+static void
+audit(const struct config *cfg, const json_t *doc, const char *err)
+{
+	struct verify_audit *a;
+	char id[VERIFY_AUDIT_ID_LEN], e[256];
+
+	if (!cfg->verify_audit_log)
+		return;
+	if ((a = verify_audit_open(cfg->verify_audit_file, e, sizeof(e))) ==
+	    NULL) {
+		fprintf(stderr, "otzyv: audit: %s\n", e);
+		return;
+	}
+	verify_audit_id(id);
+	verify_audit_write(a, id, doc, err);
+	verify_audit_close(a);
+}
+
 /* "ALG:HEX" of --digest into *alg and buf; the length, or 0. */
 static size_t
 parse_digest(const char *arg, int *alg, uint8_t *buf, size_t cap)
@@ -694,6 +713,7 @@ cmd_verify(struct ctx *c, int argc, char **argv)
 	in.sig = sig.data;
 	in.sig_len = sig.len;
 	ve = verify_run(c->store, &vo, &in, &doc, err, sizeof(err));
+	audit(c->cfg, doc, err);
 	if (ve != VERIFY_OK) {
 		rc = die(ve == VERIFY_BAD_INPUT ? EXIT_USAGE : EXIT_STORE,
 			 "%s: %s", argv[optind], err);

@@ -207,6 +207,10 @@ build_trust(const struct config *cfg, char *err, size_t errlen)
 					trust_take, ints, err, errlen))
 			goto fail;
 	t->tsl_anchors = cfg->verify_tsl_anchors;
+	if (cfg->verify_audit_log &&
+	    (t->audit = verify_audit_open(cfg->verify_audit_file, err,
+					  errlen)) == NULL)
+		goto fail;
 	return t;
 fail:
 	http_verify_trust_unref(t);

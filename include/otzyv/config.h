@@ -87,6 +87,8 @@ struct config {
 	int64_t verify_cautionary; /* cautionary_period */
 	unsigned verify_threads;   /* verify pool threads; 0: one per CPU */
 	unsigned verify_queue;	   /* verifications waiting, at most */
+	int verify_audit_log;	   /* a line per decision */
+	char *verify_audit_file;   /* NULL: to the log */
 	/* [ca NAME] */
 	struct config_ca *cas;
 	size_t ncas;

@@ -61,7 +61,8 @@ struct http_verify_trust {
 	/* The anchors above with what verifications share (verify.h);
 	 * made again when the listed ones change. Guarded by mu. */
 	struct verify_cache *cache;
-	X509 **intermediates; /* owned */
+	struct verify_audit *audit; /* NULL: no audit trail; owned */
+	X509 **intermediates;	    /* owned */
 	size_t nintermediates;
 	int trust_claimed_signing_time;
 	int64_t cautionary;

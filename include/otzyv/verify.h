@@ -126,6 +126,26 @@ enum store_err verify_anchors_from_store(struct store *s, X509 ***out,
 void verify_certs_free(X509 **certs, size_t n);
 
 /*
+ * The audit trail ([verify] audit_log): one line per decision with the
+ * request id, each signer's serial and issuer, the verdicts and
+ * reasons (audit.c), to the log, or appended to `file` when not NULL.
+ * verify_audit_write() takes the answer of verify_run(), or NULL and
+ * the error that stopped it; it is safe from several threads and does
+ * nothing with a NULL audit.
+ */
+#define VERIFY_AUDIT_ID_LEN 17
+struct verify_audit;
+struct verify_audit *verify_audit_open(const char *file, char *err,
+				       size_t errlen);
+void verify_audit_close(struct verify_audit *a); /* NULL-safe */
+void verify_audit_write(struct verify_audit *a, const char *id,
+			const json_t *answer, const char *error);
+
+/* A new request id: 16 hex digits, unique within the process and most
+ * likely across processes. */
+void verify_audit_id(char out[VERIFY_AUDIT_ID_LEN]);
+
+/*
  * The JSON request of POST /v1/verify (DESIGN.md): {"signature": b64,
  * "content": b64?, "content_digest": {"algorithm": "sha256|...",
  * "value": b64}?, "at": RFC 3339?}. Strict: the signature is required,

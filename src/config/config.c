@@ -274,6 +274,8 @@ static const struct key {
      7 * 86400, NULL},
     {"verify", "threads", K_COUNT, F(verify_threads), 0, 256, NULL},
     {"verify", "queue", K_COUNT, F(verify_queue), 1, 100000, NULL},
+    {"verify", "audit_log", K_CHOICE, F(verify_audit_log), 0, 0, "no|yes"},
+    {"verify", "audit_file", K_PATH, F(verify_audit_file), 0, 0, NULL},
 #undef F
 };
 
@@ -748,6 +750,7 @@ config_free(struct config *c)
 	list_free(&c->tsl_exclude);
 	list_free(&c->verify_anchors);
 	list_free(&c->verify_intermediates);
+	free(c->verify_audit_file);
 	free(c->responder_cert);
 	free(c->responder_key);
 	free(c->store_path);

@@ -31,10 +31,11 @@ struct verify_job {
 	const uint8_t *body;		 /* the request body: a copy, or */
 	void *map;			 /* ... the spooled body's mapping */
 	size_t body_len;
-	int raw;      /* the body is the signature */
-	int64_t now;  /* the time of the check */
-	int code;     /* the answer, filled by run() */
-	char *answer; /* JSON, malloc'd */
+	int raw;		      /* the body is the signature */
+	int64_t now;		      /* the time of the check */
+	char id[VERIFY_AUDIT_ID_LEN]; /* X-Request-Id, and in the audit */
+	int code;		      /* the answer, filled by run() */
+	char *answer;		      /* JSON, malloc'd */
 };
 
 struct http_verify_trust *
@@ -58,6 +59,7 @@ http_verify_trust_unref(struct http_verify_trust *t)
 	verify_certs_free(t->intermediates, t->nintermediates);
 	verify_certs_free(t->listed, t->nlisted);
 	verify_cache_unref(t->cache);
+	verify_audit_close(t->audit);
 	pthread_mutex_destroy(&t->mu);
 	free(t);
 }
@@ -153,7 +155,7 @@ job_run(struct http_job *hj)
 	struct verify_request rq = {0};
 	struct verify_input in = {0};
 	struct verify_opts vo = {0};
-	char err[512];
+	char err[512] = "";
 	json_t *doc = NULL;
 	enum verify_err e;
 	enum store_err se;
@@ -183,8 +185,9 @@ job_run(struct http_job *hj)
 		vo.at = rq.at;
 	}
 	if ((cache = cache_now(j->trust, j->store, &se)) == NULL) {
+		snprintf(err, sizeof(err), "store: %s", store_strerror(se));
 		j->code = 503;
-		j->answer = error_doc(store_strerror(se));
+		j->answer = error_doc(err);
 		goto out;
 	}
 	vo.cache = cache;
@@ -215,6 +218,7 @@ job_run(struct http_job *hj)
 		break;
 	}
 out:
+	verify_audit_write(j->trust->audit, j->id, doc, err);
 	json_decref(doc);
 	verify_cache_unref(cache);
 	verify_request_clear(&rq);
@@ -245,6 +249,7 @@ job_reply(struct http_job *hj, struct http_exchange *x)
 
 	http_header(x, "Content-Type", "application/json");
 	http_header(x, "Cache-Control", "no-store");
+	http_header(x, "X-Request-Id", j->id);
 	if (j->answer == NULL) {
 		http_send(x, 500, "Internal Server Error", EP_OTHER,
 			  "{\"error\": \"out of memory\"}\n", 26);
@@ -353,6 +358,7 @@ http_verify(struct http_exchange *x)
 	j->body_len = x->body_len;
 	j->raw = is_raw(h);
 	j->now = clock_now();
+	verify_audit_id(j->id);
 	j->store = x->w->srv->store;
 	j->trust = site->verify;
 	atomic_fetch_add(&j->trust->refs, 1);

@@ -15,7 +15,8 @@
  * bodies with the daemon's VmRSS read after the first 100 and at the
  * end (bounded growth); with tsl_anchors = yes and no anchors, a CA of
  * a generated trusted list (tests/data/mktsl.sh) untrusted until `otzyv
- * import-tsl` runs beside the daemon, then trusted by the next request.
+ * import-tsl` runs beside the daemon, then trusted by the next request;
+ * the audit trail ([verify] audit_log) of three decisions.
  *
  * The queue test is timing-based but with a wide margin: six bodies are
  * sent but for their last byte, then those bytes go out back to back,
@@ -52,6 +53,8 @@ static int dport;
  * daemon_start(); ecdsa-ca.pem and no by default. */
 static char anchors[1024];
 static int tsl_anchors;
+/* [verify] audit_file of the next daemon_start() ("": no audit). */
+static char audit_file[1024];
 
 static void
 setup(void)
@@ -61,6 +64,7 @@ setup(void)
 	snprintf(logpath, sizeof(logpath), "%s", vt_path("otzyvd.log"));
 	snprintf(anchors, sizeof(anchors), "%s", vt_pki("ecdsa-ca.pem"));
 	tsl_anchors = 0;
+	audit_file[0] = '\0';
 	dpid = -1;
 }
 
@@ -88,10 +92,12 @@ conf_write(unsigned threads, unsigned queue)
 		"[responder]\ncert = %s/rsa-ocsp.pem\nkey = %s/rsa-ocsp.key\n\n"
 		"[fetch]\nretry_min = 1h\nretry_max = 2h\n\n"
 		"[verify]\nmax_body = %d\n%s%s\ntsl_anchors = %s\n"
-		"threads = %u\nqueue = %u\n",
+		"threads = %u\nqueue = %u\n%s%s\n",
 		dport, vt_path("store"), p, p, MAX_BODY,
 		anchors[0] ? "anchors = " : "", anchors,
-		tsl_anchors ? "yes" : "no", threads, queue);
+		tsl_anchors ? "yes" : "no", threads, queue,
+		audit_file[0] ? "audit_log = yes\naudit_file = " : "",
+		audit_file);
 	cr_assert_eq(fclose(f), 0);
 }
 
@@ -352,6 +358,59 @@ Test(verify_http, detached_digest_attached)
 	resp_free(&r);
 	free(doc);
 	daemon_stop_clean();
+}
+
+/* [verify] audit_log: one line per decision in the audit file, each
+ * with the X-Request-Id of its answer, the signer's serial and issuer,
+ * the verdict and reasons, or the error; never the content. */
+Test(verify_http, audit_trail)
+{
+	char *req, *log, ids[3][64], want[128];
+	const char *texts[3];
+	struct resp r;
+	json_t *ans;
+	size_t len;
+	int i;
+
+	vt_fresh("ecdsa", vt_now - 60, vt_now);
+	vt_sign("ecdsa", "s.der", "");
+	vt_corrupt_signature(vt_path("s.der"), vt_path("bad.der"), 0);
+	snprintf(audit_file, sizeof(audit_file), "%s", vt_path("audit.log"));
+	daemon_start(1, 64);
+
+	texts[0] = req = detached_request(vt_path("s.der"), vt_doc());
+	texts[1] = detached_request(vt_path("bad.der"), vt_doc());
+	texts[2] = "{\"signature\": 5}";
+	for (i = 0; i < 3; i++) {
+		ans = post_json(texts[i], &r);
+		cr_assert_eq(r.code, i < 2 ? 200 : 400, "%d %s", r.code,
+			     (char *)r.body);
+		cr_assert_not_null(resp_header(&r, "X-Request-Id"));
+		snprintf(ids[i], sizeof(ids[i]), "%s",
+			 resp_header(&r, "X-Request-Id"));
+		cr_assert_eq(strlen(ids[i]), 16, "%s", ids[i]);
+		json_decref(ans);
+		resp_free(&r);
+	}
+	daemon_stop_clean();
+
+	log = (char *)read_file(vt_path("audit.log"), &len);
+	cr_assert_not_null(log);
+	snprintf(want, sizeof(want), "request_id=%s verdict=valid signers=1 ",
+		 ids[0]);
+	assert_has(log, want);
+	snprintf(want, sizeof(want), "request_id=%s verdict=invalid ", ids[1]);
+	assert_has(log, want);
+	assert_has(log, "s0_reasons=bad_signature");
+	snprintf(want, sizeof(want),
+		 "request_id=%s verdict=error error=\"signature: expected",
+		 ids[2]);
+	assert_has(log, want);
+	assert_has(log, "s0_serial=2001 s0_issuer=\"");
+	cr_assert_null(strstr(log, "the document"), "%s", log);
+	free(log);
+	free((char *)texts[1]);
+	free(req);
 }
 
 Test(verify_http, bad_signature_invalid)

@@ -676,3 +676,26 @@ Test(config_load, shipped_example_loads)
 	cr_assert_eq(c->ncas, 0);
 	config_free(c);
 }
+
+/* Every key of the parser's table is in the shipped example and in
+ * otzyv.conf(5). */
+Test(config_load, every_key_documented)
+{
+	const char *src = env_path("TESTS_SRCDIR");
+	char *out = NULL;
+
+	cr_assert_eq(
+	    run_capture(
+		&out,
+		"cd '%s/..' && sed -n 's/^ *{\"\\([a-z]*\\)\", "
+		"\"\\([a-z_]*\\)\".*/\\2/p' src/config/config.c | "
+		"while read -r k; do "
+		"grep -Eq \"^;? ?$k =\" etc/otzyv.conf || "
+		"echo \"$k: not in etc/otzyv.conf\"; "
+		"grep -Eq \"^\\.B[IR] \\\"?$k\\\"? \" man/otzyv.conf.5 || "
+		"echo \"$k: not in man/otzyv.conf.5\"; done",
+		src),
+	    0);
+	cr_assert_str_eq(out, "", "%s", out);
+	free(out);
+}

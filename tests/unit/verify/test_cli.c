@@ -168,6 +168,56 @@ Test(verify_cli, json_and_digest)
 	free(anchor);
 }
 
+/* [verify] audit_log with an audit_file: a line per decision, valid,
+ * invalid or refused, naming the signer; never the content. */
+Test(verify_cli, audit_file)
+{
+	char *out = NULL, *doc = strdup(vt_doc()), *sig, *log, *bad;
+	size_t len;
+	FILE *f;
+
+	import("rsa-ca");
+	import("rsa-int");
+	sig = strdup(vt_sign("rsa", "s.der", ""));
+	vt_corrupt_signature(sig, vt_path("bad.der"), 0);
+	bad = strdup(vt_path("bad.der"));
+	f = fopen(conf, "a");
+	cr_assert_not_null(f);
+	fprintf(f,
+		"[verify]\nanchors = %s\ntsl_anchors = no\naudit_log = yes\n"
+		"audit_file = %s\n",
+		vt_pki("rsa-ca.pem"), vt_path("audit.log"));
+	fclose(f);
+	cr_assert_eq(otzyv(&out, "verify '%s' --content '%s'", sig, doc), 0,
+		     "%s", out);
+	free(out);
+	cr_assert_eq(otzyv(&out, "verify '%s' --content '%s'", bad, doc), 1,
+		     "%s", out);
+	free(out);
+	cr_assert_eq(otzyv(&out, "verify '%s' 2>&1", doc), 3, "%s", out);
+	free(out);
+
+	log = (char *)read_file(vt_path("audit.log"), &len);
+	cr_assert_not_null(log);
+	cr_assert_not_null(strstr(log, "verdict=valid signers=1 "
+				       "s0_serial=2001 s0_issuer="),
+			   "%s", log);
+	cr_assert_not_null(strstr(log, "verdict=invalid signers=1 "), "%s",
+			   log);
+	cr_assert_not_null(strstr(log, "s0_reasons=bad_signature"), "%s", log);
+	cr_assert_not_null(strstr(log, "verdict=error error="), "%s", log);
+	cr_assert_eq(run("test $(grep -c 'event=verify_audit request_id=' "
+			 "'%s') -eq 3",
+			 vt_path("audit.log")),
+		     0, "%s", log);
+	/* The document's text is nowhere. */
+	cr_assert_null(strstr(log, "the document"), "%s", log);
+	free(log);
+	free(bad);
+	free(sig);
+	free(doc);
+}
+
 /* [verify] anchors (a PEM bundle) and intermediates stand for --anchor;
  * an unreadable anchors file is a configuration error. */
 Test(verify_cli, config_anchors)
