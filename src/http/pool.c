@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -27,24 +28,55 @@ struct http_pool {
 	unsigned nthreads;
 };
 
-/* In a pool thread: hand j back to its worker. */
-static void
-job_done(struct http_job *j)
-{
-	struct worker *w = j->w;
+/* Finished jobs are handed back together while more wait: each
+ * hand-back wakes a worker, and a woken worker preempts this thread
+ * (SCHED_IDLE), so one per job would cost two context switches each.
+ * At most this many, and the first waits at most this long. */
+#define POOL_BATCH 8
+#define POOL_BATCH_WAIT 0.002
 
-	pthread_mutex_lock(&w->done_mu);
-	j->next = w->done;
-	w->done = j;
-	pthread_mutex_unlock(&w->done_mu);
-	event_active(w->done_ev, EV_READ, 0);
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* In a pool thread: the jobs back onto their workers' done lists, then
+ * one wake-up per worker. (A worker may free a job as soon as it is on
+ * its list: the workers are noted first.) */
+static void
+hand_back(struct http_job **done, size_t n)
+{
+	struct worker *ws[POOL_BATCH];
+	size_t i, k;
+
+	for (i = 0; i < n; i++)
+		ws[i] = done[i]->w;
+	for (i = 0; i < n; i++) {
+		pthread_mutex_lock(&ws[i]->done_mu);
+		done[i]->next = ws[i]->done;
+		ws[i]->done = done[i];
+		pthread_mutex_unlock(&ws[i]->done_mu);
+	}
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < i && ws[k] != ws[i]; k++)
+			;
+		if (k == i)
+			event_active(ws[i]->done_ev, EV_READ, 0);
+	}
 }
 
 static void *
 pool_main(void *arg)
 {
 	struct http_pool *p = arg;
-	struct http_job *j;
+	struct http_job *j, *done[POOL_BATCH];
+	size_t ndone = 0;
+	double first = 0;
+	int more;
 
 	/* Behind the workers: SCHED_IDLE, so that on a busy core a worker
 	 * woken by an OCSP request preempts a verification at once (a
@@ -71,7 +103,17 @@ pool_main(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		j->next = NULL;
 		j->run(j);
-		job_done(j);
+		if (ndone == 0)
+			first = mono_now();
+		done[ndone++] = j;
+		pthread_mutex_lock(&p->mu);
+		more = p->head != NULL && !p->stopping;
+		pthread_mutex_unlock(&p->mu);
+		if (!more || ndone == POOL_BATCH ||
+		    mono_now() - first >= POOL_BATCH_WAIT) {
+			hand_back(done, ndone);
+			ndone = 0;
+		}
 	}
 }
 
