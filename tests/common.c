@@ -124,6 +124,7 @@ read_file(const char *path, size_t *out_len)
 		return NULL;
 	}
 	fclose(f);
+	buf[n] = '\0';
 	*out_len = (size_t)n;
 	return buf;
 }

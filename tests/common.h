@@ -23,7 +23,8 @@ int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int run_capture(char **out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Reads a whole file; NULL on failure. */
+/* Reads a whole file, a NUL after it (text may be read as a string);
+ * NULL on failure. */
 uint8_t *read_file(const char *path, size_t *out_len);
 int write_file(const char *path, const void *buf, size_t len);
 

@@ -5,9 +5,11 @@
  * Nothing may follow the CMS but white space. Every size is bounded
  * before OpenSSL sees it (limits.h).
  *
- * With a cache (cache.c), the certificates of a DER SignedData are not
- * decoded again when seen before: the CMS is decoded without them and
- * they are added back from the cache.
+ * A DER SignedData is taken apart first (find_parts) and decoded
+ * without what need not be copied or decoded again: with a cache
+ * (cache.c), its certificates, added back from the cache; and, for the
+ * caller who asks, its eContent, which is left where it stands in the
+ * input (an attached document of 64 MiB is then held once).
  */
 #include "config.h"
 
@@ -50,29 +52,53 @@ put_head(uint8_t *p, uint8_t tag, size_t len)
 	return 2 + n;
 }
 
-/* Where a SignedData's certificates lie in its DER. */
+/* Where the parts of a SignedData lie in its DER. */
 struct split {
-	struct der_tlv ci;    /* the ContentInfo */
-	struct der_tlv type;  /* its contentType */
-	struct der_tlv sd;    /* the SignedData SEQUENCE */
-	struct der_tlv certs; /* its [0] certificates */
+	struct der_tlv ci;     /* the ContentInfo */
+	struct der_tlv type;   /* its contentType */
+	struct der_tlv sd;     /* the SignedData SEQUENCE */
+	struct der_tlv eci;    /* its encapContentInfo */
+	struct der_tlv ectype; /* eContentType */
+	struct der_tlv econt;  /* the eContent OCTET STRING (raw NULL: none) */
+	struct der_tlv certs;  /* [0] certificates (raw NULL: none) */
 	struct der_tlv cert[MAX_VERIFY_CERTS];
 	size_t ncert;
 };
 
+/* Within sp->eci: eContentType and, when there is one, the eContent as
+ * one primitive OCTET STRING (not BER pieces). 1 or 0. */
+static int
+find_content(const struct der_cursor *sd, struct split *sp)
+{
+	struct der_cursor e, x;
+	struct der_tlv ctx0;
+	int present;
+
+	if (der_enter(sd, &sp->eci, &e) != DER_OK ||
+	    der_expect(&e, DER_OID, &sp->ectype) != DER_OK ||
+	    der_optional(&e, DER_CTX_CONS(0), &ctx0, &present) != DER_OK ||
+	    der_finish(&e) != DER_OK)
+		return 0;
+	if (!present)
+		return 1;
+	return der_enter(&e, &ctx0, &x) == DER_OK &&
+	       der_expect(&x, DER_OCTET_STRING, &sp->econt) == DER_OK &&
+	       der_finish(&x) == DER_OK;
+}
+
 /*
- * Finds the certificates of the ContentInfo at the start of buf when it
- * is plain DER (definite lengths) with only X.509 certificates among
- * them: 1, or 0 when it is anything else (BER, another shape, too many
+ * Finds the parts of the ContentInfo at the start of buf when it is a
+ * SignedData in plain DER (definite lengths, certificates all X.509):
+ * 1, or 0 when it is anything else (BER, another shape, too many
  * certificates: decoded whole, and refused there if it must be).
  */
 static int
-find_certs(const uint8_t *buf, size_t len, struct split *sp)
+find_parts(const uint8_t *buf, size_t len, struct split *sp)
 {
 	struct der_cursor c, ci, ex, sd, cs;
-	struct der_tlv t, ctx0;
-	int have = 0;
+	struct der_tlv ctx0, t;
 
+	memset(sp, 0, sizeof(*sp));
 	der_init(&c, buf, len);
 	if (der_expect(&c, DER_SEQUENCE, &sp->ci) != DER_OK ||
 	    der_enter(&c, &sp->ci, &ci) != DER_OK ||
@@ -82,16 +108,16 @@ find_certs(const uint8_t *buf, size_t len, struct split *sp)
 	    der_expect(&ex, DER_SEQUENCE, &sp->sd) != DER_OK ||
 	    der_finish(&ex) != DER_OK || der_enter(&ex, &sp->sd, &sd) != DER_OK)
 		return 0;
-	while (!der_at_end(&sd)) {
-		if (der_next(&sd, &t) != DER_OK)
-			return 0;
-		if (t.tag == DER_CTX_CONS(0)) {
-			sp->certs = t;
-			have = 1;
-			break;
-		}
-	}
-	if (!have || der_enter(&sd, &sp->certs, &cs) != DER_OK)
+	/* version, digestAlgorithms, encapContentInfo (RFC 5652 5.1) */
+	if (der_expect(&sd, DER_INTEGER, &t) != DER_OK ||
+	    der_expect(&sd, DER_SET, &t) != DER_OK ||
+	    der_expect(&sd, DER_SEQUENCE, &sp->eci) != DER_OK ||
+	    !find_content(&sd, sp) ||
+	    der_optional(&sd, DER_CTX_CONS(0), &sp->certs, &(int){0}) != DER_OK)
+		return 0;
+	if (sp->certs.raw == NULL)
+		return 1;
+	if (der_enter(&sd, &sp->certs, &cs) != DER_OK)
 		return 0;
 	for (sp->ncert = 0; !der_at_end(&cs); sp->ncert++) {
 		if (sp->ncert == MAX_VERIFY_CERTS ||
@@ -102,56 +128,97 @@ find_certs(const uint8_t *buf, size_t len, struct split *sp)
 	return 1;
 }
 
-/* The ContentInfo of sp without its certificates (malloc'd), or NULL. */
-static uint8_t *
-without_certs(const struct split *sp, size_t *out_len)
-{
-	size_t sd_len = sp->sd.len - sp->certs.raw_len;
-	size_t sd_all = put_head(NULL, DER_SEQUENCE, sd_len) + sd_len;
-	size_t ex_all = put_head(NULL, DER_CTX_CONS(0), sd_all) + sd_all;
-	size_t ci_len = sp->type.raw_len + ex_all;
-	size_t total = put_head(NULL, DER_SEQUENCE, ci_len) + ci_len;
-	size_t before = (size_t)(sp->certs.raw - sp->sd.val);
-	uint8_t *out = malloc(total), *p = out;
+/* Pieces of an encoding, copied in order. */
+struct pieces {
+	const uint8_t *p[4];
+	size_t len[4];
+	size_t n, total;
+};
 
-	if (out == NULL)
+static void
+piece(struct pieces *ps, const uint8_t *p, size_t len)
+{
+	ps->p[ps->n] = p;
+	ps->len[ps->n++] = len;
+	ps->total += len;
+}
+
+/*
+ * The ContentInfo of sp again (malloc'd), without its eContent when
+ * `cut_content` (the encapContentInfo keeps its eContentType: the
+ * signature reads as detached) and without its certificates when
+ * `cut_certs`; NULL when out of memory.
+ */
+static uint8_t *
+rebuild(const struct split *sp, int cut_content, int cut_certs, size_t *out_len)
+{
+	const uint8_t *p = sp->sd.val, *end = sp->sd.val + sp->sd.len;
+	uint8_t eci[16], *out, *q;
+	struct pieces ps = {0};
+	size_t eci_head = 0, sd_all, ex_all, ci_len, total, i;
+
+	if (cut_content) {
+		piece(&ps, p, (size_t)(sp->eci.raw - p));
+		eci_head = put_head(eci, DER_SEQUENCE, sp->ectype.raw_len);
+		piece(&ps, sp->ectype.raw, sp->ectype.raw_len);
+		p = sp->eci.raw + sp->eci.raw_len;
+	}
+	if (cut_certs) {
+		piece(&ps, p, (size_t)(sp->certs.raw - p));
+		p = sp->certs.raw + sp->certs.raw_len;
+	}
+	piece(&ps, p, (size_t)(end - p));
+	sd_all = put_head(NULL, DER_SEQUENCE, ps.total + eci_head) + ps.total +
+		 eci_head;
+	ex_all = put_head(NULL, DER_CTX_CONS(0), sd_all) + sd_all;
+	ci_len = sp->type.raw_len + ex_all;
+	total = put_head(NULL, DER_SEQUENCE, ci_len) + ci_len;
+	if ((out = q = malloc(total)) == NULL)
 		return NULL;
-	p += put_head(p, DER_SEQUENCE, ci_len);
-	memcpy(p, sp->type.raw, sp->type.raw_len);
-	p += sp->type.raw_len;
-	p += put_head(p, DER_CTX_CONS(0), sd_all);
-	p += put_head(p, DER_SEQUENCE, sd_len);
-	memcpy(p, sp->sd.val, before);
-	p += before;
-	memcpy(p, sp->certs.raw + sp->certs.raw_len,
-	       sp->sd.len - before - sp->certs.raw_len);
+	q += put_head(q, DER_SEQUENCE, ci_len);
+	memcpy(q, sp->type.raw, sp->type.raw_len);
+	q += sp->type.raw_len;
+	q += put_head(q, DER_CTX_CONS(0), sd_all);
+	q += put_head(q, DER_SEQUENCE, ps.total + eci_head);
+	for (i = 0; i < ps.n; i++) {
+		/* The new encapContentInfo's head goes before its type. */
+		if (cut_content && i == 1) {
+			memcpy(q, eci, eci_head);
+			q += eci_head;
+		}
+		memcpy(q, ps.p[i], ps.len[i]);
+		q += ps.len[i];
+	}
 	*out_len = total;
 	return out;
 }
 
 /*
- * The ContentInfo of sp decoded without its certificates, which are
- * then added from the cache: the same CMS as d2i of the whole would
- * give (a repeated certificate once), without decoding certificates
- * seen before. NULL when any step fails.
+ * The ContentInfo of sp decoded without the parts cut (see rebuild()),
+ * the certificates then added from the cache: the same CMS as d2i of
+ * the whole would give (a repeated certificate once), but for the
+ * eContent, without decoding certificates seen before or copying the
+ * content. NULL when any step fails.
  */
 static CMS_ContentInfo *
-decode_split(const struct split *sp, struct verify_cache *cache)
+decode_split(const struct split *sp, struct verify_cache *cache,
+	     int cut_content)
 {
 	CMS_ContentInfo *cms = NULL;
 	const unsigned char *p;
 	uint8_t *der;
 	size_t len, i;
+	int cut_certs = cache != NULL && sp->certs.raw != NULL;
 	X509 *x;
 
-	if ((der = without_certs(sp, &len)) == NULL)
+	if ((der = rebuild(sp, cut_content, cut_certs, &len)) == NULL)
 		return NULL;
 	p = der;
 	cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
 	if (cms == NULL || p != der + len ||
 	    OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed)
 		goto fail;
-	for (i = 0; i < sp->ncert; i++) {
+	for (i = 0; cut_certs && i < sp->ncert; i++) {
 		if ((x = cache_cert(cache, sp->cert[i].raw,
 				    sp->cert[i].raw_len)) == NULL)
 			goto fail;
@@ -171,16 +238,27 @@ fail:
 
 CMS_ContentInfo *
 input_der(const uint8_t *buf, size_t len, struct verify_cache *cache,
-	  size_t *used)
+	  struct der_tlv *content, size_t *used)
 {
 	const unsigned char *p = buf;
 	struct split *sp;
 	CMS_ContentInfo *cms = NULL;
+	int cut_content;
 
-	if (cache != NULL && (sp = malloc(sizeof(*sp))) != NULL) {
-		if (find_certs(buf, len, sp) &&
-		    (cms = decode_split(sp, cache)) != NULL)
-			*used = sp->ci.raw_len;
+	if (content != NULL)
+		memset(content, 0, sizeof(*content));
+	if ((cache != NULL || content != NULL) &&
+	    (sp = malloc(sizeof(*sp))) != NULL) {
+		if (find_parts(buf, len, sp)) {
+			cut_content = content != NULL && sp->econt.raw != NULL;
+			if ((cut_content || (cache != NULL && sp->certs.raw)) &&
+			    (cms = decode_split(sp, cache, cut_content)) !=
+				NULL) {
+				*used = sp->ci.raw_len;
+				if (cut_content)
+					*content = sp->econt;
+			}
+		}
 		free(sp);
 		if (cms != NULL)
 			return cms;
@@ -192,13 +270,13 @@ input_der(const uint8_t *buf, size_t len, struct verify_cache *cache,
 
 /* Exactly one BER/DER ContentInfo in buf[0..len), white space after. */
 static CMS_ContentInfo *
-from_der(const uint8_t *buf, size_t len, struct verify_cache *cache, char *err,
-	 size_t errlen)
+from_der(const uint8_t *buf, size_t len, struct verify_cache *cache,
+	 struct der_tlv *content, char *err, size_t errlen)
 {
 	CMS_ContentInfo *cms;
 	size_t used = 0;
 
-	cms = input_der(buf, len, cache, &used);
+	cms = input_der(buf, len, cache, content, &used);
 	if (cms == NULL) {
 		unsigned long e = ERR_peek_last_error();
 
@@ -249,7 +327,7 @@ from_pem(const uint8_t *buf, size_t len, struct verify_cache *cache, char *err,
 		snprintf(err, errlen, "signature: text after the PEM block");
 		goto out;
 	}
-	cms = from_der(data, (size_t)dlen, cache, err, errlen);
+	cms = from_der(data, (size_t)dlen, cache, NULL, err, errlen);
 out:
 	OPENSSL_free(name);
 	OPENSSL_free(header);
@@ -300,11 +378,14 @@ input_check_signed(CMS_ContentInfo *cms, const char *what, char *err,
 
 CMS_ContentInfo *
 input_decode(const uint8_t *buf, size_t len, struct verify_cache *cache,
-	     char *err, size_t errlen)
+	     struct der_tlv *content, char *err, size_t errlen)
 {
 	CMS_ContentInfo *cms = NULL;
 	uint8_t *dec = NULL;
 	size_t dlen, skip = 0;
+
+	if (content != NULL)
+		memset(content, 0, sizeof(*content));
 
 	while (skip < len && blank(buf + skip, 1))
 		skip++;
@@ -323,9 +404,9 @@ input_decode(const uint8_t *buf, size_t len, struct verify_cache *cache,
 	if (len >= 11 && memcmp(buf, "-----BEGIN ", 11) == 0) {
 		cms = from_pem(buf, len, cache, err, errlen);
 	} else if (buf[0] == 0x30) {
-		cms = from_der(buf, len, cache, err, errlen);
+		cms = from_der(buf, len, cache, content, err, errlen);
 	} else if (crypto_base64_decode(buf, len, &dec, &dlen) && dlen > 0) {
-		cms = from_der(dec, dlen, cache, err, errlen);
+		cms = from_der(dec, dlen, cache, NULL, err, errlen);
 		free(dec);
 	} else {
 		free(dec);
@@ -339,5 +420,7 @@ input_decode(const uint8_t *buf, size_t len, struct verify_cache *cache,
 		CMS_ContentInfo_free(cms);
 		cms = NULL;
 	}
+	if (cms == NULL && content != NULL)
+		memset(content, 0, sizeof(*content));
 	return cms;
 }

@@ -24,6 +24,7 @@
 #include <openssl/cms.h>
 #include <openssl/x509.h>
 
+#include "otzyv/der.h"
 #include "otzyv/limits.h"
 #include "otzyv/status.h"
 #include "otzyv/store.h"
@@ -94,16 +95,21 @@ struct content {
 
 /* input.c. The CMS in buf as a SignedData within the limits of
  * limits.h, or NULL with err set. Its certificates come from `cache`
- * when one is given (may be NULL). The caller frees it. */
+ * when one is given (may be NULL). An attached eContent of DER input
+ * may be left in buf: then *content is its OCTET STRING there (raw
+ * NULL otherwise) and the CMS has none. The caller frees the CMS. */
 CMS_ContentInfo *input_decode(const uint8_t *buf, size_t len,
-			      struct verify_cache *cache, char *err,
+			      struct verify_cache *cache,
+			      struct der_tlv *content, char *err,
 			      size_t errlen);
 
 /* input.c. One BER/DER ContentInfo at the start of buf; *used is its
- * length. Certificates from `cache` (may be NULL). NULL when it does
- * not decode (the OpenSSL error queue says why). */
+ * length. Certificates from `cache` (may be NULL); the eContent left
+ * in buf as input_decode() says when `content` is not NULL. NULL when
+ * it does not decode (the OpenSSL error queue says why). */
 CMS_ContentInfo *input_der(const uint8_t *buf, size_t len,
-			   struct verify_cache *cache, size_t *used);
+			   struct verify_cache *cache, struct der_tlv *content,
+			   size_t *used);
 
 /* cache.c. The cache's anchors (a new reference), or NULL. */
 X509_STORE *cache_anchor_store(struct verify_cache *c);

@@ -189,7 +189,7 @@ tsp_check(CMS_SignerInfo *si, struct chain_ctx *cx, const struct verify_opts *o,
 	}
 	tok = input_der(ASN1_STRING_get0_data(v->value.sequence),
 			(size_t)ASN1_STRING_length(v->value.sequence),
-			cx->cache, &used);
+			cx->cache, NULL, &used);
 	if (tok == NULL ||
 	    used != (size_t)ASN1_STRING_length(v->value.sequence)) {
 		findings_add(&sf, R_BAD_TIMESTAMP,

@@ -29,7 +29,8 @@ struct run {
 	const struct verify_opts *o;
 	CMS_ContentInfo *cms;
 	struct content c;
-	uint8_t *decoded; /* base64 content decoded, when held */
+	uint8_t *decoded;     /* base64 content decoded, when held */
+	struct der_tlv econt; /* an attached eContent left in the input */
 	struct chain_ctx cx;
 };
 
@@ -335,7 +336,7 @@ setup_content(struct run *r, const struct verify_input *in, struct mapfile *map,
 	      char *err, size_t errlen)
 {
 	ASN1_OCTET_STRING **pos = CMS_get0_content(r->cms);
-	int attached = pos != NULL && *pos != NULL;
+	int attached = (pos != NULL && *pos != NULL) || r->econt.raw != NULL;
 	int given = (in->content != NULL || in->content_len != 0) +
 		    (in->content_b64 != NULL) + (in->content_path != NULL) +
 		    (in->digest != NULL);
@@ -354,8 +355,13 @@ setup_content(struct run *r, const struct verify_input *in, struct mapfile *map,
 				 "give no other content or digest");
 			return VERIFY_BAD_INPUT;
 		}
-		r->c.data = ASN1_STRING_get0_data(*pos);
-		r->c.len = (size_t)ASN1_STRING_length(*pos);
+		if (r->econt.raw != NULL) {
+			r->c.data = r->econt.val;
+			r->c.len = r->econt.len;
+		} else {
+			r->c.data = ASN1_STRING_get0_data(*pos);
+			r->c.len = (size_t)ASN1_STRING_length(*pos);
+		}
 		return VERIFY_OK;
 	}
 	if (!given) {
@@ -441,7 +447,7 @@ verify_run(struct store *s, const struct verify_opts *o,
 			 "the future");
 		return VERIFY_BAD_INPUT;
 	}
-	if ((r.cms = input_decode(in->sig, in->sig_len, o->cache, err,
+	if ((r.cms = input_decode(in->sig, in->sig_len, o->cache, &r.econt, err,
 				  errlen)) == NULL)
 		return VERIFY_BAD_INPUT;
 	if ((ve = setup_content(&r, in, &map, err, errlen)) != VERIFY_OK)

@@ -16,7 +16,9 @@
  * answer, or succeed with an answer whose "verdict" is "valid",
  * "invalid" or "indeterminate", the worst of its 1..MAX_VERIFY_SIGNERS
  * "signers", each with a verdict of its own; and with no anchors
- * nothing is ever "valid". OpenSSL's error queue is left empty.
+ * nothing is ever "valid". OpenSSL's error queue is left empty. The
+ * same input through a cache kept across inputs (certificates decoded
+ * apart and reused) must get the same answer, to the byte.
  *
  * A broken invariant calls __builtin_trap(), which libFuzzer reports.
  */
@@ -60,6 +62,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct store *store;
+static struct verify_cache *cache;
 static char dir[64];
 
 static void
@@ -69,6 +72,8 @@ cleanup(void)
 	struct dirent *e;
 	char path[sizeof(dir) + 300];
 
+	verify_cache_unref(cache);
+	cache = NULL;
 	store_close(store);
 	store = NULL;
 	if ((d = opendir(dir)) != NULL) {
@@ -157,7 +162,34 @@ setup(void)
 	    STORE_OK)
 		DIE("cannot register the CA");
 	X509_free(ca);
+	/* No anchors, as without a cache. */
+	if ((cache = verify_cache_new(NULL, 0)) == NULL)
+		DIE("cannot make a cache");
 	ERR_clear_error();
+}
+
+/* The same input through the cache (certificates decoded apart and
+ * kept across inputs) must get the same answer, to the byte. */
+static void
+check_cached(const struct verify_opts *plain, const struct verify_input *in,
+	     enum verify_err want, const json_t *answer)
+{
+	struct verify_opts o = *plain;
+	json_t *again = NULL;
+	char err[512], *a, *b;
+	enum verify_err ve;
+
+	o.cache = cache;
+	ve = verify_run(store, &o, in, &again, err, sizeof(err));
+	CHECK(ve == want);
+	if (want != VERIFY_OK)
+		return;
+	a = json_dumps(answer, JSON_SORT_KEYS);
+	b = json_dumps(again, JSON_SORT_KEYS);
+	CHECK(a != NULL && b != NULL && strcmp(a, b) == 0);
+	free(a);
+	free(b);
+	json_decref(again);
 }
 
 static int
@@ -240,13 +272,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(ve == VERIFY_OK || ve == VERIFY_BAD_INPUT || ve == VERIFY_STORE ||
 	      ve == VERIFY_INTERNAL);
 	CHECK(memchr(err, '\0', sizeof(err)) != NULL);
-	if (ve == VERIFY_OK) {
+	if (ve == VERIFY_OK)
 		check_answer(answer);
-		json_decref(answer);
-	} else {
-		CHECK(answer == NULL);
-		CHECK(err[0] != '\0');
-	}
+	else
+		CHECK(answer == NULL && err[0] != '\0');
+	check_cached(&opts, &in, ve, answer);
+	json_decref(answer);
 	CHECK(ERR_peek_error() == 0);
 	return 0;
 }
