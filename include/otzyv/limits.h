@@ -53,11 +53,12 @@
  * CAdES signatures have one or a few signers, a handful of
  * certificates, chains of three or four. */
 #define MAX_VERIFY_INPUT ((size_t)128 << 20) /* octets of the CMS itself */
-#define MAX_VERIFY_SIGNERS 16	/* SignerInfos per CMS */
-#define MAX_VERIFY_CERTS 64	/* certificates per CMS (and per token) */
+#define MAX_VERIFY_SIGNERS 16		     /* SignerInfos per CMS */
+#define MAX_VERIFY_CERTS 64	 /* certificates per CMS (and per token) */
+#define MAX_VERIFY_TIMESTAMPS 8	 /* signature timestamps checked per signer */
 #define MAX_VERIFY_CHAIN_DEPTH 8 /* certificates in a path, anchor included */
-#define MAX_VERIFY_ANCHORS 4096	/* anchors taken from the store */
-#define MAX_VERIFY_DETAILS 16	/* diagnostics kept per signer */
+#define MAX_VERIFY_ANCHORS 4096	 /* anchors taken from the store */
+#define MAX_VERIFY_DETAILS 16	 /* diagnostics kept per signer */
 /* How far a timestamp's genTime may lie ahead of our clock. */
 #define VERIFY_CLOCK_SLACK (5 * 60)
 

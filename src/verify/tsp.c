@@ -14,8 +14,10 @@
  *    to an anchor valid at genTime;
  *  - no certificate of that path was revoked or on hold at genTime,
  *    and none was ever revoked for key compromise (revocation.c).
- * XXX: only the first token of the first such attribute is checked;
- * CAdES allows several, which would prove an earlier T at best.
+ * A signature may carry several tokens (CAdES allows it, one attribute
+ * or several, up to MAX_VERIFY_TIMESTAMPS are checked): the earliest
+ * genTime among those that pass is T; when none passes, the first
+ * token's findings are the answer's.
  */
 #include "config.h"
 
@@ -151,9 +153,11 @@ fail:
 	return NULL;
 }
 
-enum store_err
-tsp_check(CMS_SignerInfo *si, struct chain_ctx *cx, const struct verify_opts *o,
-	  struct tsp_result *out)
+/* One token, the value v of a timestamp attribute (NULL: none), into
+ * *out. */
+static enum store_err
+check_token(CMS_SignerInfo *si, const ASN1_TYPE *v, struct chain_ctx *cx,
+	    const struct verify_opts *o, struct tsp_result *out)
 {
 	struct findings sf = {0};
 	CMS_ContentInfo *tok = NULL;
@@ -161,8 +165,6 @@ tsp_check(CMS_SignerInfo *si, struct chain_ctx *cx, const struct verify_opts *o,
 	struct chain_ctx tcx;
 	struct revocation_ctx rc;
 	struct content c = {0};
-	X509_ATTRIBUTE *attr;
-	ASN1_TYPE *v;
 	ASN1_OCTET_STRING **pos;
 	CMS_SignerInfo *tsi;
 	X509 *tsa = NULL;
@@ -170,18 +172,11 @@ tsp_check(CMS_SignerInfo *si, struct chain_ctx *cx, const struct verify_opts *o,
 	enum status_qualified q;
 	enum store_err e = STORE_OK;
 	char msg[256];
-	int idx;
 
 	memset(out, 0, sizeof(*out));
-	idx = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken,
-					   -1);
-	if (idx < 0)
-		return STORE_OK;
 	out->present = 1;
 	if ((out->chain = json_array()) == NULL)
 		return STORE_IO;
-	attr = CMS_unsigned_get_attr(si, idx);
-	v = X509_ATTRIBUTE_get0_type(attr, 0);
 	if (v == NULL || v->type != V_ASN1_SEQUENCE) {
 		findings_add(&sf, R_BAD_TIMESTAMP,
 			     "the timestamp attribute holds no ContentInfo");
@@ -252,4 +247,62 @@ out:
 	CMS_ContentInfo_free(tok);
 	ERR_clear_error();
 	return e;
+}
+
+/* Whether token a proves the signing time better than b. */
+static int
+better(const struct tsp_result *a, const struct tsp_result *b)
+{
+	if (!b->present || a->ok != b->ok)
+		return !b->present || a->ok;
+	return a->ok && a->gen_time < b->gen_time;
+}
+
+enum store_err
+tsp_check(CMS_SignerInfo *si, struct chain_ctx *cx, const struct verify_opts *o,
+	  struct tsp_result *out)
+{
+	struct tsp_result one;
+	X509_ATTRIBUTE *attr;
+	enum store_err e;
+	int idx = -1, k, count, n = 0, more = 0;
+
+	memset(out, 0, sizeof(*out));
+	while ((idx = CMS_unsigned_get_attr_by_NID(
+		    si, NID_id_smime_aa_timeStampToken, idx)) >= 0) {
+		attr = CMS_unsigned_get_attr(si, idx);
+		count = X509_ATTRIBUTE_count(attr);
+		/* An attribute without a value is one bad token. */
+		for (k = 0; k < (count > 0 ? count : 1); k++) {
+			if (n == MAX_VERIFY_TIMESTAMPS) {
+				more = 1;
+				goto done;
+			}
+			n++;
+			e = check_token(si,
+					count > 0
+					    ? X509_ATTRIBUTE_get0_type(attr, k)
+					    : NULL,
+					cx, o, &one);
+			if (e != STORE_OK) {
+				tsp_result_clear(&one);
+				tsp_result_clear(out);
+				return e;
+			}
+			if (better(&one, out)) {
+				tsp_result_clear(out);
+				*out = one;
+			} else {
+				tsp_result_clear(&one);
+			}
+		}
+	}
+done:
+	if (n > 1)
+		findings_add(&out->f, R_COUNT, "timestamp: %s%d tokens; %s",
+			     more ? "more than " : "", n,
+			     out->ok ? "the earliest that verifies counts"
+				     : "none verifies, the first is shown");
+	ERR_clear_error();
+	return STORE_OK;
 }

@@ -764,6 +764,37 @@ Test(verify, bad_timestamp)
 	json_decref(doc);
 }
 
+/* Two signature timestamps, one stamping another value: the good one
+ * gives T, whichever comes first; two bad ones, bad_timestamp. */
+Test(verify, two_timestamps)
+{
+	int64_t t0, t1;
+	struct vt_opts o = {.content = vt_doc()};
+	json_t *doc;
+	int order;
+
+	vt_sign("rsa", "s.der", "");
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	for (order = 0; order < 2; order++) {
+		vt_timestamp(vt_path("s.der"), vt_path("t1.der"), 0, order == 0,
+			     NULL, NULL);
+		vt_timestamp(vt_path("t1.der"), vt_path("t2.der"), 0,
+			     order == 1, &t0, &t1);
+		o.now = t1 + 60;
+		vt_fresh("rsa", t1 + 30, o.now);
+		doc = vt_verify("rsa", vt_path("t2.der"), &o, VERIFY_OK);
+		assert_verdict(doc, "valid", NULL);
+		cr_assert_str_eq(vt_signer_str(doc, 0, "signing_time_source"),
+				 "timestamp");
+		json_decref(doc);
+	}
+	vt_timestamp(vt_path("s.der"), vt_path("t1.der"), 0, 1, NULL, NULL);
+	vt_timestamp(vt_path("t1.der"), vt_path("t2.der"), 0, 1, NULL, NULL);
+	doc = vt_verify("rsa", vt_path("t2.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "bad_timestamp");
+	json_decref(doc);
+}
+
 Test(verify, timestamp_tsa_revoked)
 {
 	int64_t t0, t1;
