@@ -67,9 +67,9 @@ int crypto_spki_bits(X509 *cert, const uint8_t **out, size_t *out_len);
 int crypto_load_bundle(const char *path, int (*add)(void *, X509 *), void *arg,
 		       char *err, size_t errlen);
 
-/* Base64 text (line breaks and white space skipped) into a malloc'd
- * *out (caller frees), possibly of length 0. 1, or 0 when it is not
- * base64. */
+/* Base64 text (RFC 4648 4; white space skipped, "=" only at the end)
+ * into a malloc'd *out (caller frees), possibly of length 0. 1, or 0
+ * when it is not base64. */
 int crypto_base64_decode(const void *in, size_t len, uint8_t **out,
 			 size_t *out_len);
 

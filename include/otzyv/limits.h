@@ -54,8 +54,11 @@
  * certificates, chains of three or four. */
 #define MAX_VERIFY_INPUT ((size_t)128 << 20) /* octets of the CMS itself */
 #define MAX_VERIFY_SIGNERS 16		     /* SignerInfos per CMS */
-#define MAX_VERIFY_CERTS 64	 /* certificates per CMS (and per token) */
-#define MAX_VERIFY_TIMESTAMPS 8	 /* signature timestamps checked per signer */
+#define MAX_VERIFY_CERTS 64	/* certificates per CMS (and per token) */
+#define MAX_VERIFY_TIMESTAMPS 8 /* signature timestamps checked per signer */
+#define VERIFY_CACHE_CERTS 1024 /* certificates a verify cache keeps */
+#define VERIFY_CACHE_PATHS 1024 /* validated paths it keeps */
+#define MAX_VERIFY_CACHED_CERT 8192 /* octets of a certificate it keeps */
 #define MAX_VERIFY_CHAIN_DEPTH 8 /* certificates in a path, anchor included */
 #define MAX_VERIFY_ANCHORS 4096	 /* anchors taken from the store */
 #define MAX_VERIFY_DETAILS 16	 /* diagnostics kept per signer */

@@ -28,6 +28,9 @@ char *time_format(int64_t t, char *out);
  * ignored, 't'/'z' accepted) or "@UNIX". Returns 1 or 0. */
 int time_parse(const char *s, int64_t *out);
 
+/* The monotonic clock in seconds (for durations). */
+double clock_mono(void);
+
 /* Seconds since the epoch. Honours $OTZYV_NOW (a time_parse() string)
  * so tests can pin the clock. */
 int64_t clock_now(void);

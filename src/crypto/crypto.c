@@ -247,30 +247,32 @@ crypto_load_bundle(const char *path, int (*add)(void *, X509 *), void *arg,
 	return n > 0;
 }
 
-int
-crypto_base64_decode(const void *in, size_t len, uint8_t **out, size_t *out_len)
+/* RFC 4648 4 text: the alphabet, white space (SP, HT, CR, LF)
+ * anywhere, and '=' only as the last one or two significant
+ * characters; *pad carries the '=' seen across pieces. 1 or 0.
+ * (OpenSSL's decoder alone would take "-" as the end of the data and
+ * the rest of its input as nothing, and count padding per call.) */
+static int
+base64_text(const uint8_t *p, size_t n, int *pad)
 {
-	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
-	uint8_t *buf = NULL;
-	int n = 0, fin = 0;
+	size_t i;
+	uint8_t c;
 
-	*out = NULL;
-	*out_len = 0;
-	if (ctx == NULL || len > INT_MAX / 2 ||
-	    (buf = malloc(len / 4 * 3 + 4)) == NULL)
-		goto fail;
-	EVP_DecodeInit(ctx);
-	if (EVP_DecodeUpdate(ctx, buf, &n, in, (int)len) < 0 ||
-	    EVP_DecodeFinal(ctx, buf + n, &fin) < 0)
-		goto fail;
-	EVP_ENCODE_CTX_free(ctx);
-	*out = buf;
-	*out_len = (size_t)(n + fin);
+	for (i = 0; i < n; i++) {
+		c = p[i];
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (c == '=') {
+			if (++*pad > 2)
+				return 0;
+			continue;
+		}
+		if (*pad != 0 ||
+		    !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '+' || c == '/'))
+			return 0;
+	}
 	return 1;
-fail:
-	EVP_ENCODE_CTX_free(ctx);
-	free(buf);
-	return 0;
 }
 
 int
@@ -283,14 +285,15 @@ crypto_base64_stream(const void *in, size_t len,
 	const uint8_t *p = in;
 	uint8_t out[IN / 4 * 3 + 80];
 	size_t off, k;
-	int n = 0, ok = 0;
+	int n = 0, ok = 0, pad = 0;
 
 	if (ctx == NULL)
 		return 0;
 	EVP_DecodeInit(ctx);
 	for (off = 0; off < len; off += k) {
 		k = len - off < IN ? len - off : IN;
-		if (EVP_DecodeUpdate(ctx, out, &n, p + off, (int)k) < 0 ||
+		if (!base64_text(p + off, k, &pad) ||
+		    EVP_DecodeUpdate(ctx, out, &n, p + off, (int)k) < 0 ||
 		    (n > 0 && !sink(arg, out, (size_t)n)))
 			goto out;
 	}
@@ -301,4 +304,39 @@ crypto_base64_stream(const void *in, size_t len,
 out:
 	EVP_ENCODE_CTX_free(ctx);
 	return ok;
+}
+
+/* A buffer that base64 pieces are appended to. */
+struct b64_buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static int
+b64_append(void *arg, const uint8_t *piece, size_t n)
+{
+	struct b64_buf *b = arg;
+
+	if (n > b->cap - b->len)
+		return 0;
+	memcpy(b->p + b->len, piece, n);
+	b->len += n;
+	return 1;
+}
+
+int
+crypto_base64_decode(const void *in, size_t len, uint8_t **out, size_t *out_len)
+{
+	struct b64_buf b = {NULL, 0, len / 4 * 3 + 4};
+
+	*out = NULL;
+	*out_len = 0;
+	if ((b.p = malloc(b.cap)) == NULL ||
+	    !crypto_base64_stream(in, len, b64_append, &b)) {
+		free(b.p);
+		return 0;
+	}
+	*out = b.p;
+	*out_len = b.len;
+	return 1;
 }

@@ -45,8 +45,10 @@
 /* Stop reading while this much output is pending. */
 #define OUTPUT_HIGH (256 * 1024)
 
-/* Bodies this big or bigger go to a file as they arrive. */
+/* Bodies this big or bigger go to a file as they arrive; at most
+ * SPOOL_BUDGET of the largest allowed at once. */
 #define SPOOL_MIN (256 * 1024)
+#define SPOOL_BUDGET 8
 
 struct conn {
 	struct worker *w;
@@ -63,6 +65,7 @@ struct conn {
 	int spool_fd;
 	char *spool_head;
 	size_t spool_head_len, spool_len, spool_left;
+	size_t spool_reserved; /* of srv->spooled, until dispatched */
 };
 
 static void conn_free(struct conn *c);
@@ -85,6 +88,7 @@ conn_free(struct conn *c)
 	if (c->spool_fd >= 0)
 		close(c->spool_fd);
 	free(c->spool_head);
+	http_spool_release(w->srv, NULL, c->spool_reserved);
 	w->nconns--;
 	atomic_fetch_sub_explicit(&w->srv->metrics->connections, 1,
 				  memory_order_relaxed);
@@ -262,20 +266,46 @@ spool_open(void)
 	return fd;
 }
 
+void
+http_spool_release(struct http_server *srv, void *map, size_t len)
+{
+	if (map != NULL)
+		munmap(map, len);
+	atomic_fetch_sub(&srv->spooled, len);
+}
+
+/* Takes len octets of the server's spool budget: SPOOL_BUDGET bodies
+ * of the largest size, all connections and jobs together (slow
+ * uploads cannot fill the disk). 1, or 0 when it is spent. */
+static int
+spool_reserve(struct http_server *srv, size_t len)
+{
+	size_t body =
+	    srv->o.max_api_body ? srv->o.max_api_body : srv->o.max_body;
+
+	if (atomic_fetch_add(&srv->spooled, len) + len <= SPOOL_BUDGET * body)
+		return 1;
+	atomic_fetch_sub(&srv->spooled, len);
+	return 0;
+}
+
 /* Starts spooling the body of the request whose head (head_len octets)
- * begins the input: 1, or 0 when no file could be made. */
+ * begins the input: 1, or 0 (with errno) when the budget is spent or
+ * no file could be made. */
 static int
 spool_begin(struct conn *c, const struct http_head *h)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 
-	if ((c->spool_head = malloc(h->head_len)) == NULL)
-		return 0;
-	if ((c->spool_fd = spool_open()) < 0) {
-		free(c->spool_head);
-		c->spool_head = NULL;
+	if (!spool_reserve(c->w->srv, h->content_length)) {
+		errno = ENOSPC;
 		return 0;
 	}
+	c->spool_reserved = h->content_length;
+	if ((c->spool_head = malloc(h->head_len)) == NULL)
+		return 0;
+	if ((c->spool_fd = spool_open()) < 0)
+		return 0;
 	evbuffer_remove(in, c->spool_head, h->head_len);
 	c->spool_head_len = h->head_len;
 	c->spool_len = c->spool_left = h->content_length;
@@ -336,9 +366,10 @@ spool_dispatch(struct conn *c)
 	x.body = map;
 	x.body_len = c->spool_len;
 	x.body_map = map;
+	c->spool_reserved = 0; /* the mapping holds it now */
 	http_dispatch(&x);
 	if (x.body_map != NULL)
-		munmap(x.body_map, c->spool_len);
+		http_spool_release(srv, x.body_map, c->spool_len);
 	free(c->spool_head);
 	c->spool_head = NULL;
 	disarm_deadline(c);
@@ -522,7 +553,10 @@ http_jobs_deliver(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	pthread_mutex_lock(&w->done_mu);
+	/* Never wait for a pool thread (SCHED_IDLE, maybe starved) that
+	 * holds the list: it wakes this worker again once it let go. */
+	if (pthread_mutex_trylock(&w->done_mu) != 0)
+		return;
 	j = w->done;
 	w->done = NULL;
 	pthread_mutex_unlock(&w->done_mu);

@@ -35,6 +35,7 @@ struct http_job {
 	char *path;
 	double t0;
 	int admin;
+	size_t cost; /* a guess of the work: the body's size */
 	void (*run)(struct http_job *j);			    /* pool */
 	void (*reply)(struct http_job *j, struct http_exchange *x); /* worker */
 	void (*free)(struct http_job *j); /* frees the whole job */
@@ -74,6 +75,7 @@ struct http_server {
 	unsigned nworkers;
 	int drain;
 	struct http_pool *pool; /* POST /v1/verify; NULL until started */
+	atomic_size_t spooled;	/* octets of bodies spooled (conn.c) */
 };
 
 /* One request being answered: the parsed head, the body, and the reply
@@ -85,15 +87,19 @@ struct http_exchange {
 	const uint8_t *body;
 	size_t body_len;
 	/* When the body is a mapped file (a big one, spooled): the
-	 * mapping, body_len octets, unmapped after the handler returns
-	 * unless it takes it (sets body_map to NULL and munmaps it
-	 * itself). NULL otherwise. */
+	 * mapping, body_len octets, released after the handler returns
+	 * unless it takes it (sets body_map to NULL and releases it with
+	 * http_spool_release() when done). NULL otherwise. */
 	void *body_map;
 	int admin;	   /* on the admin listener */
 	char headers[768]; /* extra response header lines */
 	size_t headers_len;
 	double t0;
 };
+
+/* Unmaps a spooled body (map may be NULL) and gives its len octets
+ * back to the server's spool budget. */
+void http_spool_release(struct http_server *srv, void *map, size_t len);
 
 /* Adds "name: value\r\n" to the reply (silently dropped when full). */
 void http_header(struct http_exchange *x, const char *name, const char *value);

@@ -13,10 +13,10 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "otzyv/util.h"
 
 struct http_pool {
 	pthread_mutex_t mu;
@@ -31,18 +31,12 @@ struct http_pool {
 /* Finished jobs are handed back together while more wait: each
  * hand-back wakes a worker, and a woken worker preempts this thread
  * (SCHED_IDLE), so one per job would cost two context switches each.
- * At most this many, and the first waits at most this long. */
+ * A batch goes back before the thread waits, before it takes a job
+ * that may be long (a body of POOL_BATCH_COST or more), when it has
+ * POOL_BATCH jobs, or when its first has waited POOL_BATCH_WAIT s. */
 #define POOL_BATCH 8
 #define POOL_BATCH_WAIT 0.002
-
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#define POOL_BATCH_COST (64 * 1024)
 
 /* In a pool thread: the jobs back onto their workers' done lists, then
  * one wake-up per worker. (A worker may free a job as soon as it is on
@@ -69,6 +63,16 @@ hand_back(struct http_job **done, size_t n)
 	}
 }
 
+/* Under p->mu: whether the batch of n jobs, the first finished at
+ * `first`, may wait for the next job. */
+static int
+keep_batch(const struct http_pool *p, size_t n, double first)
+{
+	return p->head != NULL && !p->stopping &&
+	       p->head->cost < POOL_BATCH_COST && n < POOL_BATCH &&
+	       clock_mono() - first < POOL_BATCH_WAIT;
+}
+
 static void *
 pool_main(void *arg)
 {
@@ -76,19 +80,24 @@ pool_main(void *arg)
 	struct http_job *j, *done[POOL_BATCH];
 	size_t ndone = 0;
 	double first = 0;
-	int more;
 
 	/* Behind the workers: SCHED_IDLE, so that on a busy core a worker
-	 * woken by an OCSP request preempts a verification at once (a
-	 * mere nice value lets the verification finish its time slice,
-	 * milliseconds). Idle cores still run verifications at full
-	 * speed. */
+	 * woken by an OCSP request preempts a verification at once (nice
+	 * 19 still lets a verification run on for milliseconds). Idle
+	 * cores still run verifications at full speed. */
 	struct sched_param sp = {0};
 
 	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
+		if (ndone > 0 && !keep_batch(p, ndone, first)) {
+			pthread_mutex_unlock(&p->mu);
+			hand_back(done, ndone);
+			ndone = 0;
+			continue;
+		}
+		/* Here the batch is empty or the queue is not. */
 		while (p->head == NULL && !p->stopping)
 			pthread_cond_wait(&p->cv, &p->mu);
 		if (p->stopping) {
@@ -104,16 +113,8 @@ pool_main(void *arg)
 		j->next = NULL;
 		j->run(j);
 		if (ndone == 0)
-			first = mono_now();
+			first = clock_mono();
 		done[ndone++] = j;
-		pthread_mutex_lock(&p->mu);
-		more = p->head != NULL && !p->stopping;
-		pthread_mutex_unlock(&p->mu);
-		if (!more || ndone == POOL_BATCH ||
-		    mono_now() - first >= POOL_BATCH_WAIT) {
-			hand_back(done, ndone);
-			ndone = 0;
-		}
 	}
 }
 

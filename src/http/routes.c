@@ -25,15 +25,6 @@
 #include "otzyv/status.h"
 #include "otzyv/util.h"
 
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 void
 http_send(struct http_exchange *x, int code, const char *reason,
 	  enum metrics_endpoint ep, const void *body, size_t len)
@@ -41,7 +32,7 @@ http_send(struct http_exchange *x, int code, const char *reason,
 	double dt;
 
 	http_reply(x, code, reason, body, len);
-	dt = mono() - x->t0;
+	dt = clock_mono() - x->t0;
 	metrics_request(x->w->srv->metrics, ep, code, dt);
 	if (x->w->srv->o.access_log) {
 		char path[256];
@@ -368,7 +359,7 @@ http_dispatch(struct http_exchange *x)
 	const struct http_head *h = x->head;
 	int post = h->method == HTTP_POST;
 
-	x->t0 = mono();
+	x->t0 = clock_mono();
 	if (h->method == HTTP_OTHER) {
 		http_header(x, "Allow", "GET, HEAD, POST");
 		http_text(x, 405, "Method Not Allowed", "use GET or POST\n",

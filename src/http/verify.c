@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 
 #include <jansson.h>
 
@@ -29,7 +28,8 @@ struct verify_job {
 	struct store *store;
 	struct http_verify_trust *trust; /* a reference */
 	const uint8_t *body;		 /* the request body: a copy, or */
-	void *map;			 /* ... the spooled body's mapping */
+	void *map; /* ... the spooled body's mapping, of: */
+	struct http_server *srv;
 	size_t body_len;
 	int raw;		      /* the body is the signature */
 	int64_t now;		      /* the time of the check */
@@ -129,7 +129,7 @@ static void
 drop_body(struct verify_job *j)
 {
 	if (j->map != NULL)
-		munmap(j->map, j->body_len);
+		http_spool_release(j->srv, j->map, j->body_len);
 	else
 		free((void *)j->body);
 	j->body = NULL;
@@ -274,10 +274,14 @@ job_free(struct http_job *hj)
 }
 
 static void
-reply_error(struct http_exchange *x, int code, const char *msg)
+reply_error(struct http_exchange *x, struct verify_audit *audit, int code,
+	    const char *msg)
 {
-	char *body = error_doc(msg);
+	char *body = error_doc(msg), id[VERIFY_AUDIT_ID_LEN];
 
+	verify_audit_id(id);
+	verify_audit_write(audit, id, NULL, msg);
+	http_header(x, "X-Request-Id", id);
 	http_header(x, "Content-Type", "application/json");
 	http_header(x, "Cache-Control", "no-store");
 	if (code == 503)
@@ -326,36 +330,39 @@ http_verify(struct http_exchange *x)
 		return 0;
 	if (h->method != HTTP_POST) {
 		http_header(x, "Allow", "POST");
-		reply_error(x, 405, "POST a signature");
+		reply_error(x, NULL, 405, "POST a signature");
 		return 1;
 	}
 	site = http_site_for(x->w);
 	if (site == NULL || site->verify == NULL) {
-		reply_error(x, 503, "signature validation is not configured");
+		reply_error(x, NULL, 503,
+			    "signature validation is not configured");
 		return 1;
 	}
 	if (x->body_len == 0) {
-		reply_error(x, 400,
+		reply_error(x, site->verify->audit, 400,
 			    "empty body: POST a JSON request or a CMS "
 			    "signature");
 		return 1;
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		reply_error(x, 500, "out of memory");
+		reply_error(x, site->verify->audit, 500, "out of memory");
 		return 1;
 	}
 	if (x->body_map != NULL) {
 		j->map = x->body_map;
+		j->srv = x->w->srv;
 		j->body = j->map;
 		x->body_map = NULL;
 	} else if ((j->body = malloc(x->body_len)) != NULL) {
 		memcpy((void *)j->body, x->body, x->body_len);
 	} else {
 		free(j);
-		reply_error(x, 500, "out of memory");
+		reply_error(x, site->verify->audit, 500, "out of memory");
 		return 1;
 	}
 	j->body_len = x->body_len;
+	j->job.cost = x->body_len;
 	j->raw = is_raw(h);
 	j->now = clock_now();
 	verify_audit_id(j->id);
@@ -367,7 +374,8 @@ http_verify(struct http_exchange *x)
 	j->job.free = job_free;
 	if (!http_defer(x, &j->job)) {
 		job_free(&j->job);
-		reply_error(x, 503, "too many verifications waiting; retry");
+		reply_error(x, site->verify->audit, 503,
+			    "too many verifications waiting; retry");
 	}
 	return 1;
 }

@@ -156,6 +156,15 @@ time_parse(const char *s, int64_t *out)
 	return 1;
 }
 
+double
+clock_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int64_t
 clock_now(void)
 {

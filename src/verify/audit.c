@@ -25,10 +25,9 @@
 #include "otzyv/util.h"
 #include "otzyv/verify.h"
 
-/* A line: the fixed fields and this many signers at most (limits.h
- * allows more; the count says how many there were). */
-#define AUDIT_LINE 4096
-#define AUDIT_SIGNERS 4
+/* A line, within the log's (util/log.c): a signer whose fields do not
+ * fit whole is left out, and signers_omitted says how many were. */
+#define AUDIT_LINE 1900
 
 struct verify_audit {
 	int fd; /* -1: the log */
@@ -84,24 +83,26 @@ verify_audit_id(char out[VERIFY_AUDIT_ID_LEN])
 		 (unsigned)(atomic_fetch_add(&seq, 1) + 1));
 }
 
-/* Appends printf output to buf (cut at its end). */
-static void add(char *buf, size_t *len, const char *fmt, ...)
+/* Appends printf output to buf[AUDIT_LINE]: 1, or 0 (and nothing
+ * appended) when it does not fit whole. */
+static int add(char *buf, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void
+static int
 add(char *buf, size_t *len, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
-	if (*len >= AUDIT_LINE - 1)
-		return;
 	va_start(ap, fmt);
 	n = vsnprintf(buf + *len, AUDIT_LINE - *len, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		*len += (size_t)n < AUDIT_LINE - *len ? (size_t)n
-						      : AUDIT_LINE - 1 - *len;
+	if (n < 0 || (size_t)n >= AUDIT_LINE - *len) {
+		buf[*len] = '\0';
+		return 0;
+	}
+	*len += (size_t)n;
+	return 1;
 }
 
 /* A string member of o, escaped for a quoted log value. */
@@ -116,22 +117,37 @@ esc(const json_t *o, const char *key, char *out, size_t size)
 	return out;
 }
 
-/* " sN_serial=... sN_issuer=... sN_verdict=... sN_reasons=a,b" */
-static void
+/* " sN_serial=... sN_issuer=... sN_verdict=... sN_reasons=a,b
+ * sN_time_source=...", all or nothing: 1 or 0. */
+static int
 add_signer(char *buf, size_t *len, size_t i, const json_t *s)
 {
 	const json_t *reasons = json_object_get(s, "reasons"), *r;
 	char e[512];
-	size_t k;
+	size_t k, was = *len;
+	int ok;
 
-	add(buf, len, " s%zu_serial=%s", i, esc(s, "serial", e, sizeof(e)));
-	add(buf, len, " s%zu_issuer=\"%s\"", i, esc(s, "issuer", e, sizeof(e)));
-	add(buf, len, " s%zu_verdict=%s", i, esc(s, "verdict", e, sizeof(e)));
-	add(buf, len, " s%zu_reasons=", i);
+	ok = add(buf, len, " s%zu_serial=%s", i,
+		 esc(s, "serial", e, sizeof(e))) &&
+	     add(buf, len, " s%zu_issuer=\"%s\"", i,
+		 esc(s, "issuer", e, sizeof(e))) &&
+	     add(buf, len, " s%zu_verdict=%s", i,
+		 esc(s, "verdict", e, sizeof(e))) &&
+	     add(buf, len, " s%zu_reasons=", i);
+	/* Reasons are otzyv's own names (report.c): nothing to escape. */
 	json_array_foreach(reasons, k, r)
-	    add(buf, len, "%s%s", k ? "," : "", json_string_value(r));
-	add(buf, len, " s%zu_time_source=%s", i,
-	    esc(s, "signing_time_source", e, sizeof(e)));
+	{
+		if (ok && json_is_string(r))
+			ok = add(buf, len, "%s%s", k ? "," : "",
+				 json_string_value(r));
+	}
+	ok = ok && add(buf, len, " s%zu_time_source=%s", i,
+		       esc(s, "signing_time_source", e, sizeof(e)));
+	if (!ok) {
+		*len = was;
+		buf[was] = '\0';
+	}
+	return ok;
 }
 
 /* One line to the audit file, with a time stamp of its own (the log's
@@ -139,7 +155,7 @@ add_signer(char *buf, size_t *len, size_t i, const json_t *s)
 static void
 append(int fd, const char *line)
 {
-	char out[AUDIT_LINE + 48], ts[32];
+	char out[AUDIT_LINE + 96], ts[32];
 	int n = snprintf(out, sizeof(out), "ts=%s %s\n",
 			 time_format(time(NULL), ts), line);
 
@@ -153,8 +169,8 @@ verify_audit_write(struct verify_audit *a, const char *id, const json_t *answer,
 		   const char *error)
 {
 	const json_t *signers = json_object_get(answer, "signers");
-	char line[AUDIT_LINE], e[512];
-	size_t len = 0, i;
+	char line[AUDIT_LINE + 32], e[512];
+	size_t len = 0, i, omitted = 0;
 
 	if (a == NULL)
 		return;
@@ -167,9 +183,13 @@ verify_audit_write(struct verify_audit *a, const char *id, const json_t *answer,
 		add(line, &len, " verdict=%s signers=%zu",
 		    esc(answer, "verdict", e, sizeof(e)),
 		    json_array_size(signers));
-		for (i = 0; i < json_array_size(signers) && i < AUDIT_SIGNERS;
-		     i++)
-			add_signer(line, &len, i, json_array_get(signers, i));
+		for (i = 0; i < json_array_size(signers); i++)
+			omitted += !add_signer(line, &len, i,
+					       json_array_get(signers, i));
+		/* (The line has room past AUDIT_LINE for this.) */
+		if (omitted > 0)
+			snprintf(line + len, sizeof(line) - len,
+				 " signers_omitted=%zu", omitted);
 	}
 	if (a->fd < 0)
 		log_info("%s", line);

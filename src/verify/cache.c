@@ -10,14 +10,21 @@
  * for every request; a path is not built again while the instant asked
  * about lies within the validity of all its certificates.
  *
- * What is cached never depends on the request: a certificate is keyed
- * by the SHA-256 of its exact encoding; a path by its leaf's and the
- * purpose, and kept only when it validated with nothing to report
- * (every signature, name, constraint and critical extension checked),
- * so any later instant within [latest notBefore, earliest notAfter] of
- * its certificates validates it alike. Revocation is never cached: it
- * is read from the store for every answer. The anchors are part of the
- * cache: a different anchor set is a different cache.
+ * A path is keyed by its leaf's SHA-256 and the purpose, and kept only
+ * when it validated with nothing to report (every signature, name,
+ * constraint and critical extension checked), so any later instant T
+ * with latest notBefore <= T < earliest notAfter of its certificates
+ * validates it alike (OpenSSL's bounds). It is used again only for a
+ * request that could have built it: each certificate between leaf and
+ * anchor must be among that request's own (the CMS's, the configured
+ * intermediates) or have come from the store. Revocation is never
+ * cached: it is read from the store for every answer. The anchors are
+ * part of the cache: a different anchor set is a different cache.
+ *
+ * Certificates are kept by the SHA-256 of their encoding, but only
+ * those of a validated path and of at most MAX_VERIFY_CACHED_CERT
+ * octets: whatever a client sends is decoded for its request and
+ * forgotten, so junk cannot fill the cache.
  *
  * Both tables are direct-mapped (a new entry replaces the one in its
  * slot): bounded memory, no eviction policy to get wrong. `mu` guards
@@ -37,8 +44,8 @@
 
 #include "internal.h"
 
-#define CACHE_CERTS 2048 /* slots for decoded certificates */
-#define CACHE_PATHS 1024 /* slots for validated paths */
+#define CACHE_CERTS VERIFY_CACHE_CERTS
+#define CACHE_PATHS VERIFY_CACHE_PATHS
 
 struct cert_slot {
 	uint8_t h[32]; /* SHA-256 of the certificate's encoding */
@@ -48,7 +55,8 @@ struct cert_slot {
 struct path_slot {
 	uint8_t h[32]; /* SHA-256 of the leaf's encoding */
 	int purpose;
-	int64_t lo, hi; /* the instants at which every certificate is valid */
+	int64_t lo, hi;	 /* lo <= T < hi: every certificate is valid at T */
+	uint32_t stored; /* bit i: certificate i came from the store */
 	STACK_OF(X509) * path; /* NULL: empty */
 };
 
@@ -68,17 +76,20 @@ verify_cache_new(X509 *const *anchors, size_t n)
 
 	if (c == NULL)
 		return NULL;
-	if ((c->anchors = X509_STORE_new()) == NULL) {
+	if ((c->anchors = X509_STORE_new()) == NULL ||
+	    pthread_mutex_init(&c->mu, NULL) != 0) {
+		X509_STORE_free(c->anchors);
 		free(c);
 		return NULL;
 	}
-	/* A duplicate anchor is harmless: OpenSSL says so with an error
-	 * that is not one. */
-	for (i = 0; i < n; i++)
-		X509_STORE_add_cert(c->anchors, anchors[i]);
-	ERR_clear_error();
 	atomic_init(&c->refs, 1);
-	pthread_mutex_init(&c->mu, NULL);
+	/* (A duplicate anchor is accepted: it is there once.) */
+	for (i = 0; i < n; i++)
+		if (!X509_STORE_add_cert(c->anchors, anchors[i])) {
+			ERR_clear_error();
+			verify_cache_unref(c);
+			return NULL;
+		}
 	return c;
 }
 
@@ -146,64 +157,108 @@ cache_cert(struct verify_cache *c, const uint8_t *der, size_t len)
 	/* The extensions decoded now, once, not by each reader. */
 	X509_check_purpose(x, -1, 0);
 	ERR_clear_error();
+	return x;
+}
+
+static int
+cert_hash(X509 *x, uint8_t h[32])
+{
+	unsigned int n = 0;
+
+	return X509_digest(x, EVP_sha256(), h, &n) == 1 && n == 32;
+}
+
+/* Keeps x (of a validated path) for cache_cert(). */
+static void
+keep_cert(struct verify_cache *c, X509 *x)
+{
+	uint8_t h[32];
+	struct cert_slot *s;
+	int len = i2d_X509(x, NULL);
+
+	if (len <= 0 || (size_t)len > MAX_VERIFY_CACHED_CERT ||
+	    !cert_hash(x, h)) {
+		ERR_clear_error();
+		return;
+	}
+	s = &c->certs[slot_of(h, CACHE_CERTS)];
 	pthread_mutex_lock(&c->mu);
-	if (X509_up_ref(x)) {
+	if ((s->x == NULL || memcmp(s->h, h, 32) != 0) && X509_up_ref(x)) {
 		X509_free(s->x);
 		s->x = x;
 		memcpy(s->h, h, 32);
 	}
 	pthread_mutex_unlock(&c->mu);
-	return x;
 }
 
 static int
-leaf_hash(X509 *leaf, uint8_t h[32])
+in_pool(STACK_OF(X509) * pool, X509 *x)
 {
-	unsigned int n = 0;
+	int i;
 
-	return X509_digest(leaf, EVP_sha256(), h, &n) == 1 && n == 32;
+	for (i = 0; i < sk_X509_num(pool); i++)
+		if (X509_cmp(sk_X509_value(pool, i), x) == 0)
+			return 1;
+	return 0;
 }
 
-STACK_OF(X509) *
-    cache_path_get(struct verify_cache *c, X509 *leaf, int purpose, int64_t at)
+STACK_OF(X509) * cache_path_get(struct verify_cache *c, X509 *leaf, int purpose,
+				int64_t at, STACK_OF(X509) * pool)
 {
 	uint8_t h[32];
 	struct path_slot *s;
 	STACK_OF(X509) *path = NULL;
+	uint32_t stored = 0;
+	int i, n;
 
-	if (!leaf_hash(leaf, h))
+	if (!cert_hash(leaf, h))
 		return NULL;
 	s = &c->paths[slot_of(h, CACHE_PATHS)];
 	pthread_mutex_lock(&c->mu);
 	if (s->path != NULL && s->purpose == purpose &&
-	    memcmp(s->h, h, 32) == 0 && s->lo <= at && at <= s->hi)
+	    memcmp(s->h, h, 32) == 0 && s->lo <= at && at < s->hi) {
 		path = X509_chain_up_ref(s->path);
+		stored = s->stored;
+	}
 	pthread_mutex_unlock(&c->mu);
+	n = sk_X509_num(path);
+	for (i = 1; i < n - 1; i++)
+		if (!(stored & (UINT32_C(1) << i)) &&
+		    !in_pool(pool, sk_X509_value(path, i))) {
+			sk_X509_pop_free(path, X509_free);
+			return NULL;
+		}
 	return path;
 }
 
 void
 cache_path_put(struct verify_cache *c, X509 *leaf, int purpose,
-	       STACK_OF(X509) * path)
+	       STACK_OF(X509) * path, STACK_OF(X509) * pool)
 {
 	uint8_t h[32];
 	struct path_slot *s;
 	STACK_OF(X509) * copy;
 	int64_t lo = INT64_MIN, hi = INT64_MAX, nb, na;
-	int i;
+	uint32_t stored = 0;
+	int i, n = sk_X509_num(path);
 
-	if (!leaf_hash(leaf, h))
+	if (n > 32 || !cert_hash(leaf, h))
 		return;
-	for (i = 0; i < sk_X509_num(path); i++) {
+	for (i = 0; i < n; i++) {
 		nb = crypto_time(X509_get0_notBefore(sk_X509_value(path, i)));
 		na = crypto_time(X509_get0_notAfter(sk_X509_value(path, i)));
 		if (nb == 0 || na == 0)
 			return;
 		lo = nb > lo ? nb : lo;
 		hi = na < hi ? na : hi;
+		if (i > 0 && i < n - 1 &&
+		    !in_pool(pool, sk_X509_value(path, i)))
+			stored |= UINT32_C(1) << i;
 	}
 	if ((copy = X509_chain_up_ref(path)) == NULL)
 		return;
+	for (i = 0; i < n; i++)
+		keep_cert(c, sk_X509_value(path, i));
 	s = &c->paths[slot_of(h, CACHE_PATHS)];
 	pthread_mutex_lock(&c->mu);
 	sk_X509_pop_free(s->path, X509_free);
@@ -211,6 +266,7 @@ cache_path_put(struct verify_cache *c, X509 *leaf, int purpose,
 	s->purpose = purpose;
 	s->lo = lo;
 	s->hi = hi;
+	s->stored = stored;
 	memcpy(s->h, h, 32);
 	pthread_mutex_unlock(&c->mu);
 }

@@ -213,7 +213,8 @@ STACK_OF(X509) * chain_validate(struct chain_ctx *cx, X509 *leaf, int64_t at,
 
 	*out_store_err = STORE_OK;
 	if (cx->cache != NULL &&
-	    (chain = cache_path_get(cx->cache, leaf, purpose, at)) != NULL)
+	    (chain = cache_path_get(cx->cache, leaf, purpose, at, cx->pool)) !=
+		NULL)
 		return chain;
 	if ((pool = sk_X509_new_null()) == NULL)
 		goto out;
@@ -255,7 +256,7 @@ STACK_OF(X509) * chain_validate(struct chain_ctx *cx, X509 *leaf, int64_t at,
 	chain = X509_STORE_CTX_get1_chain(ctx);
 	if (cx->cache != NULL && chain != NULL && f->reasons == had &&
 	    f->ndetail == before)
-		cache_path_put(cx->cache, leaf, purpose, chain);
+		cache_path_put(cx->cache, leaf, purpose, chain, cx->pool);
 out:
 	X509_STORE_CTX_free(ctx);
 	sk_X509_pop_free(pool, X509_free);

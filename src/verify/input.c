@@ -88,7 +88,8 @@ find_content(const struct der_cursor *sd, struct split *sp)
 
 /*
  * Finds the parts of the ContentInfo at the start of buf when it is a
- * SignedData in plain DER (definite lengths, certificates all X.509):
+ * SignedData in plain DER (definite lengths, each certificate a
+ * SEQUENCE: an X.509 certificate, not another CertificateChoices):
  * 1, or 0 when it is anything else (BER, another shape, too many
  * certificates: decoded whole, and refused there if it must be).
  */
@@ -97,6 +98,7 @@ find_parts(const uint8_t *buf, size_t len, struct split *sp)
 {
 	struct der_cursor c, ci, ex, sd, cs;
 	struct der_tlv ctx0, t;
+	int present;
 
 	memset(sp, 0, sizeof(*sp));
 	der_init(&c, buf, len);
@@ -113,7 +115,7 @@ find_parts(const uint8_t *buf, size_t len, struct split *sp)
 	    der_expect(&sd, DER_SET, &t) != DER_OK ||
 	    der_expect(&sd, DER_SEQUENCE, &sp->eci) != DER_OK ||
 	    !find_content(&sd, sp) ||
-	    der_optional(&sd, DER_CTX_CONS(0), &sp->certs, &(int){0}) != DER_OK)
+	    der_optional(&sd, DER_CTX_CONS(0), &sp->certs, &present) != DER_OK)
 		return 0;
 	if (sp->certs.raw == NULL)
 		return 1;
@@ -222,8 +224,15 @@ decode_split(const struct split *sp, struct verify_cache *cache,
 		if ((x = cache_cert(cache, sp->cert[i].raw,
 				    sp->cert[i].raw_len)) == NULL)
 			goto fail;
-		/* 0 for a certificate already there: kept once. */
-		CMS_add1_cert(cms, x);
+		/* A certificate already there is kept once; any other
+		 * failure (memory) decodes the whole instead. */
+		if (!CMS_add1_cert(cms, x) &&
+		    ERR_GET_REASON(ERR_peek_last_error()) !=
+			CMS_R_CERTIFICATE_ALREADY_PRESENT) {
+			X509_free(x);
+			goto fail;
+		}
+		ERR_clear_error();
 		X509_free(x);
 	}
 	free(der);

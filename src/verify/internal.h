@@ -114,21 +114,22 @@ CMS_ContentInfo *input_der(const uint8_t *buf, size_t len,
 /* cache.c. The cache's anchors (a new reference), or NULL. */
 X509_STORE *cache_anchor_store(struct verify_cache *c);
 
-/* cache.c. The certificate encoded as der[0..len), decoded once: a new
- * reference, or NULL when those bytes are not exactly one
- * certificate. */
+/* cache.c. The certificate encoded as der[0..len): the one kept (of a
+ * validated path) or decoded now. A new reference, or NULL when those
+ * bytes are not exactly one certificate. */
 X509 *cache_cert(struct verify_cache *c, const uint8_t *der, size_t len);
 
 /* cache.c. The path of `leaf` for `purpose` validated before, when
- * every certificate of it is valid at `at`: a new stack of new
+ * every certificate of it is valid at `at` and each between leaf and
+ * anchor is in `pool` or came from the store: a new stack of new
  * references; else NULL. */
-STACK_OF(X509) *
-    cache_path_get(struct verify_cache *c, X509 *leaf, int purpose, int64_t at);
+STACK_OF(X509) * cache_path_get(struct verify_cache *c, X509 *leaf, int purpose,
+				int64_t at, STACK_OF(X509) * pool);
 
-/* cache.c. Keeps `path` (leaf first), validated with nothing to
- * report. */
+/* cache.c. Keeps `path` (leaf first), validated with nothing to report
+ * from `pool` and the store, and its certificates. */
 void cache_path_put(struct verify_cache *c, X509 *leaf, int purpose,
-		    STACK_OF(X509) * path);
+		    STACK_OF(X509) * path, STACK_OF(X509) * pool);
 
 /* input.c. Checks that `cms` holds a SignedData of at most
  * MAX_VERIFY_SIGNERS signers and MAX_VERIFY_CERTS certificates; 1 or
@@ -175,7 +176,7 @@ X509_STORE *chain_anchor_store(const struct verify_opts *o);
  * off), from cx's pool, extended with the store's CA certificates
  * found by issuer name and key identifier. `purpose` is an
  * X509_PURPOSE_* or 0 for none. Returns the path, leaf first, anchor
- * last (free with OSSL_STACK_OF_X509_free), or NULL when none reaches
+ * last (free with sk_X509_pop_free), or NULL when none reaches
  * an anchor; the problems go to f. *out_store_err is set on a store
  * failure.
  */

@@ -457,15 +457,28 @@ Test(verify, expired_at_t)
  * with and without a cache.) */
 Test(verify, cache_respects_validity)
 {
-	int64_t later = vt_now + 400 * DAY;
+	int64_t later = vt_now + 400 * DAY, end;
 	struct vt_opts o = {.content = vt_doc()};
 	json_t *doc;
+	X509 *x;
 
 	o.cache = vt_cache("ecdsa");
 	vt_fresh("ecdsa", vt_now - 60, vt_now);
 	vt_sign("ecdsa", "s.der", "");
 	doc = vt_verify("ecdsa", vt_path("s.der"), &o, VERIFY_OK);
 	assert_verdict(doc, "valid", NULL);
+	json_decref(doc);
+
+	/* At the signer's notAfter exactly it has expired (RFC 5280
+	 * 4.1.2.5 validity is inclusive, OpenSSL's check is not: the
+	 * cache must side with OpenSSL, as the answer without it). */
+	x = load_cert("ecdsa-signer.pem");
+	end = crypto_time(X509_get0_notAfter(x));
+	X509_free(x);
+	vt_fresh("ecdsa", end - 60, end);
+	o.now = end;
+	doc = vt_verify("ecdsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "expired");
 	json_decref(doc);
 
 	vt_fresh("ecdsa", later - 60, later);
