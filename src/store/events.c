@@ -14,12 +14,14 @@ static int64_t
 now_us(void)
 {
 	struct timeval tv;
-	int64_t pinned = clock_now();
 
+	/* A pinned test clock ($OTZYV_NOW, util.h) moves in whole seconds.
+	 * (Comparing clock_now() with the real second instead misfired
+	 * when the second turned between the two reads: an event could be
+	 * keyed before the one logged just earlier.) */
+	if (getenv("OTZYV_NOW") != NULL)
+		return clock_now() * 1000000;
 	gettimeofday(&tv, NULL);
-	/* A pinned test clock moves in whole seconds; keep its second. */
-	if (pinned != (int64_t)tv.tv_sec)
-		return pinned * 1000000;
 	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
