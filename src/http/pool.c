@@ -3,10 +3,12 @@
  * so that the OCSP workers never wait behind them.
  *
  * Concurrency: `mu` guards the queue, `n`, `stopping`; `cv` wakes the
- * threads. A finished job goes onto its worker's done list under that
- * worker's done_mu, and the worker's done_ev is made active (safe from
- * another thread: evthread_use_pthreads is on). The pool never touches
- * a job's connection.
+ * threads. Finished jobs go onto their workers' done lists under each
+ * worker's done_mu, a few at a time (see POOL_BATCH), and then each
+ * worker's done_ev is made active (safe from another thread:
+ * evthread_use_pthreads is on); a worker only tries that lock, and
+ * such an activation follows every push. The pool never touches a
+ * job's connection.
  */
 #include "config.h"
 
