@@ -489,6 +489,37 @@ Test(verify, cache_respects_validity)
 	verify_cache_unref(o.cache);
 }
 
+/* A path cached from a signature that carried its intermediate is not
+ * taken for one that does not (and the store has no such CA): the
+ * second is judged on what it brings, as without a cache. */
+Test(verify, cache_needs_the_intermediates)
+{
+	char args[128];
+	struct vt_opts o = {.content = vt_doc()};
+	json_t *doc;
+
+	snprintf(args, sizeof(args), "--this-update %s", vt_t(vt_now - 60));
+	vt_crl("ecdsa-ca", vt_now, args); /* not ecdsa-int: not stored */
+	o.cache = vt_cache("ecdsa");
+	vt_sign("ecdsa", "with.der", "");
+	doc = vt_verify("ecdsa", vt_path("with.der"), &o, VERIFY_OK);
+	cr_assert(!vt_has_reason(doc, 0, "untrusted_chain"));
+	json_decref(doc);
+
+	/* Neither the intermediate nor the signer in the CMS; the signer
+	 * given by the caller. */
+	cr_assert_eq(run("openssl cms -sign -binary -nocerts -in '%s' "
+			 "-signer '%s' -inkey '%s' -outform DER -out '%s'",
+			 vt_doc(), vt_pki("ecdsa-signer.pem"),
+			 vt_pki("ecdsa-signer.key"), vt_path("bare.der")),
+		     0);
+	o.intermediates[0] = "ecdsa-signer.pem";
+	doc = vt_verify("ecdsa", vt_path("bare.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "untrusted_chain");
+	json_decref(doc);
+	verify_cache_unref(o.cache);
+}
+
 Test(verify, not_yet_valid_at_given_time)
 {
 	struct vt_opts o = {.content = vt_doc(), .at = vt_now - 2 * DAY};
