@@ -106,15 +106,54 @@ parse_id(const char *p, size_t len)
 	return v <= UINT32_MAX ? (uint32_t)v : 0;
 }
 
-static void
-send_json(struct http_exchange *x, int code, const char *reason, json_t *doc)
+/* The standard reason phrase of the statuses the API answers. */
+static const char *
+reason_of(int code)
 {
-	char *body =
-	    doc ? json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(6) |
-				      JSON_PRESERVE_ORDER)
-		: NULL;
+	switch (code) {
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+char *
+http_json_text(json_t *doc)
+{
+	char *text =
+		 doc ? json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(6) |
+					   JSON_PRESERVE_ORDER)
+		     : NULL,
+	     *nl;
+	size_t len;
 
 	json_decref(doc);
+	/* A final newline: `curl` leaves the shell's prompt on a line of
+	 * its own. */
+	if (text == NULL ||
+	    (nl = realloc(text, (len = strlen(text)) + 2)) == NULL) {
+		free(text);
+		return NULL;
+	}
+	nl[len] = '\n';
+	nl[len + 1] = '\0';
+	return nl;
+}
+
+void
+http_send_json(struct http_exchange *x, int code, const char *body)
+{
 	http_header(x, "Content-Type", "application/json");
 	http_header(x, "Cache-Control", "no-store");
 	if (body == NULL) {
@@ -122,15 +161,22 @@ send_json(struct http_exchange *x, int code, const char *reason, json_t *doc)
 			  EP_OTHER);
 		return;
 	}
-	http_send(x, code, reason, EP_OTHER, body, strlen(body));
+	http_send(x, code, reason_of(code), EP_OTHER, body, strlen(body));
+}
+
+static void
+send_json(struct http_exchange *x, int code, json_t *doc)
+{
+	char *body = http_json_text(doc);
+
+	http_send_json(x, code, body);
 	free(body);
 }
 
 static void
-json_error(struct http_exchange *x, int code, const char *reason,
-	   const char *msg)
+json_error(struct http_exchange *x, int code, const char *msg)
 {
-	send_json(x, code, reason, json_pack("{s:s}", "error", msg));
+	send_json(x, code, json_pack("{s:s}", "error", msg));
 }
 
 static json_t *
@@ -142,7 +188,7 @@ build(struct http_exchange *x)
 				   err, sizeof(err));
 
 	if (doc == NULL)
-		json_error(x, 503, "Service Unavailable", err);
+		json_error(x, 503, err);
 	return doc;
 }
 
@@ -152,7 +198,7 @@ cas(struct http_exchange *x)
 	json_t *doc = build(x);
 
 	if (doc != NULL)
-		send_json(x, 200, "OK", doc);
+		send_json(x, 200, doc);
 }
 
 static void
@@ -165,7 +211,7 @@ one_ca(struct http_exchange *x, uint32_t id)
 
 	if (id == 0 ||
 	    (e = store_read_begin(x->w->srv->store, &t)) != STORE_OK) {
-		json_error(x, 404, "Not Found", "no such CA");
+		json_error(x, 404, "no such CA");
 		return;
 	}
 	if ((e = store_issuer_get(t, id, &is)) == STORE_OK)
@@ -173,9 +219,9 @@ one_ca(struct http_exchange *x, uint32_t id)
 			      http_site_for(x->w)->responder_stale_grace);
 	store_txn_end(t);
 	if (e != STORE_OK)
-		json_error(x, 404, "Not Found", "no such CA");
+		json_error(x, 404, "no such CA");
 	else
-		send_json(x, 200, "OK", o);
+		send_json(x, 200, o);
 }
 
 static void
@@ -299,17 +345,15 @@ admin(struct http_exchange *x)
 	}
 	if (path_is(x->head, "/v1/admin/reload")) {
 		if (site->admin_reload == NULL) {
-			json_error(x, 503, "Service Unavailable",
-				   "reload is not available");
+			json_error(x, 503, "reload is not available");
 			return;
 		}
 		site->admin_reload(site->admin_arg);
-		send_json(x, 202, "Accepted",
-			  json_pack("{s:b}", "reloading", 1));
+		send_json(x, 202, json_pack("{s:b}", "reloading", 1));
 		return;
 	}
 	if (!path_is(x->head, "/v1/admin/refresh")) {
-		json_error(x, 404, "Not Found", "no such action");
+		json_error(x, 404, "no such action");
 		return;
 	}
 	n = site->admin_refresh == NULL
@@ -318,13 +362,11 @@ admin(struct http_exchange *x)
 		      site->admin_arg,
 		      query_param(x->head, "ca", ca, sizeof(ca)) ? ca : NULL);
 	if (n < 0)
-		json_error(x, 503, "Service Unavailable",
-			   "no fetcher: nothing to refresh");
+		json_error(x, 503, "no fetcher: nothing to refresh");
 	else if (n == 0)
-		json_error(x, 404, "Not Found",
-			   "no CA of that name is fetched");
+		json_error(x, 404, "no CA of that name is fetched");
 	else
-		send_json(x, 202, "Accepted",
+		send_json(x, 202,
 			  json_pack("{s:i}", "refreshing", (json_int_t)n));
 }
 
@@ -431,11 +473,11 @@ static void
 send_answer(struct http_exchange *x, enum asked why, json_t *o, const char *err)
 {
 	if (why == ASKED_OK)
-		send_json(x, 200, "OK", o);
+		send_json(x, 200, o);
 	else if (why == ASKED_BAD)
-		json_error(x, 400, "Bad Request", err);
+		json_error(x, 400, err);
 	else
-		json_error(x, 503, "Service Unavailable", err);
+		json_error(x, 503, err);
 }
 
 /* A query parameter of the status question: 1 with its value, 0 when
@@ -448,7 +490,7 @@ status_param(struct http_exchange *x, const char *name, char *out)
 
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "%s: too long", name);
-		json_error(x, 400, "Bad Request", msg);
+		json_error(x, 400, msg);
 	}
 	return r;
 }
@@ -483,7 +525,7 @@ status_get(struct http_exchange *x)
 	    (ha = status_param(x, "at", at)) < 0)
 		return;
 	if (!hi || !hs) {
-		json_error(x, 400, "Bad Request",
+		json_error(x, 400,
 			   "give issuer (id, or hex SHA-1 or SHA-256 of the "
 			   "issuer's public key) and serial (hex)");
 		return;
@@ -514,7 +556,7 @@ status_post(struct http_exchange *x)
 		qn.at = at;
 	}
 	if ((qn.cert = status_cert_decode(x->body, x->body_len)) == NULL) {
-		json_error(x, 400, "Bad Request",
+		json_error(x, 400,
 			   "the body is not a certificate (DER, PEM, or "
 			   "base64 of the DER)");
 		return;
@@ -673,7 +715,7 @@ status_batch(struct http_exchange *x)
 	if (items > max || values > (size_t)max * VALUES_PER_ITEM + 64) {
 		snprintf(msg, sizeof(msg),
 			 "too many items: at most %u in one batch", max);
-		json_error(x, 400, "Bad Request", msg);
+		json_error(x, 400, msg);
 		return;
 	}
 	in = json_loadb((const char *)x->body, x->body_len,
@@ -687,14 +729,14 @@ status_batch(struct http_exchange *x)
 			snprintf(msg, sizeof(msg),
 				 "not a JSON array of questions");
 		json_decref(in);
-		json_error(x, 400, "Bad Request", msg);
+		json_error(x, 400, msg);
 		return;
 	}
 	if (json_array_size(in) > max) {
 		json_decref(in);
 		snprintf(msg, sizeof(msg),
 			 "too many items: at most %u in one batch", max);
-		json_error(x, 400, "Bad Request", msg);
+		json_error(x, 400, msg);
 		return;
 	}
 	out = json_array();
@@ -704,7 +746,7 @@ status_batch(struct http_exchange *x)
 	}
 	status_keys_free(keys);
 	json_decref(in);
-	send_json(x, 200, "OK", out);
+	send_json(x, 200, out);
 }
 
 /* 1 when the request was a /v1/status one (and is answered). */
@@ -726,8 +768,7 @@ status_api(struct http_exchange *x)
 			status_batch(x);
 		} else {
 			http_header(x, "Allow", "POST");
-			json_error(x, 405, "Method Not Allowed",
-				   "POST a JSON array of questions");
+			json_error(x, 405, "POST a JSON array of questions");
 		}
 		return 1;
 	}

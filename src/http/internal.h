@@ -11,6 +11,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <jansson.h>
 
 #include "otzyv/http.h"
 #include "parse.h"
@@ -125,6 +126,14 @@ void http_date(int64_t t, char *out, size_t size);
 
 /* The site in force for this worker's next request. */
 struct http_site *http_site_for(struct worker *w);
+
+/* api.c. doc (taken) as the body of a JSON answer: indented, members
+ * in order, a final newline. malloc'd; NULL when out of memory. */
+char *http_json_text(json_t *doc);
+
+/* api.c. Sends body (from http_json_text(); NULL: a 500) as
+ * application/json, not to be cached. */
+void http_send_json(struct http_exchange *x, int code, const char *body);
 
 /* The JSON API, CRL mirror and status page handlers (api.c); 0 when the path is
  * not theirs. */

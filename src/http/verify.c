@@ -136,15 +136,11 @@ drop_body(struct verify_job *j)
 	j->map = NULL;
 }
 
-/* {"error": msg} as a malloc'd string (NULL when out of memory). */
+/* {"error": msg}, the body of an answer (NULL when out of memory). */
 static char *
 error_doc(const char *msg)
 {
-	json_t *doc = json_pack("{s:s}", "error", msg);
-	char *s = doc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
-
-	json_decref(doc);
-	return s;
+	return http_json_text(json_pack("{s:s}", "error", msg));
 }
 
 /* In a pool thread: decode, verify, encode. */
@@ -201,8 +197,7 @@ job_run(struct http_job *hj)
 	switch (e) {
 	case VERIFY_OK:
 		j->code = 200;
-		j->answer =
-		    json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+		j->answer = http_json_text(json_incref(doc));
 		break;
 	case VERIFY_BAD_INPUT:
 		j->code = 400;
@@ -224,41 +219,16 @@ out:
 	verify_request_clear(&rq);
 }
 
-static const char *
-reason_of(int code)
-{
-	switch (code) {
-	case 200:
-		return "OK";
-	case 400:
-		return "Bad Request";
-	case 405:
-		return "Method Not Allowed";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return "Internal Server Error";
-	}
-}
-
 /* Back in the worker: the reply. */
 static void
 job_reply(struct http_job *hj, struct http_exchange *x)
 {
 	struct verify_job *j = (struct verify_job *)hj;
 
-	http_header(x, "Content-Type", "application/json");
-	http_header(x, "Cache-Control", "no-store");
 	http_header(x, "X-Request-Id", j->id);
-	if (j->answer == NULL) {
-		http_send(x, 500, "Internal Server Error", EP_OTHER,
-			  "{\"error\": \"out of memory\"}\n", 26);
-		return;
-	}
 	if (j->code == 503)
 		http_header(x, "Retry-After", "1");
-	http_send(x, j->code, reason_of(j->code), EP_OTHER, j->answer,
-		  strlen(j->answer));
+	http_send_json(x, j->code, j->answer);
 }
 
 static void
@@ -282,16 +252,9 @@ reply_error(struct http_exchange *x, struct verify_audit *audit, int code,
 	verify_audit_id(id);
 	verify_audit_write(audit, id, NULL, msg);
 	http_header(x, "X-Request-Id", id);
-	http_header(x, "Content-Type", "application/json");
-	http_header(x, "Cache-Control", "no-store");
 	if (code == 503)
 		http_header(x, "Retry-After", "1");
-	if (body == NULL) {
-		http_text(x, 500, "Internal Server Error", "out of memory\n",
-			  EP_OTHER);
-		return;
-	}
-	http_send(x, code, reason_of(code), EP_OTHER, body, strlen(body));
+	http_send_json(x, code, body);
 	free(body);
 }
 

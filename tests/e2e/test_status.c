@@ -272,6 +272,9 @@ ask_json(int want, const char *method, const char *path, const char *hdrs,
 	j = json_loadb((char *)r.body, r.len, 0, &je);
 	cr_assert_not_null(j, "%s %s: not JSON (%s):\n%s", method, path,
 			   je.text, r.body);
+	/* Ends its line, for people reading it from curl. */
+	cr_assert(r.len > 0 && r.body[r.len - 1] == '\n', "%s %s: %s", method,
+		  path, r.body);
 	resp_free(&r);
 	return j;
 }

@@ -235,6 +235,7 @@ expect_400(const char *ctype, const char *text, const char *needle)
 	cr_assert_eq(r.code, 400, "%s: %d %s", text, r.code, (char *)r.body);
 	cr_assert_not_null(doc, "%s", (char *)r.body);
 	assert_has(jstr(doc, "error"), needle);
+	cr_assert(r.len > 0 && r.body[r.len - 1] == '\n', "%s", r.body);
 	json_decref(doc);
 	resp_free(&r);
 }
