@@ -154,6 +154,46 @@ term_wait(pid_t *pid)
 	return WIFEXITED(ws) ? WEXITSTATUS(ws) : -WTERMSIG(ws);
 }
 
+pid_t
+otzyvd_start(const char *conf, const char *logpath, void (*setup)(void),
+	     int (*ready)(void))
+{
+	char *argv[] = {(char *)env_path("OTZYVD_BIN"), "-c", (char *)conf,
+			NULL};
+	pid_t pid;
+	int attempt, code;
+
+	for (attempt = 0; attempt < 8; attempt++) {
+		setup();
+		pid = spawn(argv, logpath);
+		if (wait_ready(&pid, ready, &code))
+			return pid;
+		if (code == 4 &&
+		    strstr(tail_of(logpath), "Address already in use"))
+			continue;
+		cr_assert_fail("otzyvd not up (exit %d):\n%s", code,
+			       tail_of(logpath));
+	}
+	cr_assert_fail("otzyvd: no usable port after 8 tries");
+	return -1;
+}
+
+void
+otzyvd_stop_clean(pid_t *pid, const char *logpath)
+{
+	int code = term_wait(pid);
+	size_t len;
+	char *log = (char *)read_file(logpath, &len);
+
+	cr_assert_not_null(log, "%s", logpath);
+	cr_assert(strstr(log, "Sanitizer") == NULL &&
+		      strstr(log, "runtime error:") == NULL,
+		  "a sanitizer report in otzyvd's log:\n%s", tail_of(logpath));
+	free(log);
+	cr_assert_eq(code, 0, "otzyvd exit %d after SIGTERM:\n%s", code,
+		     tail_of(logpath));
+}
+
 const char *
 tail_of(const char *path)
 {

@@ -60,6 +60,18 @@ int wait_ready(pid_t *pid, int (*ready)(void), int *code);
  * minus the signal that killed it. */
 int term_wait(pid_t *pid);
 
+/* Starts otzyvd -c conf, its output appended to logpath: setup() picks
+ * the port(s) and writes conf, then ready() must say 1 within
+ * wait_ready()'s time. Tried again (8 times at most) when otzyvd found
+ * its port taken meanwhile (exit 4). Its pid; fails the test
+ * otherwise. */
+pid_t otzyvd_start(const char *conf, const char *logpath, void (*setup)(void),
+		   int (*ready)(void));
+
+/* SIGTERM to otzyvd *pid: it must exit 0, and its whole log at logpath
+ * show no sanitizer report. *pid becomes -1. */
+void otzyvd_stop_clean(pid_t *pid, const char *logpath);
+
 /* The last 4000 bytes of the file at path, for failure messages (static
  * buffer; "" when unreadable). */
 const char *tail_of(const char *path);

@@ -463,55 +463,34 @@ is_up(void)
 	return get_code("/healthz") == 200 && fetcher_started();
 }
 
-/* Starts otzyvd on new free ports and waits for /healthz and for its
- * fetcher; tries other ports when the chosen ones were taken
- * meanwhile. */
+/* New free ports, and the configuration for them; the log read from
+ * here on. */
+static void
+daemon_setup(void)
+{
+	struct stat st;
+
+	dport = free_loopback_port();
+	do
+		aport = free_loopback_port();
+	while (aport == dport);
+	conf_write();
+	log_mark = stat(logpath, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* Starts otzyvd and waits for /healthz and for its fetcher. */
 static void
 daemon_start(void)
 {
-	char *argv[] = {(char *)env_path("OTZYVD_BIN"), "-c", conf, NULL};
-	int attempt;
-
-	for (attempt = 0; attempt < 8; attempt++) {
-		struct stat st;
-		char *log;
-		int code, taken;
-
-		dport = free_loopback_port();
-		do
-			aport = free_loopback_port();
-		while (aport == dport);
-		conf_write();
-		log_mark = stat(logpath, &st) == 0 ? (long)st.st_size : 0;
-		dpid = spawn(argv, logpath);
-		if (wait_ready(&dpid, is_up, &code))
-			return;
-		log = log_from(log_mark);
-		taken = code == 4 && strstr(log, "Address already in use");
-		free(log);
-		if (taken)
-			continue;
-		cr_assert_fail("otzyvd not up in 10 s (exit %d):\n%s", code,
-			       tail_of(logpath));
-	}
-	cr_assert_fail("otzyvd: no usable ports after 8 tries");
+	dpid = otzyvd_start(conf, logpath, daemon_setup, is_up);
 }
 
-/* SIGTERM: otzyvd exits 0, and its log has no sanitizer report (under
- * ASan, LeakSanitizer checks the exit: leaks of the fetch paths the
- * test went through show here). */
+/* (Under ASan, LeakSanitizer checks the exit: leaks of the fetch paths
+ * the test went through show in the log.) */
 static void
 daemon_stop_clean(void)
 {
-	int code = term_wait(&dpid);
-	char *log = log_from(0);
-
-	cr_assert(strstr(log, "Sanitizer") == NULL &&
-		      strstr(log, "runtime error:") == NULL,
-		  "a sanitizer report in otzyvd's log:\n%s", tail_of(logpath));
-	free(log);
-	cr_assert_eq(code, 0, "otzyvd exit %d after SIGTERM:\n%s", code,
-		     tail_of(logpath));
+	otzyvd_stop_clean(&dpid, logpath);
 }
 
 /* POST path on the admin listener: the status, body into *out. */

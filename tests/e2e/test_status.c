@@ -134,42 +134,25 @@ is_up(void)
 	return http_code("GET", "/healthz") == 200;
 }
 
-/* Starts otzyvd and waits for /healthz; other ports when the chosen
- * one was taken meanwhile. */
+/* A new port, and the configuration for it. */
+static void
+daemon_setup(void)
+{
+	dport = free_loopback_port();
+	conf_write();
+}
+
+/* Starts otzyvd and waits for /healthz. */
 static void
 daemon_start(void)
 {
-	char *argv[] = {(char *)env_path("OTZYVD_BIN"), "-c", conf, NULL};
-	int attempt;
-
-	for (attempt = 0; attempt < 8; attempt++) {
-		int code;
-
-		dport = free_loopback_port();
-		conf_write();
-		dpid = spawn(argv, logpath);
-		if (wait_ready(&dpid, is_up, &code))
-			return;
-		if (code == 4 &&
-		    strstr(tail_of(logpath), "Address already in use"))
-			continue;
-		cr_assert_fail("otzyvd not up in 10 s (exit %d):\n%s", code,
-			       tail_of(logpath));
-	}
-	cr_assert_fail("otzyvd: no usable port after 8 tries");
+	dpid = otzyvd_start(conf, logpath, daemon_setup, is_up);
 }
 
-/* SIGTERM: exit 0 and no sanitizer report in the log. */
 static void
 daemon_stop_clean(void)
 {
-	int code = term_wait(&dpid);
-
-	cr_assert(strstr(tail_of(logpath), "Sanitizer") == NULL &&
-		      strstr(tail_of(logpath), "runtime error:") == NULL,
-		  "a sanitizer report in otzyvd's log:\n%s", tail_of(logpath));
-	cr_assert_eq(code, 0, "otzyvd exit %d after SIGTERM:\n%s", code,
-		     tail_of(logpath));
+	otzyvd_stop_clean(&dpid, logpath);
 }
 
 /* Runs `otzyv -c CONF args`, output (stderr too) into *out (may be

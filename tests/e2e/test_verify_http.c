@@ -115,36 +115,29 @@ is_up(void)
 	return ok;
 }
 
+/* The pool size of the next daemon_start(). */
+static unsigned dthreads, dqueue;
+
+/* A new port, and the configuration for it. */
+static void
+daemon_setup(void)
+{
+	dport = free_loopback_port();
+	conf_write(dthreads, dqueue);
+}
+
 static void
 daemon_start(unsigned threads, unsigned queue)
 {
-	char *argv[] = {(char *)env_path("OTZYVD_BIN"), "-c", conf, NULL};
-	int attempt, code;
-
-	for (attempt = 0; attempt < 8; attempt++) {
-		dport = free_loopback_port();
-		conf_write(threads, queue);
-		dpid = spawn(argv, logpath);
-		if (wait_ready(&dpid, is_up, &code))
-			return;
-		if (code == 4 &&
-		    strstr(tail_of(logpath), "Address already in use"))
-			continue;
-		cr_assert_fail("otzyvd not up (exit %d):\n%s", code,
-			       tail_of(logpath));
-	}
-	cr_assert_fail("otzyvd: no usable port after 8 tries");
+	dthreads = threads;
+	dqueue = queue;
+	dpid = otzyvd_start(conf, logpath, daemon_setup, is_up);
 }
 
 static void
 daemon_stop_clean(void)
 {
-	int code = term_wait(&dpid);
-
-	cr_assert(strstr(tail_of(logpath), "Sanitizer") == NULL &&
-		      strstr(tail_of(logpath), "runtime error:") == NULL,
-		  "a sanitizer report in otzyvd's log:\n%s", tail_of(logpath));
-	cr_assert_eq(code, 0, "otzyvd exit %d:\n%s", code, tail_of(logpath));
+	otzyvd_stop_clean(&dpid, logpath);
 }
 
 /* ---- requests ------------------------------------------------------------ */
