@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,25 +130,24 @@ report_details(const struct findings *f)
 	return arr;
 }
 
-json_t *
-report_name(const X509_NAME *n)
+/* The RFC 2253 text of n into buf (UTF-8 as is, cut at a whole
+ * character), "(not UTF-8)" when it is not UTF-8. */
+static void
+name_text(const X509_NAME *n, char buf[MAX_NAME_LEN])
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	char buf[MAX_NAME_LEN];
 	int len = 0;
 	json_t *j;
 
-	if (b == NULL)
-		return json_null();
-	/* RFC 2253 order and escaping, UTF-8 as is. */
-	if (X509_NAME_print_ex(b, n, 0,
+	if (b != NULL &&
+	    X509_NAME_print_ex(b, n, 0,
 			       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
-		len = BIO_read(b, buf, sizeof(buf) - 1);
+		len = BIO_read(b, buf, MAX_NAME_LEN - 1);
 	BIO_free(b);
 	ERR_clear_error();
 	if (len < 0)
 		len = 0;
-	if (len == (int)sizeof(buf) - 1) {
+	if (len == MAX_NAME_LEN - 1) {
 		/* Cut: drop a UTF-8 sequence the cut split. */
 		while (len > 0 && ((uint8_t)buf[len - 1] & 0xC0) == 0x80)
 			len--;
@@ -155,8 +155,69 @@ report_name(const X509_NAME *n)
 			len--;
 	}
 	buf[len] = '\0';
-	j = jstring(buf);
-	return j;
+	if ((j = json_string(buf)) == NULL)
+		snprintf(buf, MAX_NAME_LEN, "(not UTF-8)");
+	json_decref(j);
+}
+
+/*
+ * Names are rendered once: the same few (a signer's, its CAs') come in
+ * every answer, and printing one through a BIO costs several times
+ * what the rest of a chain entry does. Keyed by the name's DER,
+ * compared whole; direct-mapped, a new name replaces the one in its
+ * slot; a name of more than NAME_MEMO_DER octets is not kept.
+ */
+#define NAME_MEMO 64
+#define NAME_MEMO_DER 256
+
+static struct {
+	size_t len; /* of der; 0: empty */
+	uint8_t der[NAME_MEMO_DER];
+	char text[MAX_NAME_LEN];
+} memo[NAME_MEMO];
+static pthread_mutex_t memo_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t
+memo_slot(const uint8_t *der, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ der[i]) * 16777619u;
+	return h % NAME_MEMO;
+}
+
+json_t *
+report_name(const X509_NAME *n)
+{
+	const unsigned char *der = NULL;
+	size_t len = 0, k = 0;
+	char buf[MAX_NAME_LEN];
+	int memoable, hit = 0;
+
+	memoable = X509_NAME_get0_der(n, &der, &len) == 1 && len > 0 &&
+		   len <= NAME_MEMO_DER;
+	ERR_clear_error();
+	if (memoable) {
+		k = memo_slot(der, len);
+		pthread_mutex_lock(&memo_mu);
+		hit = memo[k].len == len && memcmp(memo[k].der, der, len) == 0;
+		if (hit)
+			memcpy(buf, memo[k].text, strlen(memo[k].text) + 1);
+		pthread_mutex_unlock(&memo_mu);
+	}
+	if (!hit) {
+		name_text(n, buf);
+		if (memoable) {
+			pthread_mutex_lock(&memo_mu);
+			memo[k].len = len;
+			memcpy(memo[k].der, der, len);
+			memcpy(memo[k].text, buf, strlen(buf) + 1);
+			pthread_mutex_unlock(&memo_mu);
+		}
+	}
+	return json_string_nocheck(buf);
 }
 
 json_t *

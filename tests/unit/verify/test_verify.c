@@ -14,6 +14,8 @@
  * extension; two signers; the path, revocation, the signature
  * timestamp and T; qualified; hostile input. Every verification is
  * also run through a cache, cold and warm, and must answer alike.
+ * Names as the answer renders them, again and again (they are kept
+ * once rendered).
  */
 #include "config.h"
 
@@ -32,6 +34,7 @@
 #include "otzyv/status.h"
 #include "otzyv/util.h"
 
+#include "../src/verify/internal.h"
 #include "common.h"
 #include "helpers.h"
 
@@ -1088,4 +1091,75 @@ Test(verify, many_certificates)
 	der = read_file(vt_path("s.der"), &len);
 	bad_input(der, len, "certificates, more than");
 	free(der);
+}
+
+/* The text of a name, from report_name(). */
+static char *
+name_of(X509_NAME *n)
+{
+	json_t *j = report_name(n);
+	char *s;
+
+	cr_assert(json_is_string(j));
+	s = strdup(json_string_value(j));
+	json_decref(j);
+	return s;
+}
+
+static X509_NAME *
+name_new(int type, const char *cn, int len)
+{
+	X509_NAME *n = X509_NAME_new();
+
+	cr_assert(n != NULL);
+	cr_assert(X509_NAME_add_entry_by_txt(
+	    n, "C", MBSTRING_ASC, (const unsigned char *)"RU", -1, -1, 0));
+	cr_assert(X509_NAME_add_entry_by_txt(
+	    n, "CN", type, (const unsigned char *)cn, len, -1, 0));
+	return n;
+}
+
+/* Rendered names are kept by their DER in a few slots: 300 names, each
+ * asked twice in two rounds, must all come back as themselves (slots
+ * are shared and replaced); so must a name too long to keep, and one
+ * that is not UTF-8. */
+Test(verify, names)
+{
+	char cn[64], want[96], *got, longcn[400];
+	X509_NAME *n;
+	int round, i;
+
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 300; i++) {
+			snprintf(cn, sizeof(cn),
+				 "\xd0\x98\xd0\xb2\xd0\xb0\xd0"
+				 "\xbd %d",
+				 i);
+			snprintf(want, sizeof(want), "CN=%s,C=RU", cn);
+			n = name_new(MBSTRING_UTF8, cn, -1);
+			got = name_of(n);
+			cr_assert_str_eq(got, want);
+			free(got);
+			got = name_of(n);
+			cr_assert_str_eq(got, want);
+			free(got);
+			X509_NAME_free(n);
+		}
+	memset(longcn, 'x', sizeof(longcn) - 1);
+	longcn[sizeof(longcn) - 1] = '\0';
+	n = name_new(V_ASN1_UTF8STRING, longcn, -1);
+	for (i = 0; i < 2; i++) {
+		got = name_of(n);
+		cr_assert(strlen(got) == strlen(longcn) + 8, "%s", got);
+		free(got);
+	}
+	X509_NAME_free(n);
+	/* A UTF8String that is not UTF-8, set as is. */
+	n = name_new(V_ASN1_UTF8STRING, "\xff\xfe", 2);
+	for (i = 0; i < 2; i++) {
+		got = name_of(n);
+		cr_assert_str_eq(got, "(not UTF-8)");
+		free(got);
+	}
+	X509_NAME_free(n);
 }
