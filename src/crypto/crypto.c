@@ -266,7 +266,7 @@ static const uint8_t b64_class[256] = {
 
 /* The significant characters gathered, a whole number of quads, into
  * octets for the sink; `pad` of the last quad's 3 octets are not data.
- * 1, or 0 when the sink stopped. */
+ * 1, or 0 when OpenSSL refused them or the sink stopped. */
 static int
 b64_flush(const uint8_t *quads, size_t n, int pad, uint8_t *out,
 	  int (*sink)(void *arg, const uint8_t *piece, size_t n), void *arg)
