@@ -236,9 +236,9 @@ gencrl(const char *alg, const char *out, const char *fmt, ...)
 const char *
 path_in(const char *dir, const char *name)
 {
-	static char bufs[8][1024];
-	static int next;
-	char *b = bufs[next++ % 8];
+	static char bufs[64][1024];
+	static unsigned next;
+	char *b = bufs[next++ % 64];
 
 	snprintf(b, sizeof(bufs[0]), "%s/%s", dir, name);
 	return b;

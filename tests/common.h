@@ -49,7 +49,8 @@ int gencrl(const char *alg, const char *out, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int gencrl_v(const char *alg, const char *out, const char *fmt, va_list ap);
 
-/* "DIR/NAME" in a static rotating buffer (8 slots). */
+/* "DIR/NAME" in a static rotating buffer (64 slots: a test's worth
+ * of arguments). */
 const char *path_in(const char *dir, const char *name);
 
 #endif

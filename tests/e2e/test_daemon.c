@@ -240,55 +240,33 @@ set_std(const char *more)
 		  p, p, p, p, more ? more : "");
 }
 
-/* Forks and execs otzyvd -c CONF, stderr and stdout to the log. */
+/* Starts otzyvd -c CONF, stderr and stdout to a log of its own. */
 static pid_t
 spawn_daemon(void)
 {
-	pid_t parent = getpid(), pid;
+	char c_opt[] = "-c", *argv[] = {otzyvd_bin, c_opt, conf, NULL};
+	const char *o = getenv("ASAN_OPTIONS");
+	char *saved = o ? strdup(o) : NULL, opts[1024];
+	pid_t pid;
 	int fd;
 
 	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	cr_assert_geq(fd, 0);
 	close(fd);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	cr_assert_neq(pid, -1);
-	if (pid == 0) {
-		sigset_t none;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		fd = open(logpath, O_WRONLY | O_APPEND);
-		if (fd < 0)
-			_exit(127);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
-			dup2(fd, 0);
-		close_fds_from(3);
-		if (dno_quarantine) {
-			/* Under AddressSanitizer freed memory is held in a
-			 * quarantine (256 MB by default): RSS would grow with
-			 * the traffic, not with leaks. No effect otherwise. */
-			const char *o = getenv("ASAN_OPTIONS");
-			char opts[1024];
-
-			snprintf(opts, sizeof(opts), "%s%squarantine_size_mb=0",
-				 o ? o : "", o && *o ? ":" : "");
-			setenv("ASAN_OPTIONS", opts, 1);
-		}
-		execl(otzyvd_bin, "otzyvd", "-c", conf, (char *)NULL);
-		_exit(127);
+	if (dno_quarantine) {
+		/* Under AddressSanitizer freed memory is held in a
+		 * quarantine (256 MB by default): RSS would grow with the
+		 * traffic, not with leaks. No effect otherwise. */
+		snprintf(opts, sizeof(opts), "%s%squarantine_size_mb=0",
+			 o ? o : "", o && *o ? ":" : "");
+		setenv("ASAN_OPTIONS", opts, 1);
 	}
+	pid = spawn(argv, logpath);
+	if (saved != NULL)
+		setenv("ASAN_OPTIONS", saved, 1);
+	else
+		unsetenv("ASAN_OPTIONS");
+	free(saved);
 	return pid;
 }
 

@@ -77,30 +77,16 @@ vt_teardown(void)
 	vt_dir = NULL;
 }
 
-/* Paths live in a ring of their own, long enough for a test's worth
- * of arguments (common.c's path_in() has 8 slots, which load_cert()
- * shares). */
-static const char *
-ring_path(const char *dir, const char *name)
-{
-	static char bufs[64][1024];
-	static unsigned next;
-	char *b = bufs[next++ % 64];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", dir, name);
-	return b;
-}
-
 const char *
 vt_pki(const char *name)
 {
-	return ring_path(test_pki(), name);
+	return path_in(test_pki(), name);
 }
 
 const char *
 vt_path(const char *name)
 {
-	return ring_path(vt_dir, name);
+	return path_in(vt_dir, name);
 }
 
 const char *
