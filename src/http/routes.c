@@ -320,8 +320,7 @@ readyz(struct http_exchange *x)
 	o = json_pack("{s:b, s:o}", "ready", ok, "reasons", r.reasons);
 	if (e != STORE_OK)
 		json_object_set_new(o, "error", json_string(store_strerror(e)));
-	body = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
+	body = http_json_text(o);
 	http_header(x, "Content-Type", "application/json");
 	http_header(x, "Cache-Control", "no-store");
 	http_send(x, ok ? 200 : 503, ok ? "OK" : "Service Unavailable",

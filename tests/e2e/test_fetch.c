@@ -1120,6 +1120,8 @@ ready_names(const char *when, const char *name)
 	cr_assert(http(dport, "GET", "/readyz", NULL, NULL, &r), "%s", when);
 	rd = json_loads((char *)r.body, 0, NULL);
 	cr_assert_not_null(rd, "%s: /readyz: %s", when, r.body);
+	cr_assert(r.len > 0 && r.body[r.len - 1] == '\n',
+		  "%s: /readyz does not end its line", when);
 	resp_free(&r);
 	json_array_foreach(jget(rd, "reasons"), i, e)
 	{
