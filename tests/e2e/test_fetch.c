@@ -767,16 +767,27 @@ read_manifest(struct key_row *rows, int max)
 	return n;
 }
 
-/* Waits until counts.fresh is n and the list's version is `version`. */
+/* Waits until counts.fresh is n, the list's version is `version`, and
+ * every fresh CA's fetch is recorded. */
 static void
 wait_all_fresh(int n, int version, int secs)
 {
 	double end = now_ms() + secs * 1000.0 * SLOW;
 
 	for (;;) {
-		json_t *doc = get_json(dport, "/v1/cas");
+		json_t *doc = get_json(dport, "/v1/cas"), *ca;
 		int ok = jint(doc, "counts.fresh") == n &&
 			 jint(doc, "tsl.version") == version;
+		size_t i;
+
+		/* A CRL is stored before its fetch is recorded (two
+		 * transactions): wait for both. */
+		json_array_foreach(json_object_get(doc, "cas"), i, ca)
+		{
+			if (strcmp(jstr(ca, "state"), "fresh") == 0 &&
+			    json_is_null(jget(ca, "fetch.last_success")))
+				ok = 0;
+		}
 
 		if (ok) {
 			json_decref(doc);
