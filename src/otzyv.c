@@ -422,6 +422,12 @@ cmd_status(struct ctx *c, int argc, char **argv)
 		    NULL)
 			return die(EXIT_USAGE, "%s", err);
 		q.serial_len = status_cert_serial(cert, serial, sizeof(serial));
+		if (q.serial_len == 0) {
+			rc = die(EXIT_USAGE,
+				 "%s: serial number longer than %d octets",
+				 argv[optind], MAX_SERIAL_LEN);
+			goto out;
+		}
 		q.cert = cert;
 		if ((e = status_issuer_of(c->store, cert, &q.issuer_id)) !=
 		    STORE_OK) {

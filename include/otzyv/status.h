@@ -107,9 +107,10 @@ struct status_answer {
 int status_crl_covers(const struct store_crl_meta *crl, int64_t at, int64_t now,
 		      int64_t grace);
 
-/* Answers q into out. Store errors are returned; an unknown issuer or a
- * missing CRL is an answer (STATUS_UNKNOWN), not an error. With q->cert,
- * the answer has the validity period and "qualified" (below). */
+/* Answers q into out. Store errors are returned, and STORE_INVALID for
+ * a serial of 0 or more than MAX_SERIAL_LEN octets; an unknown issuer or
+ * a missing CRL is an answer (STATUS_UNKNOWN), not an error. With
+ * q->cert, the answer has the validity period and "qualified" (below). */
 enum store_err status_lookup(struct store *s, const struct status_query *q,
 			     struct status_answer *out);
 

@@ -189,7 +189,8 @@ status_lookup(struct store *s, const struct status_query *q,
 	out->reason = CRL_REASON_ABSENT;
 	out->as_of = q->at;
 	out->issuer_id = q->issuer_id;
-	if (q->serial_len > sizeof(out->serial))
+	/* An empty serial is one that did not fit: never "good". */
+	if (q->serial_len == 0 || q->serial_len > sizeof(out->serial))
 		return STORE_INVALID;
 	memcpy(out->serial, q->serial, q->serial_len);
 	out->serial_len = q->serial_len;

@@ -269,7 +269,7 @@ Test(cli, unknown_when_stale_or_unknown_issuer)
 
 Test(cli, errors_name_the_file_and_exit_3_or_more)
 {
-	char *out = NULL;
+	char *out = NULL, args[1200];
 
 	cr_assert_geq(otzyv(&out, "status /nonexistent/leaf.pem 2>&1"), 3);
 	cr_assert_not_null(strstr(out, "/nonexistent/leaf.pem"), "%s", out);
@@ -282,6 +282,19 @@ Test(cli, errors_name_the_file_and_exit_3_or_more)
 	cr_assert_not_null(strstr(out, "/nonexistent.crl"), "%s", out);
 	free(out);
 	cr_assert_eq(otzyv(NULL, "frobnicate 2>/dev/null"), 3);
+
+	/* A serial of 65 octets has no key in the store: an error, never
+	 * an answer about some other serial. */
+	cr_assert_eq(run("openssl req -x509 -newkey ec -pkeyopt "
+			 "ec_paramgen_curve:P-256 -nodes -keyout '%s/long.key' "
+			 "-out '%s/long.pem' -subj /CN=long -days 1 "
+			 "-set_serial 0x7f%0128d 2>/dev/null",
+			 dir, dir, 1),
+		     0);
+	snprintf(args, sizeof(args), "status '%s/long.pem' 2>&1", dir);
+	cr_assert_geq(otzyv(&out, args), 3);
+	cr_assert_not_null(strstr(out, "longer than 64 octets"), "%s", out);
+	free(out);
 
 	write_conf("[store]\nfrobnicate = 1\n");
 	cr_assert_eq(otzyv(&out, "cas 2>&1"), 3);
