@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "otzyv/crypto.h"
 
@@ -97,6 +98,10 @@ struct config {
 /* Loads `path`. Returns the config (free with config_free), or NULL
  * with "file:line: message" in err. */
 struct config *config_load(const char *path, char *err, size_t errlen);
+
+/* The same from an open stream (read to its end, not closed); `path`
+ * names it in messages and anchors relative paths. */
+struct config *config_read(FILE *f, const char *path, char *err, size_t errlen);
 
 void config_free(struct config *c);
 

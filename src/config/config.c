@@ -642,6 +642,22 @@ validate(struct parse *p)
 struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
+	struct config *c;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 strerror(errno));
+		return NULL;
+	}
+	c = config_read(f, path, err, errlen);
+	fclose(f);
+	return c;
+}
+
+struct config *
+config_read(FILE *f, const char *path, char *err, size_t errlen)
+{
 	struct parse p;
 	struct config *c = calloc(1, sizeof(*c));
 	int line;
@@ -682,14 +698,8 @@ config_load(const char *path, char *err, size_t errlen)
 	c->verify_queue = 64;
 	c->verify_tsl_anchors = 1;
 	p.c = c;
-	if ((p.f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-			 strerror(errno));
-		config_free(c);
-		return NULL;
-	}
+	p.f = f;
 	line = ini_parse_stream(reader, &p, handler, &p);
-	fclose(p.f);
 	if (line == 0 && !p.failed)
 		validate(&p);
 	/* The first error wins: inih's line is its own syntax error or

@@ -27,6 +27,10 @@
 #   DIR/verify-request/ POST /v1/verify JSON bodies: attached, with
 #             content, with a content digest and "at", wrong types,
 #             junk base64
+#   DIR/config/ config files: etc/otzyv.conf, one setting every key
+#             once (relative paths, [ca NAME] sections, lists), one
+#             with a BOM, CRLF, comments and a continued value, and a
+#             few refused ones
 set -eu
 
 [ $# -eq 1 ] || {
@@ -34,8 +38,9 @@ set -eu
 	exit 2
 }
 out=$1
+src=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out/crl" "$out/der" "$out/ocsp" "$out/http" "$out/tsl" \
-	"$out/verify" "$out/verify-request"
+	"$out/verify" "$out/verify-request" "$out/config"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/otzyv-corpus-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -436,6 +441,85 @@ printf '{"signature": "%s", "signature": "%s"}' "$b64" "$b64" \
 printf '{"signature": "%s", "content": " \\n "}' "$b64" \
 	>"$out/verify-request/blank.json"
 
+# ---- config files ---------------------------------------------------------
+cp "$src/etc/otzyv.conf" "$out/config/otzyv.conf"
+cat >"$out/config/every-key.conf" <<'EOF'
+[store]
+path = state/store
+map_size = 1G
+[crypto]
+gost = auto
+[server]
+listen = 127.0.0.1:8080
+listen = [::1]:8080
+threads = 2
+max_header = 16K
+max_ocsp_request = 16K
+max_requests = 16
+idle_timeout = 60s
+read_timeout = 10s
+max_connections = 1000
+user = otzyv
+access_log = yes
+admin_listen = 127.0.0.1:8081
+[fetch]
+interval = 30m
+timeout = 10m
+connect_timeout = 30s
+low_speed_limit = 1K
+low_speed_time = 1m
+max_redirects = 5
+max_crl_size = 512M
+concurrency = 4
+user_agent = otzyv/1
+retry_min = 1m
+retry_max = 30m
+ca_bundle = /etc/ssl/certs/ca-certificates.crt
+[tsl]
+url = https://e-trust.gosuslugi.ru/app/scc/portal/api/v1/portal/ca/getxml
+refresh = 6h
+sha256 = 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+exclude = 1234
+exclude = 5678
+max_size = 256M
+[responder]
+cert = ocsp.pem
+key = ocsp.key
+nonce = echo
+stale = trylater
+stale_grace = 1h
+cache_size = 64M
+max_age = 1h
+[verify]
+max_body = 64M
+max_batch = 1000
+anchors = roots/a.pem
+anchors = /etc/otzyv/b.pem
+intermediates = sub.pem
+tsl_anchors = yes
+trust_claimed_signing_time = no
+cautionary_period = 1h
+threads = 1
+queue = 64
+audit_log = yes
+audit_file = audit.log
+[ca rsa]
+cert = rsa-ca.pem
+crl = http://cdp.example.ru/rsa.crl
+crl = file:///var/lib/otzyv/rsa.crl
+responder_cert = rsa-ocsp.pem
+responder_key = rsa-ocsp.key
+max_crl_size = 64M
+[ca  gost 2012]
+cert = /etc/otzyv/gost.pem
+EOF
+printf '\357\273\277; BOM, CRLF\r\n[store]\r\npath = /x ; inline\r\n[ca a]\r\ncert = a.pem\r\ncrl = http://a/1.crl\r\n  http://a/2.crl\r\n' \
+	>"$out/config/bom-crlf.conf"
+printf '[ca x]\n[ca x]\ncert = x.pem\n' >"$out/config/ca-twice.conf"
+printf '[tsl]\nurl = http://x/\nfile = list.xml\n' >"$out/config/tsl-both.conf"
+printf '[server]\nthreads = 257\n' >"$out/config/out-of-range.conf"
+printf '[verify]\nmax_body = 64Q\n[nowhere]\n' >"$out/config/bad-size.conf"
+
 n_crl=$(find "$out/crl" -type f | wc -l)
 n_der=$(find "$out/der" -type f | wc -l)
 n_ocsp=$(find "$out/ocsp" -type f | wc -l)
@@ -444,4 +528,5 @@ echo "mkcorpus: $n_crl CRLs in $out/crl, $n_der DER values in $out/der," \
 	"$(find "$out/tsl" -type f | wc -l) trusted lists in $out/tsl," \
 	"$(find "$out/verify" -type f | wc -l) signatures in $out/verify," \
 	"$(find "$out/verify-request" -type f | wc -l) JSON requests in" \
-	"$out/verify-request"
+	"$out/verify-request, $(find "$out/config" -type f | wc -l) config" \
+	"files in $out/config"
