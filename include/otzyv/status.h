@@ -147,9 +147,9 @@ size_t status_cert_serial(X509 *cert, uint8_t *out, size_t cap);
 /*
  * A certificate as clients send one: DER, PEM ("-----BEGIN
  * CERTIFICATE-----"), or the base64 of the DER (line breaks and spaces
- * allowed). Nothing may follow the certificate but white space. NULL
- * when buf is none of these; the caller frees the X509. Clears this
- * thread's OpenSSL error queue.
+ * allowed). Nothing may follow the certificate but white space, and
+ * its extensions must decode. NULL when buf is none of these; the
+ * caller frees the X509. Clears this thread's OpenSSL error queue.
  */
 X509 *status_cert_decode(const uint8_t *buf, size_t len);
 
@@ -171,6 +171,55 @@ struct status_keys;
 enum store_err status_issuer_parse(struct store *s, const char *text,
 				   struct status_keys **keys, uint32_t *out_id);
 void status_keys_free(struct status_keys *k);
+
+/*
+ * A /v1/status question as a client puts it: a certificate, or an
+ * issuer (status_issuer_parse()'s text) and a hex serial; `at` an RFC
+ * 3339 time, or NULL for now. The strings and the X509 are the
+ * caller's.
+ */
+struct status_question {
+	X509 *cert;
+	const char *issuer;
+	const char *serial;
+	const char *at;
+};
+
+enum status_asked {
+	STATUS_ASKED_OK,
+	STATUS_ASKED_BAD,   /* the question is malformed */
+	STATUS_ASKED_STORE, /* the store failed */
+};
+
+/*
+ * Answers qn, asked at `now`, into *out (a new status object), or says
+ * in err why not: what in the question is malformed, or the store's
+ * failure. `keys` as for status_issuer_parse().
+ */
+enum status_asked status_ask(struct store *s, const struct status_question *qn,
+			     int64_t now, int64_t stale_grace,
+			     struct status_keys **keys, json_t **out, char *err,
+			     size_t errlen);
+
+/*
+ * A POST /v1/status/batch body: a JSON array of at most `max` items
+ * (free with json_decref), or NULL with the reason in err. The body's
+ * shape is counted before it is parsed, so that the memory it takes
+ * follows `max`, not the body's size.
+ */
+json_t *status_batch_parse(const uint8_t *body, size_t len, unsigned max,
+			   char *err, size_t errlen);
+
+/* Room for an integer issuer id written as text. */
+#define STATUS_ID_TEXT 24
+
+/*
+ * One item of a batch as a question: NULL, with q's strings in `item`
+ * or `id` and q->cert a new X509 (free it) or NULL; or, when the item
+ * is malformed, the reason (a static text) and q->cert NULL.
+ */
+const char *status_batch_question(json_t *item, struct status_question *q,
+				  char id[STATUS_ID_TEXT]);
 
 /* "good", "revoked", "on_hold", "unknown". */
 const char *status_name(enum status_code c);

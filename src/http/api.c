@@ -376,108 +376,27 @@ admin(struct http_exchange *x)
  * separators is 95 characters, a serial of MAX_SERIAL_LEN octets 129. */
 #define STATUS_TEXT_MAX 256
 
-/* Items of a batch are objects of a few members: this many JSON values
- * per item, and a few more, are the most a batch body may hold. Checked
- * before the body is parsed, so that memory follows max_batch, not the
- * body size. */
-#define VALUES_PER_ITEM 16
-
-/* One question, as the query string or a batch item puts it: a
- * certificate, or an issuer and a serial; `at` may be NULL (now). */
-struct question {
-	X509 *cert;
-	const char *issuer;
-	const char *serial;
-	const char *at;
-};
-
-enum asked {
-	ASKED_OK,
-	ASKED_BAD,   /* the question is malformed: 400 */
-	ASKED_STORE, /* the store failed: 503 */
-};
-
-/*
- * Answers one question asked at `now` into *out (a new status object),
- * or says why not in err. `keys` caches the stored issuers' key hashes
- * for the whole request (status_issuer_parse()).
- */
-static enum asked
-ask(struct http_exchange *x, const struct question *qn, int64_t now,
-    struct status_keys **keys, json_t **out, char *err, size_t errlen)
-{
-	struct store *s = x->w->srv->store;
-	struct status_query q = {0};
-	struct status_answer a;
-	uint8_t serial[MAX_SERIAL_LEN];
-	enum store_err e;
-
-	q.now = now;
-	q.at = now;
-	q.stale_grace = http_site_for(x->w)->responder_stale_grace;
-	if (qn->at != NULL && !time_parse(qn->at, &q.at)) {
-		snprintf(err, errlen,
-			 "at: \"%.64s\" is not an RFC 3339 time "
-			 "(2026-11-21T10:00:00Z)",
-			 qn->at);
-		return ASKED_BAD;
-	}
-	if (qn->cert != NULL) {
-		q.cert = qn->cert;
-		q.serial_len =
-		    status_cert_serial(qn->cert, serial, sizeof(serial));
-		if (q.serial_len == 0) {
-			snprintf(err, errlen,
-				 "certificate: serial number longer than %d "
-				 "octets",
-				 MAX_SERIAL_LEN);
-			return ASKED_BAD;
-		}
-		e = status_issuer_of(s, qn->cert, &q.issuer_id);
-	} else {
-		q.serial_len =
-		    status_serial_parse(qn->serial, serial, sizeof(serial));
-		if (q.serial_len == 0) {
-			snprintf(err, errlen,
-				 "serial: \"%.64s\" is not a hex serial "
-				 "number",
-				 qn->serial);
-			return ASKED_BAD;
-		}
-		e = status_issuer_parse(s, qn->issuer, keys, &q.issuer_id);
-		if (e == STORE_INVALID) {
-			snprintf(err, errlen,
-				 "issuer: \"%.64s\" is neither an issuer id "
-				 "nor the hex SHA-1 or SHA-256 of the issuer's "
-				 "public key",
-				 qn->issuer);
-			return ASKED_BAD;
-		}
-	}
-	q.serial = serial;
-	if (e == STORE_OK)
-		e = status_lookup(s, &q, &a);
-	if (e != STORE_OK) {
-		snprintf(err, errlen, "store: %s", store_strerror(e));
-		return ASKED_STORE;
-	}
-	if ((*out = status_to_json(&a)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return ASKED_STORE;
-	}
-	return ASKED_OK;
-}
-
 /* The answer to one question, or the error of `why`. */
 static void
-send_answer(struct http_exchange *x, enum asked why, json_t *o, const char *err)
+send_answer(struct http_exchange *x, enum status_asked why, json_t *o,
+	    const char *err)
 {
-	if (why == ASKED_OK)
+	if (why == STATUS_ASKED_OK)
 		send_json(x, 200, o);
-	else if (why == ASKED_BAD)
+	else if (why == STATUS_ASKED_BAD)
 		json_error(x, 400, err);
 	else
 		json_error(x, 503, err);
+}
+
+/* status_ask() with this exchange's store and policy. */
+static enum status_asked
+ask(struct http_exchange *x, const struct status_question *qn, int64_t now,
+    struct status_keys **keys, json_t **out, char *err, size_t errlen)
+{
+	return status_ask(x->w->srv->store, qn, now,
+			  http_site_for(x->w)->responder_stale_grace, keys, out,
+			  err, errlen);
 }
 
 /* A query parameter of the status question: 1 with its value, 0 when
@@ -514,10 +433,10 @@ status_get(struct http_exchange *x)
 {
 	char issuer[STATUS_TEXT_MAX], serial[STATUS_TEXT_MAX],
 	    at[STATUS_TEXT_MAX], err[256];
-	struct question qn = {NULL, issuer, serial, NULL};
+	struct status_question qn = {NULL, issuer, serial, NULL};
 	struct status_keys *keys = NULL;
 	json_t *o = NULL;
-	enum asked why;
+	enum status_asked why;
 	int hi, hs, ha;
 
 	if ((hi = status_param(x, "issuer", issuer)) < 0 ||
@@ -544,9 +463,9 @@ static void
 status_post(struct http_exchange *x)
 {
 	char at[STATUS_TEXT_MAX], err[256];
-	struct question qn = {NULL, NULL, NULL, NULL};
+	struct status_question qn = {NULL, NULL, NULL, NULL};
 	json_t *o = NULL;
-	enum asked why;
+	enum status_asked why;
 	int ha;
 
 	if ((ha = status_param(x, "at", at)) < 0)
@@ -566,133 +485,19 @@ status_post(struct http_exchange *x)
 	send_answer(x, why, o, err);
 }
 
-/*
- * The shape of a JSON text without parsing it: the items of its
- * top-level array (separators at depth 1, plus one) and all its values
- * (openers and separators), strings skipped. Exact for well-formed
- * JSON; what is not is refused by the parser afterwards.
- */
-static void
-json_shape(const uint8_t *p, size_t len, size_t *out_items, size_t *out_values)
-{
-	size_t i, depth = 0, items = 0, values = 0;
-	int in_str = 0, esc = 0, any = 0;
-
-	for (i = 0; i < len; i++) {
-		uint8_t c = p[i];
-
-		if (in_str) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				in_str = 0;
-			continue;
-		}
-		switch (c) {
-		case ' ':
-		case '\t':
-		case '\r':
-		case '\n':
-			continue;
-		case '"':
-			in_str = 1;
-			break;
-		case '[':
-		case '{':
-			if (depth == 1)
-				any = 1;
-			depth++;
-			values++;
-			continue;
-		case ']':
-		case '}':
-			if (depth > 0)
-				depth--;
-			continue;
-		case ',':
-			if (depth == 1)
-				items++;
-			values++;
-			continue;
-		case ':':
-			values++;
-			continue;
-		default:
-			break;
-		}
-		if (depth == 1)
-			any = 1;
-	}
-	*out_items = items + (size_t)any;
-	*out_values = values;
-}
-
-/* A batch item's member `name`: NULL when absent or null, else it must
- * be a string (1; the parser refuses \u0000) or, when `id_ok`, a
- * non-negative integer, written as decimal into buf. -1 when it is
- * neither. */
-static int
-member(json_t *item, const char *name, int id_ok, char *buf, size_t cap,
-       const char **out)
-{
-	json_t *v = json_object_get(item, name);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (json_is_string(v)) {
-		*out = json_string_value(v);
-		return 1;
-	}
-	if (id_ok && json_is_integer(v) && json_integer_value(v) >= 0) {
-		snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
-		*out = buf;
-		return 1;
-	}
-	return -1;
-}
-
 /* One item of a batch: its status object or {"error": "…"}. */
 static json_t *
 batch_item(struct http_exchange *x, json_t *item, int64_t now,
 	   struct status_keys **keys)
 {
-	struct question qn = {NULL, NULL, NULL, NULL};
-	const char *cert = NULL;
-	char id[24], err[256];
+	struct status_question qn;
+	char id[STATUS_ID_TEXT], err[256];
+	const char *bad = status_batch_question(item, &qn, id);
 	json_t *o = NULL;
 
-	if (!json_is_object(item))
-		return json_pack("{s:s}", "error",
-				 "an item must be an object: {\"issuer\", "
-				 "\"serial\"} or {\"certificate\"}");
-	if (member(item, "certificate", 0, NULL, 0, &cert) < 0)
-		return json_pack("{s:s}", "error",
-				 "certificate: must be a string (base64 DER or "
-				 "PEM)");
-	if (member(item, "issuer", 1, id, sizeof(id), &qn.issuer) < 0)
-		return json_pack("{s:s}", "error",
-				 "issuer: must be a string (hex key hash or "
-				 "id) or an integer id");
-	if (member(item, "serial", 0, NULL, 0, &qn.serial) < 0)
-		return json_pack("{s:s}", "error",
-				 "serial: must be a hex string");
-	if (member(item, "at", 0, NULL, 0, &qn.at) < 0)
-		return json_pack("{s:s}", "error",
-				 "at: must be an RFC 3339 time string");
-	if (cert != NULL ? qn.issuer != NULL || qn.serial != NULL
-			 : qn.issuer == NULL || qn.serial == NULL)
-		return json_pack("{s:s}", "error",
-				 "give \"issuer\" and \"serial\", or "
-				 "\"certificate\"");
-	if (cert != NULL && (qn.cert = status_cert_decode(
-				 (const uint8_t *)cert, strlen(cert))) == NULL)
-		return json_pack("{s:s}", "error",
-				 "certificate: not a certificate (base64 DER "
-				 "or PEM)");
-	if (ask(x, &qn, now, keys, &o, err, sizeof(err)) != ASKED_OK)
+	if (bad != NULL)
+		return json_pack("{s:s}", "error", bad);
+	if (ask(x, &qn, now, keys, &o, err, sizeof(err)) != STATUS_ASKED_OK)
 		o = json_pack("{s:s}", "error", err);
 	X509_free(qn.cert);
 	return o;
@@ -705,37 +510,13 @@ status_batch(struct http_exchange *x)
 {
 	unsigned max = x->w->srv->o.max_batch ? x->w->srv->o.max_batch : 1000;
 	struct status_keys *keys = NULL;
-	size_t items, values, i;
-	json_t *in, *out, *item;
-	json_error_t je;
 	int64_t now = clock_now();
+	json_t *in, *out, *item;
 	char msg[256];
+	size_t i;
 
-	json_shape(x->body, x->body_len, &items, &values);
-	if (items > max || values > (size_t)max * VALUES_PER_ITEM + 64) {
-		snprintf(msg, sizeof(msg),
-			 "too many items: at most %u in one batch", max);
-		json_error(x, 400, msg);
-		return;
-	}
-	in = json_loadb((const char *)x->body, x->body_len,
-			JSON_REJECT_DUPLICATES, &je);
-	if (in == NULL || !json_is_array(in)) {
-		if (in == NULL)
-			snprintf(msg, sizeof(msg),
-				 "not a JSON array: %s (line %d, column %d)",
-				 je.text, je.line, je.column);
-		else
-			snprintf(msg, sizeof(msg),
-				 "not a JSON array of questions");
-		json_decref(in);
-		json_error(x, 400, msg);
-		return;
-	}
-	if (json_array_size(in) > max) {
-		json_decref(in);
-		snprintf(msg, sizeof(msg),
-			 "too many items: at most %u in one batch", max);
+	if ((in = status_batch_parse(x->body, x->body_len, max, msg,
+				     sizeof(msg))) == NULL) {
 		json_error(x, 400, msg);
 		return;
 	}

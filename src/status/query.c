@@ -124,6 +124,13 @@ status_cert_decode(const uint8_t *buf, size_t len)
 		x = from_pem(buf, len);
 	else if (crypto_base64_decode(buf, len, &der, &der_len) && der_len > 0)
 		x = from_der(der, der_len);
+	/* Extensions that do not decode (OpenSSL decodes them on first
+	 * use, leaving an error behind): not a certificate to answer
+	 * for, its authority key identifier unknown. */
+	if (x != NULL && (X509_get_extension_flags(x) & EXFLAG_INVALID)) {
+		X509_free(x);
+		x = NULL;
+	}
 	free(der);
 	ERR_clear_error();
 	return x;

@@ -724,7 +724,7 @@ Test(status, post_not_a_certificate)
 	    "{\"certificate\": \"x\"}",
 	};
 	char *pem, *two;
-	uint8_t *der, *longer;
+	uint8_t *der, *longer, *bc;
 	size_t len, dlen, i;
 	json_t *o;
 
@@ -764,6 +764,19 @@ Test(status, post_not_a_certificate)
 	free(pem);
 	free(longer);
 	OPENSSL_free(der);
+
+	/* A CA certificate whose basicConstraints holds an INTEGER where
+	 * the BOOLEAN cA goes: its extensions do not decode. */
+	der = der_of(path_in(test_pki(), "rsa-ca.pem"), &dlen);
+	bc = memmem(der, dlen, "\x30\x03\x01\x01\xff", 5);
+	cr_assert_not_null(bc, "no basicConstraints CA:TRUE in rsa-ca.pem");
+	o = ask_json(200, "POST", "/v1/status", NULL, der, dlen);
+	json_decref(o);
+	bc[2] = 0x02;
+	expect_400(ask_json(400, "POST", "/v1/status", NULL, der, dlen),
+		   "not a certificate");
+	OPENSSL_free(der);
+	cr_assert(is_up());
 	daemon_stop_clean();
 }
 

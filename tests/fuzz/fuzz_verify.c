@@ -24,22 +24,20 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
-#include "otzyv/crypto.h"
 #include "otzyv/limits.h"
 #include "otzyv/store.h"
 #include "otzyv/verify.h"
+
+#include "fuzz_store.h"
 
 #define CHECK(x)                                                               \
 	do {                                                                   \
@@ -50,12 +48,6 @@
 		}                                                              \
 	} while (0)
 
-#define DIE(msg)                                                               \
-	do {                                                                   \
-		fprintf(stderr, "fuzz_verify: %s\n", msg);                     \
-		abort();                                                       \
-	} while (0)
-
 /* 2031-01-01T00:00:00Z: inside the corpus certificates' ten years. */
 #define FUZZ_NOW ((int64_t)1924992000)
 
@@ -63,108 +55,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct store *store;
 static struct verify_cache *cache;
-static char dir[64];
 
 static void
-cleanup(void)
+drop_cache(void)
 {
-	DIR *d;
-	struct dirent *e;
-	char path[sizeof(dir) + 300];
-
 	verify_cache_unref(cache);
 	cache = NULL;
-	store_close(store);
-	store = NULL;
-	if ((d = opendir(dir)) != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 ||
-			    strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
-/* A self-signed P-256 CA with the corpus EC CA's subject. */
-static X509 *
-make_ca(void)
-{
-	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	X509_NAME *n;
-	X509_EXTENSION *ext;
-	X509V3_CTX v3;
-	static const char *const exts[][2] = {
-	    {"basicConstraints", "critical,CA:true"},
-	    {"keyUsage", "critical,keyCertSign,cRLSign"},
-	    {"subjectKeyIdentifier", "hash"},
-	};
-	size_t i;
-
-	if (key == NULL || x == NULL || !X509_set_version(x, 2) ||
-	    !ASN1_INTEGER_set(X509_get_serialNumber(x), 1) ||
-	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &(time_t){0}) ==
-		NULL ||
-	    X509_time_adj_ex(X509_getm_notAfter(x), 0, 0,
-			     &(time_t){4102444800}) == NULL ||
-	    (n = X509_get_subject_name(x)) == NULL ||
-	    !X509_NAME_add_entry_by_txt(
-		n, "C", MBSTRING_ASC, (const unsigned char *)"RU", -1, -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
-					(const unsigned char *)"otzyv corpus",
-					-1, -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-					(const unsigned char *)"Corpus CA ec",
-					-1, -1, 0) ||
-	    !X509_set_issuer_name(x, n) || !X509_set_pubkey(x, key))
-		DIE("cannot make a CA certificate");
-	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-		if ((ext = X509V3_EXT_nconf(NULL, &v3, exts[i][0],
-					    exts[i][1])) == NULL ||
-		    !X509_add_ext(x, ext, -1))
-			DIE("cannot add a CA extension");
-		X509_EXTENSION_free(ext);
-	}
-	if (!X509_sign(x, key, EVP_sha256()))
-		DIE("cannot sign the CA certificate");
-	EVP_PKEY_free(key);
-	return x;
 }
 
 static void
 setup(void)
 {
-	char err[256];
-	const char *tmp = getenv("TMPDIR");
-	X509 *ca;
-	uint32_t id;
-
-	if (!crypto_init(GOST_AUTO, err, sizeof(err))) {
-		fprintf(stderr, "fuzz_verify: %s\n", err);
-		abort();
-	}
-	if (tmp == NULL || tmp[0] == '\0' ||
-	    (size_t)snprintf(dir, sizeof(dir), "%s/otzyv-fuzz-verify-XXXXXX",
-			     tmp) >= sizeof(dir))
-		snprintf(dir, sizeof(dir), "/tmp/otzyv-fuzz-verify-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		DIE("cannot make a temporary directory");
-	atexit(cleanup);
-	if (store_open(dir, (size_t)64 << 20, 1, &store) != STORE_OK)
-		DIE("cannot open the store");
-	ca = make_ca();
-	if (store_issuer_register(store, ca, "fuzz", STORE_SRC_MANUAL, &id) !=
-	    STORE_OK)
-		DIE("cannot register the CA");
-	X509_free(ca);
+	store = fuzz_store_open(NULL, NULL, NULL);
 	/* No anchors, as without a cache. */
 	if ((cache = verify_cache_new(NULL, 0)) == NULL)
-		DIE("cannot make a cache");
+		FUZZ_DIE("cannot make a cache");
+	atexit(drop_cache);
 	ERR_clear_error();
 }
 

@@ -27,6 +27,9 @@
 #   DIR/verify-request/ POST /v1/verify JSON bodies: attached, with
 #             content, with a content digest and "at", wrong types,
 #             junk base64
+#   DIR/status/ /v1/status questions for fuzz_status: batch bodies
+#             (good, listed and malformed items, too many, not an
+#             array), the EC CA certificate in DER and PEM, queries
 #   DIR/config/ config files: etc/otzyv.conf, one setting every key
 #             once (relative paths, [ca NAME] sections, lists), one
 #             with a BOM, CRLF, comments and a continued value, and a
@@ -40,7 +43,7 @@ set -eu
 out=$1
 src=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out/crl" "$out/der" "$out/ocsp" "$out/http" "$out/tsl" \
-	"$out/verify" "$out/verify-request" "$out/config"
+	"$out/verify" "$out/verify-request" "$out/config" "$out/status"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/otzyv-corpus-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -441,6 +444,22 @@ printf '{"signature": "%s", "signature": "%s"}' "$b64" "$b64" \
 printf '{"signature": "%s", "content": " \\n "}' "$b64" \
 	>"$out/verify-request/blank.json"
 
+# ---- /v1/status questions (fuzz_status: '0' batch, '1' certificate,
+# '2' issuer&serial&at) -----------------------------------------------------
+ca64=$(openssl base64 -A -in "$out/der/ec-ca.der")
+printf '0[{"issuer": 1, "serial": "1001"}, {"issuer": "1", "serial": "2002", "at": "2031-01-01T00:00:00Z"}, {"certificate": "%s"}, {"issuer": "00", "serial": "-1"}, 7, {"serial": null}]' \
+	"$ca64" >"$out/status/batch"
+printf '0[{"issuer": "%s", "serial": "10:01"}, {"issuer": 4294967296, "serial": "1001", "at": "2030-12-31T23:59:59+03:00"}]' \
+	"$(printf '%040d' 0)" >"$out/status/batch-hash"
+printf '0[{"issuer":1,"serial":"1"},{"issuer":1,"serial":"2"},{"issuer":1,"serial":"3"},{"issuer":1,"serial":"4"},{"issuer":1,"serial":"5"},{"issuer":1,"serial":"6"},{"issuer":1,"serial":"7"},{"issuer":1,"serial":"8"},{"issuer":1,"serial":"9"}]' \
+	>"$out/status/batch-nine"
+printf '0{"issuer": 1, "serial": "1001"}' >"$out/status/batch-object"
+{ printf '1'; cat "$out/der/ec-ca.der"; } >"$out/status/cert-der"
+{ printf '1'; cat ec-ca.pem; } >"$out/status/cert-pem"
+printf '2%s' '1&1001&2031-01-01T00:00:00Z' >"$out/status/query"
+printf '2%s' '1&2002&2029-01-01T00:00:00.5Z' >"$out/status/query-before"
+printf '2%s' '1&-00ff' >"$out/status/query-negative"
+
 # ---- config files ---------------------------------------------------------
 cp "$src/etc/otzyv.conf" "$out/config/otzyv.conf"
 cat >"$out/config/every-key.conf" <<'EOF'
@@ -529,4 +548,5 @@ echo "mkcorpus: $n_crl CRLs in $out/crl, $n_der DER values in $out/der," \
 	"$(find "$out/verify" -type f | wc -l) signatures in $out/verify," \
 	"$(find "$out/verify-request" -type f | wc -l) JSON requests in" \
 	"$out/verify-request, $(find "$out/config" -type f | wc -l) config" \
-	"files in $out/config"
+	"files in $out/config, $(find "$out/status" -type f | wc -l) status" \
+	"questions in $out/status"

@@ -13,7 +13,7 @@ set -eu
 build=$(cd "$1" && pwd)
 secs=$2
 here=$(cd "$(dirname "$0")" && pwd)
-targets="der crl ocsp http tsl verify verify-request config"
+targets="der crl ocsp http tsl verify verify-request config status"
 
 for t in $targets; do
 	make -C "$build" -s -j2 "tests/fuzz/fuzz-$t" || {
