@@ -54,41 +54,6 @@ path_starts(const struct http_head *h, const char *p)
 	return h->path_len >= n && memcmp(h->path, p, n) == 0;
 }
 
-/* The value of `name` in the query, percent-decoded into out; 1 when
- * present, -1 when present but cut to fit cap, 0 when absent. */
-static int
-query_param(const struct http_head *h, const char *name, char *out, size_t cap)
-{
-	const char *q = h->query,
-		   *end = h->query ? h->query + h->query_len : NULL;
-	size_t n = strlen(name), k;
-
-	for (; q != NULL && q < end;) {
-		const char *amp = memchr(q, '&', (size_t)(end - q));
-		const char *stop = amp ? amp : end;
-
-		if ((size_t)(stop - q) > n && memcmp(q, name, n) == 0 &&
-		    q[n] == '=') {
-			for (q += n + 1, k = 0; q < stop && k + 1 < cap; q++) {
-				int hi, lo;
-
-				if (*q == '%' && stop - q > 2 &&
-				    (hi = hex_digit(q[1])) >= 0 &&
-				    (lo = hex_digit(q[2])) >= 0) {
-					out[k++] = (char)(hi << 4 | lo);
-					q += 2;
-				} else {
-					out[k++] = *q == '+' ? ' ' : *q;
-				}
-			}
-			out[k] = '\0';
-			return q < stop ? -1 : 1;
-		}
-		q = amp ? amp + 1 : NULL;
-	}
-	return 0;
-}
-
 /* A decimal issuer id at p[0..len), or 0. */
 static uint32_t
 parse_id(const char *p, size_t len)
@@ -235,7 +200,9 @@ page(struct http_exchange *x)
 	if (doc == NULL)
 		return;
 	html = report_html(
-	    doc, query_param(x->head, "sort", sort, sizeof(sort)) ? sort : NULL,
+	    doc,
+	    http_query_param(x->head, "sort", sort, sizeof(sort)) > 0 ? sort
+								      : NULL,
 	    PAGE_REFRESH, &len);
 	json_decref(doc);
 	if (html == NULL) {
@@ -336,7 +303,7 @@ admin(struct http_exchange *x)
 {
 	struct http_site *site = http_site_for(x->w);
 	char ca[256];
-	int n;
+	int n, has_ca;
 
 	if (x->head->method != HTTP_POST) {
 		http_header(x, "Allow", "POST");
@@ -356,11 +323,13 @@ admin(struct http_exchange *x)
 		json_error(x, 404, "no such action");
 		return;
 	}
+	if ((has_ca = http_query_param(x->head, "ca", ca, sizeof(ca))) < 0) {
+		json_error(x, 400, "ca: too long, or holds %00");
+		return;
+	}
 	n = site->admin_refresh == NULL
 		? -1
-		: site->admin_refresh(
-		      site->admin_arg,
-		      query_param(x->head, "ca", ca, sizeof(ca)) ? ca : NULL);
+		: site->admin_refresh(site->admin_arg, has_ca ? ca : NULL);
 	if (n < 0)
 		json_error(x, 503, "no fetcher: nothing to refresh");
 	else if (n == 0)
@@ -400,15 +369,15 @@ ask(struct http_exchange *x, const struct status_question *qn, int64_t now,
 }
 
 /* A query parameter of the status question: 1 with its value, 0 when
- * absent, -1 after a 400 (too long). */
+ * absent, -1 after a 400 (too long, or an encoded NUL). */
 static int
 status_param(struct http_exchange *x, const char *name, char *out)
 {
 	char msg[64];
-	int r = query_param(x->head, name, out, STATUS_TEXT_MAX);
+	int r = http_query_param(x->head, name, out, STATUS_TEXT_MAX);
 
 	if (r < 0) {
-		snprintf(msg, sizeof(msg), "%s: too long", name);
+		snprintf(msg, sizeof(msg), "%s: too long, or holds %%00", name);
 		json_error(x, 400, msg);
 	}
 	return r;

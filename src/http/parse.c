@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "otzyv/util.h"
 #include "parse.h"
 
 /* The end of the head: the offset after the blank line, or 0. */
@@ -224,4 +225,43 @@ http_parse_head(const char *buf, size_t len, size_t max_head,
 		return HTTP_PARSE_BAD;
 	out->head_len = end;
 	return HTTP_PARSE_DONE;
+}
+
+int
+http_query_param(const struct http_head *h, const char *name, char *out,
+		 size_t cap)
+{
+	const char *q = h->query,
+		   *end = h->query ? h->query + h->query_len : NULL;
+	size_t n = strlen(name), k = 0;
+	const char *amp, *stop = NULL;
+	int hi, lo;
+
+	for (; q != NULL && q < end; q = amp ? amp + 1 : NULL) {
+		amp = memchr(q, '&', (size_t)(end - q));
+		stop = amp ? amp : end;
+		if ((size_t)(stop - q) > n && memcmp(q, name, n) == 0 &&
+		    q[n] == '=')
+			break;
+	}
+	if (q == NULL || q >= end)
+		return 0;
+	if (cap == 0)
+		return -1;
+	for (q += n + 1; q < stop; q++) {
+		char c = *q == '+' ? ' ' : *q;
+
+		if (*q == '%' && stop - q > 2 && (hi = hex_digit(q[1])) >= 0 &&
+		    (lo = hex_digit(q[2])) >= 0) {
+			c = (char)(hi << 4 | lo);
+			q += 2;
+			if (c == '\0')
+				return -1;
+		}
+		if (k + 1 >= cap)
+			return -1;
+		out[k++] = c;
+	}
+	out[k] = '\0';
+	return 1;
 }

@@ -1,6 +1,7 @@
 /*
- * Private to src/http: the HTTP/1.1 request-head parser (RFC 9112).
- * A pure function over bytes, so that it can be fuzzed alone.
+ * Private to src/http: the HTTP/1.1 request-head parser (RFC 9112) and
+ * the query string's parameters. Pure functions over bytes, so that
+ * they can be fuzzed alone.
  */
 #ifndef OTZYV_HTTP_PARSE_H
 #define OTZYV_HTTP_PARSE_H
@@ -42,5 +43,16 @@ struct http_head {
  * bytes. */
 enum http_parse http_parse_head(const char *buf, size_t len, size_t max_head,
 				struct http_head *out);
+
+/*
+ * The value of `name` in h's query string (the first "name=" among its
+ * '&'-separated parts), percent-decoded, '+' read as a space, into
+ * out[cap] as a C string: 1; 0 when absent; -1 when present but not
+ * usable (out then holds nothing to use): longer than cap - 1 octets,
+ * or holding an encoded NUL (%00). A '%' not followed by two hex digits
+ * stands for itself.
+ */
+int http_query_param(const struct http_head *h, const char *name, char *out,
+		     size_t cap);
 
 #endif

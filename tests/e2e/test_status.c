@@ -615,6 +615,9 @@ Test(status, unknown_and_malformed)
 	big[300] = '\0';
 	expect_400(get(400, "/v1/status?issuer=%lld&serial=%s", id, big),
 		   "too long");
+	/* an encoded NUL would end the serial early: 2002 is not asked */
+	expect_400(get(400, "/v1/status?issuer=%lld&serial=2002%%00ff", id),
+		   "holds %00");
 	/* the batch path takes POST only */
 	cr_expect_eq(http_code("GET", "/v1/status/batch"), 405);
 	cr_expect_eq(http_code("PUT", "/v1/status"), 405);

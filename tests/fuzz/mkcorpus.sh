@@ -294,6 +294,10 @@ printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' >"$out/http/get"
 printf 'POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\n01234' >"$out/http/post"
 printf 'GET /ocsp/MEMwQTA%%2FMD0wOzAJBgUrDgMCGgUABBQ HTTP/1.0\nIf-None-Match: "ab"\n\n' >"$out/http/get10"
 printf 'GET / HTTP/1.1\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n' >"$out/http/pipelined"
+printf 'GET /v1/status?issuer=1&serial=10%%3A01&at=2026-11-21T10:00:00+03:00&at=x HTTP/1.1\r\nHost: x\r\n\r\n' \
+	>"$out/http/query"
+printf 'POST /v1/admin/refresh?ca=%%D0%%A3%%D0%%A6+1&sort=%%zz&=%%00 HTTP/1.1\r\nContent-Length: 0\r\n\r\n' \
+	>"$out/http/query-encoded"
 
 # ---- trusted lists ----------------------------------------------------------
 # tslca ALG THUMB: one УдостоверяющийЦентр listing ALG-ca.pem.
