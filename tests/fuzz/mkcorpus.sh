@@ -20,7 +20,8 @@
 #   DIR/verify/ CMS SignedData from `openssl cms -sign`, in DER (one in
 #             PEM, one in base64, each after a newline): attached,
 #             detached, -noattr, -cades -keyid, two signers; by an EC
-#             leaf of the EC CA and by the RSA CA itself. The detached
+#             leaf of the EC CA and by the RSA CA itself; one with an
+#             RFC 3161 timestamp of a TSA of the EC CA. The detached
 #             ones also as *.framed for fuzz_verify's content mode:
 #             0x01, the signature's length in 2 octets big-endian, the
 #             signature, the content
@@ -410,6 +411,42 @@ cmssign attached-rsa -nodetach -signer rsa-ca.pem -inkey rsa.key
 cmssign detached-rsa -signer rsa-ca.pem -inkey rsa.key -nosmimecap
 cmssign two-signers -nodetach -signer leaf.pem -inkey leaf.key \
 	-signer rsa-ca.pem -inkey rsa.key -certfile ec-ca.pem
+# A timestamped signature (CAdES-T): a TSA of the EC CA stamps the
+# attached EC signature's value; stamp.py splices the token in as its
+# unsigned attribute, which `openssl cms` cannot add.
+cat >tsa.cnf <<'EOF'
+[tsa_ext]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = critical, timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[tsa]
+default_tsa = tsa1
+[tsa1]
+serial = tsa-serial
+signer_cert = tsa.pem
+signer_key = tsa.key
+certs = ec-ca.pem
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+accuracy = secs:1
+ess_cert_id_alg = sha256
+EOF
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out tsa.key
+openssl req -new -key tsa.key -subj "/C=RU/O=otzyv corpus/CN=TSA ec" \
+	-out tsa.csr
+openssl x509 -req -in tsa.csr -CA ec-ca.pem -CAkey ec.key \
+	-set_serial 0x3001 -days 3650 -sha256 -extfile tsa.cnf \
+	-extensions tsa_ext -out tsa.pem 2>/dev/null
+echo 01 >tsa-serial
+python3 "$src/tests/fuzz/stamp.py" sig "$out/verify/attached-ec.der" >sig.bin
+openssl ts -query -data sig.bin -sha256 -cert -out stamp.tsq 2>/dev/null
+openssl ts -reply -config tsa.cnf -queryfile stamp.tsq \
+	-token_out -out token.der 2>/dev/null
+python3 "$src/tests/fuzz/stamp.py" add "$out/verify/attached-ec.der" \
+	token.der >"$out/verify/stamped-ec.der"
 # PEM and base64 after a line break: '-' and 'M' are odd first octets,
 # which would select the content mode.
 {
