@@ -1,5 +1,6 @@
 /*
- * der: a strict, allocation-free DER reader (X.690 section 10).
+ * der: a strict, allocation-free DER reader (X.690 section 10), and the
+ * one header writer its users need.
  *
  * A der_cursor walks a byte range; every read is bounded by the end of
  * the enclosing value. Only definite, minimally encoded lengths are
@@ -105,6 +106,11 @@ enum der_err der_enter(const struct der_cursor *parent, const struct der_tlv *t,
 
 /* DER_OK when the cursor is exhausted, else DER_ETRAILING. */
 enum der_err der_finish(const struct der_cursor *c);
+
+/* Writing: the identifier and length octets of a DER TLV with a
+ * low-number tag and `len` octets of contents, written at p when p is
+ * not NULL; their number (2 to 2 + sizeof(size_t)). */
+size_t der_put_head(uint8_t *p, uint8_t tag, size_t len);
 
 /* INTEGER contents checks (X.690 8.3.2: minimal two's complement). */
 enum der_err der_check_integer(const struct der_tlv *t);

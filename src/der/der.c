@@ -162,6 +162,29 @@ der_finish(const struct der_cursor *c)
 	return c->p == c->end ? DER_OK : DER_ETRAILING;
 }
 
+size_t
+der_put_head(uint8_t *p, uint8_t tag, size_t len)
+{
+	size_t n = 0, i;
+
+	if (len < 0x80) {
+		if (p != NULL) {
+			p[0] = tag;
+			p[1] = (uint8_t)len;
+		}
+		return 2;
+	}
+	for (i = len; i > 0; i >>= 8)
+		n++;
+	if (p != NULL) {
+		p[0] = tag;
+		p[1] = (uint8_t)(0x80 | n);
+		for (i = 0; i < n; i++)
+			p[2 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
+	}
+	return 2 + n;
+}
+
 enum der_err
 der_check_integer(const struct der_tlv *t)
 {

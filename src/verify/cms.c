@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "otzyv/crypto.h"
+#include "otzyv/der.h"
 
 #include "internal.h"
 
@@ -71,7 +72,7 @@ static uint8_t *
 signed_attrs_der(CMS_SignerInfo *si, size_t *out_len)
 {
 	int i, n = CMS_signed_get_attr_count(si), l;
-	size_t total = 0, hdr, off;
+	size_t total = 0, hdr;
 	uint8_t *buf, *p;
 
 	for (i = 0; i < n; i++) {
@@ -82,20 +83,10 @@ signed_attrs_der(CMS_SignerInfo *si, size_t *out_len)
 	}
 	if (total > INT_MAX)
 		return NULL;
-	hdr = total < 0x80 ? 2 : total < 0x100 ? 3 : total < 0x10000 ? 4 : 5;
-	if (total >= 0x1000000)
-		hdr = 6;
+	hdr = der_put_head(NULL, DER_SET, total);
 	if ((buf = malloc(hdr + total)) == NULL)
 		return NULL;
-	buf[0] = 0x31;
-	if (hdr == 2) {
-		buf[1] = (uint8_t)total;
-	} else {
-		buf[1] = (uint8_t)(0x80 | (hdr - 2));
-		for (off = 0; off < hdr - 2; off++)
-			buf[hdr - 1 - off] = (uint8_t)(total >> (8 * off));
-	}
-	p = buf + hdr;
+	p = buf + der_put_head(buf, DER_SET, total);
 	for (i = 0; i < n; i++)
 		i2d_X509_ATTRIBUTE(CMS_signed_get_attr(si, i), &p);
 	*out_len = hdr + total;

@@ -27,31 +27,6 @@
 #include "otzyv/der.h"
 #include "otzyv/util.h"
 
-/* The identifier and length octets of a DER TLV with `len` octets of
- * contents, written at p (when not NULL); their number. */
-static size_t
-put_head(uint8_t *p, uint8_t tag, size_t len)
-{
-	size_t n = 0, i;
-
-	if (len < 0x80) {
-		if (p != NULL) {
-			p[0] = tag;
-			p[1] = (uint8_t)len;
-		}
-		return 2;
-	}
-	for (i = len; i > 0; i >>= 8)
-		n++;
-	if (p != NULL) {
-		p[0] = tag;
-		p[1] = (uint8_t)(0x80 | n);
-		for (i = 0; i < n; i++)
-			p[2 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
-	}
-	return 2 + n;
-}
-
 /* Where the parts of a SignedData lie in its DER. */
 struct split {
 	struct der_tlv ci;     /* the ContentInfo */
@@ -161,7 +136,7 @@ rebuild(const struct split *sp, int cut_content, int cut_certs, size_t *out_len)
 
 	if (cut_content) {
 		piece(&ps, p, (size_t)(sp->eci.raw - p));
-		eci_head = put_head(eci, DER_SEQUENCE, sp->ectype.raw_len);
+		eci_head = der_put_head(eci, DER_SEQUENCE, sp->ectype.raw_len);
 		piece(&ps, sp->ectype.raw, sp->ectype.raw_len);
 		p = sp->eci.raw + sp->eci.raw_len;
 	}
@@ -170,18 +145,18 @@ rebuild(const struct split *sp, int cut_content, int cut_certs, size_t *out_len)
 		p = sp->certs.raw + sp->certs.raw_len;
 	}
 	piece(&ps, p, (size_t)(end - p));
-	sd_all = put_head(NULL, DER_SEQUENCE, ps.total + eci_head) + ps.total +
-		 eci_head;
-	ex_all = put_head(NULL, DER_CTX_CONS(0), sd_all) + sd_all;
+	sd_all = der_put_head(NULL, DER_SEQUENCE, ps.total + eci_head) +
+		 ps.total + eci_head;
+	ex_all = der_put_head(NULL, DER_CTX_CONS(0), sd_all) + sd_all;
 	ci_len = sp->type.raw_len + ex_all;
-	total = put_head(NULL, DER_SEQUENCE, ci_len) + ci_len;
+	total = der_put_head(NULL, DER_SEQUENCE, ci_len) + ci_len;
 	if ((out = q = malloc(total)) == NULL)
 		return NULL;
-	q += put_head(q, DER_SEQUENCE, ci_len);
+	q += der_put_head(q, DER_SEQUENCE, ci_len);
 	memcpy(q, sp->type.raw, sp->type.raw_len);
 	q += sp->type.raw_len;
-	q += put_head(q, DER_CTX_CONS(0), sd_all);
-	q += put_head(q, DER_SEQUENCE, ps.total + eci_head);
+	q += der_put_head(q, DER_CTX_CONS(0), sd_all);
+	q += der_put_head(q, DER_SEQUENCE, ps.total + eci_head);
 	for (i = 0; i < ps.n; i++) {
 		/* The new encapContentInfo's head goes before its type. */
 		if (cut_content && i == 1) {
@@ -250,27 +225,21 @@ input_der(const uint8_t *buf, size_t len, struct verify_cache *cache,
 	  struct der_tlv *content, size_t *used)
 {
 	const unsigned char *p = buf;
-	struct split *sp;
+	struct split sp;
 	CMS_ContentInfo *cms = NULL;
 	int cut_content;
 
 	if (content != NULL)
 		memset(content, 0, sizeof(*content));
-	if ((cache != NULL || content != NULL) &&
-	    (sp = malloc(sizeof(*sp))) != NULL) {
-		if (find_parts(buf, len, sp)) {
-			cut_content = content != NULL && sp->econt.raw != NULL;
-			if ((cut_content || (cache != NULL && sp->certs.raw)) &&
-			    (cms = decode_split(sp, cache, cut_content)) !=
-				NULL) {
-				*used = sp->ci.raw_len;
-				if (cut_content)
-					*content = sp->econt;
-			}
-		}
-		free(sp);
-		if (cms != NULL)
+	if ((cache != NULL || content != NULL) && find_parts(buf, len, &sp)) {
+		cut_content = content != NULL && sp.econt.raw != NULL;
+		if ((cut_content || (cache != NULL && sp.certs.raw)) &&
+		    (cms = decode_split(&sp, cache, cut_content)) != NULL) {
+			*used = sp.ci.raw_len;
+			if (cut_content)
+				*content = sp.econt;
 			return cms;
+		}
 	}
 	if ((cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) != NULL)
 		*used = (size_t)(p - buf);

@@ -904,3 +904,29 @@ Test(der_strerror, every_code)
 	cr_expect_str_eq(der_strerror((enum der_err)99), "unknown DER error");
 	cr_expect_not_null(strstr(der_strerror(DER_ELEN), "X.690"));
 }
+
+/* der_put_head() writes what the reader takes back, minimally. */
+Test(der_put_head, reads_back)
+{
+	static const size_t lens[] = {0,     1,	     0x7f,    0x80,    0xff,
+				      0x100, 0xffff, 0x10000, 0x123456};
+	static uint8_t buf[8 + 0x123456];
+	struct der_cursor c;
+	struct der_tlv t;
+	size_t i, n, want;
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		want = lens[i] < 0x80	   ? 2
+		       : lens[i] < 0x100   ? 3
+		       : lens[i] < 0x10000 ? 4
+					   : 5;
+		cr_assert_eq(der_put_head(NULL, DER_SET, lens[i]), want);
+		n = der_put_head(buf, DER_SET, lens[i]);
+		cr_assert_eq(n, want, "length %zu", lens[i]);
+		der_init(&c, buf, n + lens[i]);
+		cr_assert_eq(der_next(&c, &t), DER_OK, "length %zu", lens[i]);
+		cr_expect_eq(t.tag, DER_SET);
+		cr_expect_eq(t.len, lens[i]);
+		cr_expect_eq(t.raw_len, n + lens[i]);
+	}
+}
