@@ -119,14 +119,16 @@ http_json_text(json_t *doc)
 void
 http_send_json(struct http_exchange *x, int code, const char *body)
 {
+	static const char oom[] = "{\"error\": \"out of memory\"}\n";
+
 	http_header(x, "Content-Type", "application/json");
 	http_header(x, "Cache-Control", "no-store");
-	if (body == NULL) {
-		http_text(x, 500, "Internal Server Error", "out of memory\n",
-			  EP_OTHER);
-		return;
-	}
-	http_send(x, code, reason_of(code), EP_OTHER, body, strlen(body));
+	if (body == NULL)
+		http_send(x, 500, reason_of(500), EP_OTHER, oom,
+			  sizeof(oom) - 1);
+	else
+		http_send(x, code, reason_of(code), EP_OTHER, body,
+			  strlen(body));
 }
 
 static void
