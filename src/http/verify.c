@@ -80,13 +80,15 @@ cache_now(struct http_verify_trust *t, struct store *s, enum store_err *e)
 	size_t i, n = 0;
 
 	*e = STORE_OK;
-	pthread_mutex_lock(&t->mu);
+	/* Read before the lock: the pool's threads would queue behind
+	 * one another's store reads. */
 	if (t->tsl_anchors && (*e = store_read_begin(s, &txn)) == STORE_OK) {
 		*e = store_tsl_get(txn, &m);
 		store_txn_end(txn);
 	}
 	if (*e != STORE_OK)
-		goto out;
+		return NULL;
+	pthread_mutex_lock(&t->mu);
 	if (t->tsl_anchors &&
 	    (!t->listed_read ||
 	     memcmp(m.sha256, t->listed_sha256, sizeof(m.sha256)) != 0)) {
