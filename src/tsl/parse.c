@@ -41,6 +41,7 @@
 #include <libxml/xmlreader.h>
 #include <openssl/evp.h>
 
+#include "otzyv/crypto.h"
 #include "otzyv/log.h"
 #include "otzyv/tsl.h"
 #include "otzyv/util.h"
@@ -428,36 +429,15 @@ parse_version(const char *s, int64_t *out)
 	return 1;
 }
 
-/* Strips white space from base64 text and decodes it into a malloc'd
- * buffer; 0 when it is not base64. */
+/* A certificate's base64 text (white space allowed) decoded into a
+ * malloc'd buffer; 0 when it is not base64 or decodes to nothing. */
 static int
 b64_decode(const char *in, uint8_t **out, size_t *out_len)
 {
-	size_t n = strlen(in), i, m = 0, pad = 0;
-	char *clean = xcalloc(n + 1, 1);
-	uint8_t *der = NULL;
-	int len;
-
-	for (i = 0; i < n; i++)
-		if (!isspace((unsigned char)in[i]))
-			clean[m++] = in[i];
-	if (m == 0 || m % 4 != 0 || m > (size_t)INT32_MAX)
-		goto bad;
-	if (clean[m - 1] == '=')
-		pad++;
-	if (clean[m - 2] == '=')
-		pad++;
-	der = xcalloc(m / 4 * 3 + 1, 1);
-	len = EVP_DecodeBlock(der, (const unsigned char *)clean, (int)m);
-	if (len < 0 || (size_t)len < pad)
-		goto bad;
-	free(clean);
-	*out = der;
-	*out_len = (size_t)len - pad;
-	return 1;
-bad:
-	free(clean);
-	free(der);
+	if (crypto_base64_decode(in, strlen(in), out, out_len) && *out_len > 0)
+		return 1;
+	free(*out);
+	*out = NULL;
 	return 0;
 }
 
