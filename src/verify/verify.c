@@ -301,12 +301,11 @@ content_from_b64(struct run *r, const char *b64, size_t len, char *err,
 		c->data = r->decoded;
 		ok = c->len > 0;
 	} else {
-		snprintf(err, errlen, "out of memory");
 		for (h.n = 0; h.n < c->npre; h.n++)
 			if ((h.ctx[h.n] = EVP_MD_CTX_new()) == NULL ||
 			    !EVP_DigestInit_ex(h.ctx[h.n], c->pre[h.n].md,
 					       NULL))
-				goto out;
+				goto oom;
 		if (!crypto_base64_stream(b64, len, hash_piece, &h)) {
 			snprintf(err, errlen, "content: not base64");
 			ve = VERIFY_BAD_INPUT;
@@ -315,7 +314,7 @@ content_from_b64(struct run *r, const char *b64, size_t len, char *err,
 		for (i = 0; i < h.n; i++)
 			if (!EVP_DigestFinal_ex(h.ctx[i], c->pre[i].d,
 						&c->pre[i].len))
-				goto out;
+				goto oom;
 		c->hashed = 1;
 		ok = h.total > 0;
 	}
@@ -324,8 +323,12 @@ content_from_b64(struct run *r, const char *b64, size_t len, char *err,
 		snprintf(err, errlen, "content: empty");
 		ve = VERIFY_BAD_INPUT;
 	}
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
 out:
-	for (i = 0; i <= h.n && i < MAX_VERIFY_SIGNERS; i++)
+	/* h.ctx starts all NULL: a context not made is freed as NULL. */
+	for (i = 0; i < MAX_VERIFY_SIGNERS; i++)
 		EVP_MD_CTX_free(h.ctx[i]);
 	return ve;
 }
