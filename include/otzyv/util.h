@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Lower-case hex of buf into out (2 * len + 1 bytes). Returns out. */
 /* 1 when p[0..len) is only spaces, tabs and line ends (or empty). */
 int blank(const uint8_t *p, size_t len);
 
+/* Lower-case hex of buf into out (2 * len + 1 bytes). Returns out. */
 char *hex_encode(const uint8_t *buf, size_t len, char *out);
 
 /* The value of one hex digit (either case), or -1. */
