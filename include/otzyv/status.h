@@ -210,6 +210,11 @@ enum status_asked status_ask(struct store *s, const struct status_question *qn,
 json_t *status_batch_parse(const uint8_t *body, size_t len, unsigned max,
 			   char *err, size_t errlen);
 
+/* The most JSON values (openers, ',' and ':') a batch of `max` items
+ * may hold: items are objects of a few members, 16 values each, and a
+ * few more. */
+#define STATUS_BATCH_VALUES(max) ((size_t)(max)*16 + 64)
+
 /* Room for an integer issuer id written as text. */
 #define STATUS_ID_TEXT 24
 

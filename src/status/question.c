@@ -13,12 +13,6 @@
 #include "otzyv/status.h"
 #include "otzyv/util.h"
 
-/* Items of a batch are objects of a few members: this many JSON values
- * per item, and a few more, are the most a batch body may hold. Checked
- * before the body is parsed, so that memory follows the item limit, not
- * the body size. */
-#define VALUES_PER_ITEM 16
-
 enum status_asked
 status_ask(struct store *s, const struct status_question *qn, int64_t now,
 	   int64_t stale_grace, struct status_keys **keys, json_t **out,
@@ -158,7 +152,7 @@ status_batch_parse(const uint8_t *body, size_t len, unsigned max, char *err,
 	json_t *in;
 
 	json_shape(body, len, &items, &values);
-	if (items > max || values > (size_t)max * VALUES_PER_ITEM + 64) {
+	if (items > max || values > STATUS_BATCH_VALUES(max)) {
 		snprintf(err, errlen, "too many items: at most %u in one batch",
 			 max);
 		return NULL;

@@ -59,8 +59,6 @@
 #define DAY 86400
 #define REVOKED_AT (FUZZ_NOW - 2 * DAY)
 #define FUZZ_MAX 8
-/* status_batch_parse()'s allowance: values per item, and a few more. */
-#define VALUES_PER_ITEM 16
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -238,7 +236,7 @@ batch(const uint8_t *p, size_t len)
 	plain = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
 	if (plain != NULL && json_is_array(plain) &&
 	    json_array_size(plain) <= FUZZ_MAX &&
-	    values_of(plain) <= FUZZ_MAX * VALUES_PER_ITEM + 64)
+	    values_of(plain) <= STATUS_BATCH_VALUES(FUZZ_MAX))
 		CHECK(in != NULL);
 	json_decref(plain);
 	if (in == NULL) {

@@ -6,6 +6,8 @@
 #define OTZYV_FUZZ_STORE_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
