@@ -550,17 +550,15 @@ http_jobs_deliver(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct http_job *j, *next;
+	uint64_t n;
 
-	(void)fd;
 	(void)what;
-	/* Never wait for a pool thread (SCHED_IDLE, maybe starved) that
-	 * holds the list: it wakes this worker again once it let go. */
-	if (pthread_mutex_trylock(&w->done_mu) != 0)
-		return;
-	j = w->done;
-	w->done = NULL;
-	pthread_mutex_unlock(&w->done_mu);
-	for (; j != NULL; j = next) {
+	/* Read before the take: a job pushed after it writes the eventfd
+	 * again, so this runs again. */
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_error("event=wake_read_failed error=\"%s\"",
+			  strerror(errno));
+	for (j = http_jobs_take(w); j != NULL; j = next) {
 		struct conn *c = j->conn;
 		struct http_exchange x;
 

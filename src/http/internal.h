@@ -60,10 +60,12 @@ struct worker {
 	int stopping;	    /* draining: every reply closes its connection */
 	char date[40];	    /* the Date header, as of date_at */
 	time_t date_at;
-	pthread_mutex_t done_mu; /* guards done */
-	struct http_job *done;	 /* finished jobs, for this worker */
-	struct event *done_ev;	 /* made active when done grows */
-	int done_mu_init;
+	/* Finished jobs, newest first: the pool pushes them and writes
+	 * wake_fd (an eventfd); the worker takes them all at once
+	 * (http_jobs_take()). */
+	_Atomic(struct http_job *) done;
+	int wake_fd;	       /* -1 until made */
+	struct event *done_ev; /* reads wake_fd */
 };
 
 struct http_server {
@@ -172,10 +174,13 @@ void http_pool_free(struct http_pool *p);
  */
 int http_defer(struct http_exchange *x, struct http_job *j);
 
-/* The worker's done list, delivered (done_ev's callback). */
+/* The worker's finished jobs, delivered (done_ev's callback). */
 void http_jobs_deliver(evutil_socket_t fd, short what, void *arg);
 
-/* Frees the jobs of w's done list (after its loop ended). */
+/* Takes w's finished jobs, oldest first: the caller now owns them. */
+struct http_job *http_jobs_take(struct worker *w);
+
+/* Frees w's finished jobs (after its loop ended). */
 void http_jobs_drop(struct worker *w);
 
 /* POST /v1/verify (verify.c); 0 when the path is not its. */

@@ -2,18 +2,28 @@
  * The job pool: threads that run slow requests (signature validation)
  * so that the OCSP workers never wait behind them.
  *
- * Concurrency: `mu` guards the queue, `n`, `stopping`; `cv` wakes the
- * threads. Finished jobs go onto their workers' done lists under each
- * worker's done_mu, a few at a time (see POOL_BATCH), and then each
- * worker's done_ev is made active (safe from another thread:
- * evthread_use_pthreads is on); a worker only tries that lock, and
- * such an activation follows every push. The pool never touches a
- * job's connection.
+ * The workers and the pool share no lock of ours: a pool thread runs
+ * as SCHED_IDLE and may be preempted anywhere, so a worker that waited
+ * on a lock it holds could wait for as long as the core is busy. (The
+ * store's reads take none either, see store/internal.h; malloc's arenas
+ * and OpenSSL's read-mostly locks remain shared.)
+ *
+ * Concurrency, worker to pool: a worker claims a place (`n`, compared
+ * and swapped against `max`), pushes the job onto `inbox` (a stack,
+ * compare and swap) and posts `ready`, one token per job. A pool thread
+ * that takes a token is owed one job: when the FIFO (`head`, under
+ * `mu`, which only pool threads take) is empty it takes the whole inbox
+ * at once (an exchange, so no ABA) and makes it the FIFO, oldest first.
+ * Pool to worker: finished jobs are pushed onto the worker's `done`
+ * stack, a few at a time (see POOL_BATCH), and the worker's `wake_fd`
+ * (an eventfd its loop watches) is written.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -21,11 +31,15 @@
 #include "otzyv/util.h"
 
 struct http_pool {
+	/* Workers' side */
+	_Atomic(struct http_job *) inbox; /* newest first */
+	atomic_uint n;			  /* jobs queued, not yet taken */
+	unsigned max;
+	atomic_int stopping;
+	sem_t ready;
+	/* Pool threads' side */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct http_job *head, *tail; /* waiting, oldest first */
-	unsigned n, max;
-	int stopping;
+	struct http_job *head; /* taken from the inbox, oldest first */
 	pthread_t *threads;
 	unsigned nthreads;
 };
@@ -40,9 +54,21 @@ struct http_pool {
 #define POOL_BATCH_WAIT 0.002
 #define POOL_BATCH_COST (64 * 1024)
 
-/* In a pool thread: the jobs back onto their workers' done lists, then
- * one wake-up per worker. (A worker may free a job as soon as it is on
- * its list: the workers are noted first.) */
+/* Wakes worker w (its done_ev). */
+static void
+wake(struct worker *w)
+{
+	const uint64_t one = 1;
+	/* Fails only with EAGAIN, the counter at its maximum: then the
+	 * worker is woken anyway. */
+	ssize_t r = write(w->wake_fd, &one, sizeof(one));
+
+	(void)r;
+}
+
+/* In a pool thread: the jobs onto their workers' done stacks, then one
+ * wake-up per worker. (A worker may free a job as soon as it is on its
+ * stack: the workers are noted first.) */
 static void
 hand_back(struct http_job **done, size_t n)
 {
@@ -52,27 +78,83 @@ hand_back(struct http_job **done, size_t n)
 	for (i = 0; i < n; i++)
 		ws[i] = done[i]->w;
 	for (i = 0; i < n; i++) {
-		pthread_mutex_lock(&ws[i]->done_mu);
-		done[i]->next = ws[i]->done;
-		ws[i]->done = done[i];
-		pthread_mutex_unlock(&ws[i]->done_mu);
+		done[i]->next = atomic_load(&ws[i]->done);
+		while (!atomic_compare_exchange_weak(&ws[i]->done,
+						     &done[i]->next, done[i]))
+			;
 	}
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < i && ws[k] != ws[i]; k++)
 			;
 		if (k == i)
-			event_active(ws[i]->done_ev, EV_READ, 0);
+			wake(ws[i]);
 	}
 }
 
-/* Under p->mu: whether the batch of n jobs, the first finished at
- * `first`, may wait for the next job. */
-static int
-keep_batch(const struct http_pool *p, size_t n, double first)
+/* A stack taken whole (newest first), as a list oldest first. */
+static struct http_job *
+oldest_first(struct http_job *j)
 {
-	return p->head != NULL && !p->stopping &&
-	       p->head->cost < POOL_BATCH_COST && n < POOL_BATCH &&
-	       clock_mono() - first < POOL_BATCH_WAIT;
+	struct http_job *next, *older = NULL;
+
+	for (; j != NULL; j = next) {
+		next = j->next;
+		j->next = older;
+		older = j;
+	}
+	return older;
+}
+
+/* Under p->mu: the next job to take, moving the inbox into the FIFO
+ * when the FIFO is empty; NULL when none is queued. */
+static struct http_job *
+peek(struct http_pool *p)
+{
+	if (p->head == NULL)
+		p->head = oldest_first(atomic_exchange(&p->inbox, NULL));
+	return p->head;
+}
+
+/* Takes a job, holding a token of p->ready (so there is one). */
+static struct http_job *
+take(struct http_pool *p)
+{
+	struct http_job *j;
+
+	pthread_mutex_lock(&p->mu);
+	j = peek(p);
+	p->head = j->next;
+	pthread_mutex_unlock(&p->mu);
+	atomic_fetch_sub(&p->n, 1);
+	j->next = NULL;
+	return j;
+}
+
+/* Whether the batch of n jobs, the first finished at `first`, may wait
+ * for the next job; if so, that job's token is taken. */
+static int
+keep_batch(struct http_pool *p, size_t n, double first)
+{
+	struct http_job *j;
+	int small;
+
+	if (n >= POOL_BATCH || atomic_load(&p->stopping) ||
+	    clock_mono() - first >= POOL_BATCH_WAIT)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	j = peek(p);
+	small = j != NULL && j->cost < POOL_BATCH_COST;
+	pthread_mutex_unlock(&p->mu);
+	/* The job seen may go to another thread: then this one's token
+	 * is for a job yet to be seen, which is as good. */
+	return small && sem_trywait(&p->ready) == 0;
+}
+
+static void
+wait_ready(struct http_pool *p)
+{
+	while (sem_wait(&p->ready) != 0 && errno == EINTR)
+		;
 }
 
 static void *
@@ -92,27 +174,19 @@ pool_main(void *arg)
 	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
 
 	for (;;) {
-		pthread_mutex_lock(&p->mu);
 		if (ndone > 0 && !keep_batch(p, ndone, first)) {
-			pthread_mutex_unlock(&p->mu);
 			hand_back(done, ndone);
 			ndone = 0;
-			continue;
 		}
-		/* Here the batch is empty or the queue is not. */
-		while (p->head == NULL && !p->stopping)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->stopping) {
-			pthread_mutex_unlock(&p->mu);
+		if (ndone == 0)
+			wait_ready(p);
+		/* Here a token is held: a job is queued, or the pool is
+		 * stopping (http_pool_free() posts one per thread). */
+		if (atomic_load(&p->stopping)) {
+			hand_back(done, ndone);
 			return NULL;
 		}
-		j = p->head;
-		p->head = j->next;
-		if (p->head == NULL)
-			p->tail = NULL;
-		p->n--;
-		pthread_mutex_unlock(&p->mu);
-		j->next = NULL;
+		j = take(p);
 		j->run(j);
 		if (ndone == 0)
 			first = clock_mono();
@@ -137,7 +211,7 @@ http_pool_new(unsigned threads, unsigned queue)
 		return NULL;
 	}
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
+	sem_init(&p->ready, 0, 0);
 	p->max = queue;
 	for (; p->nthreads < threads; p->nthreads++)
 		if (pthread_create(&p->threads[p->nthreads], NULL, pool_main,
@@ -151,22 +225,17 @@ http_pool_new(unsigned threads, unsigned queue)
 int
 http_pool_submit(struct http_pool *p, struct http_job *j)
 {
-	int ok = 0;
+	unsigned n = atomic_load(&p->n);
 
-	pthread_mutex_lock(&p->mu);
-	if (!p->stopping && p->n < p->max) {
-		j->next = NULL;
-		if (p->tail != NULL)
-			p->tail->next = j;
-		else
-			p->head = j;
-		p->tail = j;
-		p->n++;
-		ok = 1;
-		pthread_cond_signal(&p->cv);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return ok;
+	do {
+		if (n >= p->max || atomic_load(&p->stopping))
+			return 0;
+	} while (!atomic_compare_exchange_weak(&p->n, &n, n + 1));
+	j->next = atomic_load(&p->inbox);
+	while (!atomic_compare_exchange_weak(&p->inbox, &j->next, j))
+		;
+	sem_post(&p->ready);
+	return 1;
 }
 
 void
@@ -177,20 +246,25 @@ http_pool_free(struct http_pool *p)
 
 	if (p == NULL)
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->stopping = 1;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+	atomic_store(&p->stopping, 1);
+	for (i = 0; i < p->nthreads; i++)
+		sem_post(&p->ready);
 	for (i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
-	while ((j = p->head) != NULL) {
+	while ((j = peek(p)) != NULL) {
 		p->head = j->next;
 		j->free(j);
 	}
 	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->cv);
+	sem_destroy(&p->ready);
 	free(p->threads);
 	free(p);
+}
+
+struct http_job *
+http_jobs_take(struct worker *w)
+{
+	return oldest_first(atomic_exchange(&w->done, NULL));
 }
 
 void
@@ -198,13 +272,7 @@ http_jobs_drop(struct worker *w)
 {
 	struct http_job *j, *next;
 
-	if (!w->done_mu_init)
-		return;
-	pthread_mutex_lock(&w->done_mu);
-	j = w->done;
-	w->done = NULL;
-	pthread_mutex_unlock(&w->done_mu);
-	for (; j != NULL; j = next) {
+	for (j = http_jobs_take(w); j != NULL; j = next) {
 		next = j->next;
 		j->free(j);
 	}

@@ -3,15 +3,18 @@
  *
  * Concurrency: each worker touches only its own event_base, listeners,
  * connections and cache. Shared are the store (LMDB: any thread may open
- * read transactions, MDB_NOTLS), the metrics (atomics), and the site
- * pointer, swapped atomically; a worker notices a new generation on its
- * next request and empties its cache then.
+ * read transactions, MDB_NOTLS), the metrics (atomics), the site
+ * pointer, swapped atomically (a worker notices a new generation on its
+ * next request and empties its cache then), and the job pool, which
+ * shares no lock with the workers (pool.c).
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <event2/thread.h>
@@ -86,11 +89,14 @@ bind_worker(struct http_server *srv, struct worker *w, char *err, size_t errlen)
 	}
 	w->max_conns =
 	    (srv->o.max_connections + srv->nworkers - 1) / srv->nworkers;
-	pthread_mutex_init(&w->done_mu, NULL);
-	w->done_mu_init = 1;
+	if ((w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return 0;
+	}
 	if ((w->resume_ev = evtimer_new(w->base, on_resume, w)) == NULL ||
-	    (w->done_ev = event_new(w->base, -1, 0, http_jobs_deliver, w)) ==
-		NULL) {
+	    (w->done_ev = event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST,
+				    http_jobs_deliver, w)) == NULL ||
+	    event_add(w->done_ev, NULL) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return 0;
 	}
@@ -219,6 +225,8 @@ http_server_new(const struct http_server_opts *o, struct store *s,
 		free(srv);
 		return NULL;
 	}
+	for (i = 0; i < srv->nworkers; i++)
+		srv->workers[i].wake_fd = -1;
 	for (i = 0; i < srv->nworkers; i++) {
 		srv->workers[i].generation = 1;
 		if (!bind_worker(srv, &srv->workers[i], err, errlen) ||
@@ -301,8 +309,8 @@ http_server_free(struct http_server *srv)
 		http_jobs_drop(w);
 		if (w->done_ev != NULL)
 			event_free(w->done_ev);
-		if (w->done_mu_init)
-			pthread_mutex_destroy(&w->done_mu);
+		if (w->wake_fd >= 0)
+			close(w->wake_fd);
 
 		for (size_t k = 0; k < w->nls; k++)
 			evconnlistener_free(w->ls[k]);
