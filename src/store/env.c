@@ -222,20 +222,49 @@ fail:
 void
 store_close(struct store *s)
 {
+	struct store_txn *t;
+	size_t i;
+
 	if (s == NULL)
 		return;
+	for (i = 0; i < STORE_SPARE_TXNS; i++)
+		if ((t = atomic_exchange(&s->spare[i], NULL)) != NULL) {
+			mdb_txn_abort(t->txn);
+			free(t);
+		}
 	mdb_env_close(s->env);
 	free(s);
+}
+
+/* A spare read transaction, renewed; NULL when none is left. */
+static struct store_txn *
+spare_take(struct store *s)
+{
+	struct store_txn *t;
+	size_t i;
+
+	for (i = 0; i < STORE_SPARE_TXNS; i++) {
+		if (atomic_load_explicit(&s->spare[i], memory_order_relaxed) ==
+			NULL ||
+		    (t = atomic_exchange(&s->spare[i], NULL)) == NULL)
+			continue;
+		if (mdb_txn_renew(t->txn) == 0)
+			return t;
+		mdb_txn_abort(t->txn);
+		free(t);
+	}
+	return NULL;
 }
 
 enum store_err
 store_read_begin(struct store *s, struct store_txn **out)
 {
-	struct store_txn *t = malloc(sizeof(*t));
+	struct store_txn *t;
 	int rc;
 
-	*out = NULL;
-	if (t == NULL)
+	if ((*out = spare_take(s)) != NULL)
+		return STORE_OK;
+	if ((t = malloc(sizeof(*t))) == NULL)
 		return STORE_IO;
 	t->s = s;
 	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn);
@@ -250,8 +279,17 @@ store_read_begin(struct store *s, struct store_txn **out)
 void
 store_txn_end(struct store_txn *t)
 {
+	struct store_txn *none;
+	size_t i;
+
 	if (t == NULL)
 		return;
+	mdb_txn_reset(t->txn);
+	for (i = 0; i < STORE_SPARE_TXNS; i++) {
+		none = NULL;
+		if (atomic_compare_exchange_strong(&t->s->spare[i], &none, t))
+			return;
+	}
 	mdb_txn_abort(t->txn);
 	free(t);
 }

@@ -4,14 +4,27 @@
 #ifndef OTZYV_STORE_INTERNAL_H
 #define OTZYV_STORE_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include <lmdb.h>
 
 #include "otzyv/store.h"
+
+/*
+ * Ended read transactions are kept, reset, in `spare` and renewed by the
+ * next reader: a renewed transaction keeps its reader slot, so a read
+ * does not take LMDB's reader-table mutex, which a verification thread
+ * (SCHED_IDLE, preemptible anywhere) could otherwise hold while an OCSP
+ * worker waits. A slot is taken by exchange and filled by compare and
+ * swap: no lock.
+ */
+#define STORE_SPARE_TXNS 32
 
 struct store {
 	MDB_env *env;
 	MDB_dbi meta, issuers, certid, revoked, events;
 	size_t map_size;
+	_Atomic(struct store_txn *) spare[STORE_SPARE_TXNS];
 };
 
 struct store_txn {

@@ -46,8 +46,9 @@ register_ca(const char *file)
 	X509 *x = load_cert(file);
 	uint32_t id = 0;
 
-	cr_assert_eq(store_issuer_register(fx.s, x, NULL, STORE_SRC_MANUAL, &id),
-		     STORE_OK);
+	cr_assert_eq(
+	    store_issuer_register(fx.s, x, NULL, STORE_SRC_MANUAL, &id),
+	    STORE_OK);
 	X509_free(x);
 	return id;
 }
@@ -126,8 +127,7 @@ state(uint32_t ca, const char *serial, int64_t at)
 }
 
 static size_t
-episodes(uint32_t ca, const char *serial, struct store_episode *out,
-	 size_t cap)
+episodes(uint32_t ca, const char *serial, struct store_episode *out, size_t cap)
 {
 	struct store_txn *t;
 	struct store_history h;
@@ -166,11 +166,11 @@ Test(merge, add_change_remove)
 	    ent("E", 130, CRL_REASON_SUPERSEDED),
 	};
 	struct store_entry c2[] = {
-	    ent("A", 100, CRL_REASON_KEY_COMPROMISE),  /* kept */
-	    ent("B", 110, CRL_REASON_KEY_COMPROMISE),  /* hold -> revoked */
+	    ent("A", 100, CRL_REASON_KEY_COMPROMISE),	   /* kept */
+	    ent("B", 110, CRL_REASON_KEY_COMPROMISE),	   /* hold -> revoked */
 	    ent("D", 210, CRL_REASON_AFFILIATION_CHANGED), /* new */
 	    ent("E", 130, CRL_REASON_CESSATION_OF_OPERATION), /* changed */
-	};                                             /* C removed */
+	};						      /* C removed */
 	struct store_merge_stats st;
 	struct store_episode ep[4];
 
@@ -215,10 +215,41 @@ Test(merge, add_change_remove)
 	cr_assert_eq(state(fx.ca2, "A", 2500), STORE_STATE_NOT_LISTED);
 }
 
+/* Ended read transactions are renewed by later readers: each must see
+ * the store as of its own start, never a spare's old snapshot, and more
+ * readers than there are spares must work. */
+Test(merge, reused_read_transactions_see_later_writes)
+{
+	enum { N = 40 };
+	struct store_txn *t[N], *before, *after;
+	struct store_issuer is;
+	struct store_entry c1[] = {ent("A", 100, CRL_REASON_KEY_COMPROMISE)};
+	size_t i;
+
+	for (i = 0; i < N; i++)
+		cr_assert_eq(store_read_begin(fx.s, &t[i]), STORE_OK);
+	for (i = 0; i < N; i++)
+		store_txn_end(t[i]);
+	cr_assert_eq(store_read_begin(fx.s, &before), STORE_OK);
+	cr_assert_eq(merge(fx.ca, meta(1, 1000, 2000, 1), c1, 1, NULL),
+		     STORE_OK);
+	cr_assert_eq(store_read_begin(fx.s, &after), STORE_OK);
+	cr_assert_eq(store_issuer_get(after, fx.ca, &is), STORE_OK);
+	cr_expect(is.crl.present, "a renewed reader missed the merge");
+	cr_expect_eq(is.crl.entries, 1);
+	cr_assert_eq(store_issuer_get(before, fx.ca, &is), STORE_OK);
+	cr_expect_not(is.crl.present, "a reader saw a later write");
+	store_txn_end(before);
+	store_txn_end(after);
+	cr_expect_eq(state(fx.ca, "A", 1500), STORE_STATE_REVOKED);
+}
+
 Test(merge, hold_placed_and_lifted)
 {
-	struct store_entry held[] = {ent("X", 1500, CRL_REASON_CERTIFICATE_HOLD)};
-	struct store_entry again[] = {ent("X", 3500, CRL_REASON_CERTIFICATE_HOLD)};
+	struct store_entry held[] = {
+	    ent("X", 1500, CRL_REASON_CERTIFICATE_HOLD)};
+	struct store_entry again[] = {
+	    ent("X", 3500, CRL_REASON_CERTIFICATE_HOLD)};
 	struct store_episode ep[4];
 
 	cr_assert_eq(merge(fx.ca, meta(1, 1000, 2000, 1), NULL, 0, NULL),
@@ -347,8 +378,8 @@ count_listed(const uint8_t *serial, size_t len, struct store_history h,
 {
 	(void)serial;
 	(void)len;
-	(*(size_t *)arg) += store_history_state(h, 1 << 30, NULL) !=
-			    STORE_STATE_NOT_LISTED;
+	(*(size_t *)arg) +=
+	    store_history_state(h, 1 << 30, NULL) != STORE_STATE_NOT_LISTED;
 	return 0;
 }
 
@@ -403,9 +434,9 @@ Test(merge, full_map_is_an_error_not_a_crash)
 
 	cr_assert_eq(store_open(dir, 1 << 20, 1, &small), STORE_OK);
 	x = load_ca("ecdsa");
-	cr_assert_eq(store_issuer_register(small, x, "small", STORE_SRC_MANUAL,
-					   &id),
-		     STORE_OK);
+	cr_assert_eq(
+	    store_issuer_register(small, x, "small", STORE_SRC_MANUAL, &id),
+	    STORE_OK);
 	X509_free(x);
 	cr_assert_eq(store_merge_crl(small, id, &m, counter_next, &c, &st),
 		     STORE_MAP_FULL);
@@ -546,23 +577,21 @@ Test(merge, status_json_shape)
 	o = status_to_json(&a);
 	cr_assert_str_eq(json_string_value(json_object_get(o, "status")),
 			 "on_hold");
-	cr_assert_str_eq(json_string_value(json_object_get(o, "serial")),
-			 "48");
+	cr_assert_str_eq(json_string_value(json_object_get(o, "serial")), "48");
+	cr_assert_str_eq(json_string_value(json_object_get(
+			     json_object_get(o, "revocation"), "reason")),
+			 "certificateHold");
 	cr_assert_str_eq(
-	    json_string_value(json_object_get(
-		json_object_get(o, "revocation"), "reason")),
-	    "certificateHold");
-	cr_assert_str_eq(
-	    json_string_value(json_object_get(
-		json_object_get(o, "revocation"), "invalidity_date")),
+	    json_string_value(json_object_get(json_object_get(o, "revocation"),
+					      "invalidity_date")),
 	    "1970-01-01T00:23:20Z");
 	cr_assert_eq(json_array_size(json_object_get(o, "history")), 1);
 	cr_assert(json_is_true(json_object_get(o, "fresh")));
 	cr_assert_str_eq(json_string_value(json_object_get(
 			     json_object_get(o, "source"), "crl_number")),
 			 "02");
-	cr_assert_eq(json_integer_value(json_object_get(
-			 json_object_get(o, "issuer"), "id")),
+	cr_assert_eq(json_integer_value(
+			 json_object_get(json_object_get(o, "issuer"), "id")),
 		     fx.ca);
 	cr_assert_null(json_object_get(o, "last_known"));
 	json_decref(o);
