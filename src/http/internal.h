@@ -164,7 +164,7 @@ struct http_pool *http_pool_new(unsigned threads, unsigned queue);
 int http_pool_submit(struct http_pool *p, struct http_job *j);
 
 /* Stops the threads: a running job completes (onto its worker's done
- * list), waiting ones are freed. NULL-safe. */
+ * stack), waiting ones are freed (or, already taken, run). NULL-safe. */
 void http_pool_free(struct http_pool *p);
 
 /*

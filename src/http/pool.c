@@ -5,8 +5,8 @@
  * The workers and the pool share no lock of ours: a pool thread runs
  * as SCHED_IDLE and may be preempted anywhere, so a worker that waited
  * on a lock it holds could wait for as long as the core is busy. (The
- * store's reads take none either, see store/internal.h; malloc's arenas
- * and OpenSSL's read-mostly locks remain shared.)
+ * store's reads mostly take none either, see store/internal.h; malloc's
+ * arenas and OpenSSL's read-mostly locks remain shared.)
  *
  * Concurrency, worker to pool: a worker claims a place (`n`, compared
  * and swapped against `max`), pushes the job onto `inbox` (a stack,
@@ -47,7 +47,7 @@ struct http_pool {
 /* Finished jobs are handed back together while more wait: each
  * hand-back wakes a worker, and a woken worker preempts this thread
  * (SCHED_IDLE), so one per job would cost two context switches each.
- * A batch goes back before the thread waits, before it takes a job
+ * A batch goes back before the thread waits, before it runs a job
  * that may be long (a body of POOL_BATCH_COST or more), when it has
  * POOL_BATCH jobs, or when its first has waited POOL_BATCH_WAIT s. */
 #define POOL_BATCH 8
@@ -60,7 +60,8 @@ wake(struct worker *w)
 {
 	const uint64_t one = 1;
 	/* Fails only with EAGAIN, the counter at its maximum: then the
-	 * worker is woken anyway. */
+	 * worker is woken anyway. (The fd outlives the pool: the server
+	 * frees the pool first.) */
 	ssize_t r = write(w->wake_fd, &one, sizeof(one));
 
 	(void)r;
@@ -105,8 +106,8 @@ oldest_first(struct http_job *j)
 	return older;
 }
 
-/* Under p->mu: the next job to take, moving the inbox into the FIFO
- * when the FIFO is empty; NULL when none is queued. */
+/* Under p->mu (or alone): the next job to take, moving the inbox into
+ * the FIFO when the FIFO is empty; NULL when none is queued. */
 static struct http_job *
 peek(struct http_pool *p)
 {
@@ -131,23 +132,13 @@ take(struct http_pool *p)
 }
 
 /* Whether the batch of n jobs, the first finished at `first`, may wait
- * for the next job; if so, that job's token is taken. */
+ * for a next job that is queued already; if so, its token is taken. */
 static int
 keep_batch(struct http_pool *p, size_t n, double first)
 {
-	struct http_job *j;
-	int small;
-
-	if (n >= POOL_BATCH || atomic_load(&p->stopping) ||
-	    clock_mono() - first >= POOL_BATCH_WAIT)
-		return 0;
-	pthread_mutex_lock(&p->mu);
-	j = peek(p);
-	small = j != NULL && j->cost < POOL_BATCH_COST;
-	pthread_mutex_unlock(&p->mu);
-	/* The job seen may go to another thread: then this one's token
-	 * is for a job yet to be seen, which is as good. */
-	return small && sem_trywait(&p->ready) == 0;
+	return n < POOL_BATCH && !atomic_load(&p->stopping) &&
+	       clock_mono() - first < POOL_BATCH_WAIT &&
+	       sem_trywait(&p->ready) == 0;
 }
 
 static void
@@ -187,6 +178,12 @@ pool_main(void *arg)
 			return NULL;
 		}
 		j = take(p);
+		/* Known only once taken: another thread may have taken the
+		 * job that was first when the batch was kept. */
+		if (ndone > 0 && j->cost >= POOL_BATCH_COST) {
+			hand_back(done, ndone);
+			ndone = 0;
+		}
 		j->run(j);
 		if (ndone == 0)
 			first = clock_mono();
@@ -210,8 +207,12 @@ http_pool_new(unsigned threads, unsigned queue)
 		free(p);
 		return NULL;
 	}
+	if (sem_init(&p->ready, 0, 0) != 0) {
+		free(p->threads);
+		free(p);
+		return NULL;
+	}
 	pthread_mutex_init(&p->mu, NULL);
-	sem_init(&p->ready, 0, 0);
 	p->max = queue;
 	for (; p->nthreads < threads; p->nthreads++)
 		if (pthread_create(&p->threads[p->nthreads], NULL, pool_main,

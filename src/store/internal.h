@@ -12,11 +12,13 @@
 
 /*
  * Ended read transactions are kept, reset, in `spare` and renewed by the
- * next reader: a renewed transaction keeps its reader slot, so a read
- * does not take LMDB's reader-table mutex, which a verification thread
- * (SCHED_IDLE, preemptible anywhere) could otherwise hold while an OCSP
- * worker waits. A slot is taken by exchange and filled by compare and
- * swap: no lock.
+ * next reader: a renewed transaction keeps its reader slot, so such a
+ * read takes neither malloc nor LMDB's reader-table mutex, which a
+ * verification thread (SCHED_IDLE, preemptible anywhere) could
+ * otherwise hold while an OCSP worker waits. Only a read with no spare
+ * left (the first ones, or more than STORE_SPARE_TXNS at once) begins
+ * anew. A slot is taken by exchange and filled by compare and swap: no
+ * lock.
  */
 #define STORE_SPARE_TXNS 32
 

@@ -10,6 +10,7 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,26 +26,39 @@ struct tjob {
 	struct http_job job; /* first: the pool sees this */
 	unsigned producer, seq;
 	sem_t *started, *gate; /* run() posts started, then waits for gate */
+	unsigned wait_freed;   /* run() waits until this many were freed */
+	int *saw_freed;	       /* ... and says here whether they were */
 };
+
+#define MAX_RUNS 8192
 
 static atomic_uint nrun, nfreed;
 static struct {
 	unsigned producer, seq;
-} order[8192]; /* the jobs, in the order they ran */
+} order[MAX_RUNS]; /* the jobs, in the order they ran */
 
 static void
 tjob_run(struct http_job *j)
 {
 	struct tjob *t = (struct tjob *)j;
 
-	unsigned i = atomic_fetch_add(&nrun, 1) % 8192;
+	unsigned i = atomic_fetch_add(&nrun, 1);
 
+	cr_assert_lt(i, MAX_RUNS);
 	order[i].producer = t->producer;
 	order[i].seq = t->seq;
 	if (t->started != NULL)
 		sem_post(t->started);
 	if (t->gate != NULL)
 		sem_wait(t->gate);
+	if (t->saw_freed != NULL) {
+		time_t end = time(NULL) + 3;
+		struct timespec ms = {0, 1000 * 1000};
+
+		while (atomic_load(&nfreed) < t->wait_freed && time(NULL) < end)
+			nanosleep(&ms, NULL);
+		*t->saw_freed = atomic_load(&nfreed) >= t->wait_freed;
+	}
 }
 
 static void
@@ -136,6 +150,59 @@ Test(pool, full_queue_refuses_then_runs_in_order)
 	cr_assert(http_pool_submit(p, &t[3]->job));
 	deliver_until(&w, 4);
 	cr_expect_eq(atomic_load(&nrun), 4);
+	http_pool_free(p);
+	close(w.wake_fd);
+	sem_destroy(&started);
+	sem_destroy(&gate);
+}
+
+struct deliverer {
+	struct worker *w;
+	unsigned want;
+};
+
+static void *
+deliver_main(void *arg)
+{
+	struct deliverer *d = arg;
+
+	deliver_until(d->w, d->want);
+	return NULL;
+}
+
+/* Finished small jobs are not held back while the thread runs a long
+ * one (a big body): the batch goes back first. */
+Test(pool, batch_goes_back_before_a_long_job)
+{
+	struct worker w;
+	struct http_pool *p;
+	struct tjob *s1, *s2, *big;
+	struct deliverer d = {&w, 3};
+	pthread_t th;
+	sem_t started, gate;
+	int saw = -1;
+
+	worker_init(&w);
+	sem_init(&started, 0, 0);
+	sem_init(&gate, 0, 0);
+	cr_assert_not_null(p = http_pool_new(1, 4));
+	s1 = tjob_new(&w, 0, 0);
+	s2 = tjob_new(&w, 0, 1);
+	big = tjob_new(&w, 0, 2);
+	s1->started = &started;
+	s1->gate = &gate;
+	big->job.cost = 1 << 20;
+	big->wait_freed = 2;
+	big->saw_freed = &saw;
+	cr_assert(http_pool_submit(p, &s1->job));
+	sem_wait_bounded(&started);
+	/* Queued behind s1: s2 joins s1's batch, big must not. */
+	cr_assert(http_pool_submit(p, &s2->job));
+	cr_assert(http_pool_submit(p, &big->job));
+	cr_assert_eq(pthread_create(&th, NULL, deliver_main, &d), 0);
+	sem_post(&gate);
+	pthread_join(th, NULL);
+	cr_expect_eq(saw, 1, "the long job ran with finished jobs held back");
 	http_pool_free(p);
 	close(w.wake_fd);
 	sem_destroy(&started);

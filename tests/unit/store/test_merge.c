@@ -14,6 +14,7 @@
 #include "otzyv/crypto.h"
 #include "otzyv/status.h"
 #include "otzyv/store.h"
+#include "../../../src/store/internal.h"
 
 struct fixture {
 	char *dir;
@@ -230,6 +231,15 @@ Test(merge, reused_read_transactions_see_later_writes)
 		cr_assert_eq(store_read_begin(fx.s, &t[i]), STORE_OK);
 	for (i = 0; i < N; i++)
 		store_txn_end(t[i]);
+	/* Each spare is parked reset, so that renewing it can work (a
+	 * failed renewal would quietly fall back to a new transaction). */
+	for (i = 0; i < STORE_SPARE_TXNS; i++) {
+		struct store_txn *s = atomic_exchange(&fx.s->spare[i], NULL);
+
+		cr_assert_not_null(s, "spare %zu empty", i);
+		cr_assert_eq(mdb_txn_renew(s->txn), 0, "spare %zu", i);
+		store_txn_end(s);
+	}
 	cr_assert_eq(store_read_begin(fx.s, &before), STORE_OK);
 	cr_assert_eq(merge(fx.ca, meta(1, 1000, 2000, 1), c1, 1, NULL),
 		     STORE_OK);
