@@ -67,6 +67,15 @@ wake(struct worker *w)
 	(void)r;
 }
 
+/* Pushes j onto the stack at *top (any thread; lock-free). */
+static void
+push(_Atomic(struct http_job *) *top, struct http_job *j)
+{
+	j->next = atomic_load(top);
+	while (!atomic_compare_exchange_weak(top, &j->next, j))
+		;
+}
+
 /* In a pool thread: the jobs onto their workers' done stacks, then one
  * wake-up per worker. (A worker may free a job as soon as it is on its
  * stack: the workers are noted first.) */
@@ -78,12 +87,8 @@ hand_back(struct http_job **done, size_t n)
 
 	for (i = 0; i < n; i++)
 		ws[i] = done[i]->w;
-	for (i = 0; i < n; i++) {
-		done[i]->next = atomic_load(&ws[i]->done);
-		while (!atomic_compare_exchange_weak(&ws[i]->done,
-						     &done[i]->next, done[i]))
-			;
-	}
+	for (i = 0; i < n; i++)
+		push(&ws[i]->done, done[i]);
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < i && ws[k] != ws[i]; k++)
 			;
@@ -232,9 +237,7 @@ http_pool_submit(struct http_pool *p, struct http_job *j)
 		if (n >= p->max || atomic_load(&p->stopping))
 			return 0;
 	} while (!atomic_compare_exchange_weak(&p->n, &n, n + 1));
-	j->next = atomic_load(&p->inbox);
-	while (!atomic_compare_exchange_weak(&p->inbox, &j->next, j))
-		;
+	push(&p->inbox, j);
 	sem_post(&p->ready);
 	return 1;
 }
