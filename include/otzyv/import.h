@@ -38,6 +38,9 @@ struct import_opts {
 	const char *etag;
 	const char *last_modified;
 	int64_t now;
+	/* Applied to the issuer's record in the import's transaction (see
+	 * store_merge_crl), or NULL. */
+	const struct store_issuer_edit *edit;
 };
 
 struct import_result {

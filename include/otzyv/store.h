@@ -264,11 +264,19 @@ struct store_merge_stats {
  * CRL: a lower CRL number, or without numbers an older thisUpdate, is
  * STORE_ROLLBACK; the same number with another file hash is
  * STORE_CONFLICT; the same file is STORE_UNCHANGED. Nothing is written
- * unless STORE_OK is returned.
+ * unless STORE_OK is returned. `edit` (may be NULL) is applied to the
+ * issuer's record last, in the same transaction: the fetcher records
+ * there the attempt that brought the CRL, so that no reader sees the
+ * new CRL with the old attempt.
  */
+struct store_issuer_edit {
+	void (*fn)(struct store_issuer *is, void *arg);
+	void *arg;
+};
 enum store_err store_merge_crl(struct store *s, uint32_t id,
 			       const struct store_crl_meta *meta,
 			       store_entry_fn next, void *arg,
+			       const struct store_issuer_edit *edit,
 			       struct store_merge_stats *out_stats);
 
 /* What the trusted list says of one issuer; NULL fields are cleared. */

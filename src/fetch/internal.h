@@ -112,6 +112,9 @@ struct target {
 	char etag[256], last_modified[128];
 	int import_ok;
 	char import_why[ERRLEN];
+	/* The attempt record written with an imported CRL (attempt_at 0:
+	 * none): fetch_record() need not write it again. */
+	struct store_fetch imported;
 	struct target *next_job; /* in the import or done queue */
 	int64_t started_ms;
 	uint64_t bytes;

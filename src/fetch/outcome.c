@@ -53,51 +53,85 @@ fetch_spool_path(const struct fetcher *f, const struct target *t, char *out,
 	return out;
 }
 
+/* What an attempt ending now makes of the CA's attempt record `st`;
+ * `next_update` is that of the CA's stored CRL (0: none). */
+static void
+attempt_apply(struct fetcher *f, const struct target *t, struct store_fetch *st,
+	      int ok, const char *url, int64_t next_update)
+{
+	int64_t now = clock_now();
+
+	st->attempt_at = now;
+	st->duration_ms = fetch_now_ms() - t->started_ms;
+	st->bytes_total += t->bytes;
+	if (ok) {
+		st->success_at = now;
+		st->failures = 0;
+		st->url = url;
+		st->next_at = sched_after_success(&f->sched, now, next_update,
+						  random_u32());
+	} else {
+		st->failures++;
+		st->failures_total++;
+		st->next_at = sched_after_failure(&f->sched, now, st->failures,
+						  next_update, random_u32());
+	}
+}
+
+/* The stored attempt record of t, its url copied to url_copy (the
+ * record's strings die with the transaction); *next_update is that of
+ * the stored CRL. Zeroes when there is none. */
+static void
+attempt_stored(struct fetcher *f, const struct target *t,
+	       struct store_fetch *st, int64_t *next_update, char *url_copy,
+	       size_t len)
+{
+	struct store_txn *txn;
+	struct store_issuer is;
+
+	memset(st, 0, sizeof(*st));
+	*next_update = 0;
+	if (store_read_begin(f->store, &txn) != STORE_OK)
+		return;
+	if (store_issuer_get(txn, t->id, &is) == STORE_OK) {
+		*st = is.fetch;
+		*next_update = is.crl.present ? is.crl.next_update : 0;
+		snprintf(url_copy, len, "%s", st->url ? st->url : "");
+		st->url = url_copy[0] ? url_copy : NULL;
+	}
+	store_txn_end(txn);
+}
+
 void
 fetch_record(struct fetcher *f, struct target *t, int ok, const char *url,
 	     const char *error)
 {
-	struct store_txn *txn;
-	struct store_issuer is;
-	struct store_fetch st = {0};
-	int64_t now = clock_now(), next_update = 0;
+	struct store_fetch st;
+	int64_t next_update;
 	json_t *ev = NULL;
-	enum store_err e;
+	enum store_err e = STORE_OK;
 	char url_copy[MAX_URL_LEN];
 
-	if (store_read_begin(f->store, &txn) == STORE_OK) {
-		if (store_issuer_get(txn, t->id, &is) == STORE_OK) {
-			st = is.fetch;
-			next_update = is.crl.present ? is.crl.next_update : 0;
-			/* The record's strings die with the transaction. */
-			snprintf(url_copy, sizeof(url_copy), "%s",
-				 st.url ? st.url : "");
-			st.url = url_copy[0] ? url_copy : NULL;
-		}
-		store_txn_end(txn);
-	}
-	st.attempt_at = now;
-	st.duration_ms = fetch_now_ms() - t->started_ms;
-	st.bytes_total += t->bytes;
-	if (ok) {
-		st.success_at = now;
-		st.failures = 0;
-		st.url = url;
-		st.next_at = sched_after_success(&f->sched, now, next_update,
-						 random_u32());
+	if (ok && t->imported.attempt_at != 0) {
+		/* Written with the CRL, in the import's transaction. */
+		st = t->imported;
 	} else {
-		st.failures++;
-		st.failures_total++;
-		st.next_at = sched_after_failure(&f->sched, now, st.failures,
-						 next_update, random_u32());
-		ev = json_pack("{s:s, s:i, s:s, s:i}", "type", "fetch_failed",
-			       "issuer", (json_int_t)t->id, "reason", error,
-			       "failures", (json_int_t)st.failures);
-		f->failures++;
+		attempt_stored(f, t, &st, &next_update, url_copy,
+			       sizeof(url_copy));
+		attempt_apply(f, t, &st, ok, url, next_update);
+		if (!ok) {
+			ev = json_pack("{s:s, s:i, s:s, s:i}", "type",
+				       "fetch_failed", "issuer",
+				       (json_int_t)t->id, "reason", error,
+				       "failures", (json_int_t)st.failures);
+			f->failures++;
+		}
+		e = store_issuer_fetched(f->store, t->id, &st,
+					 ok ? NULL : error, ev);
+		json_decref(ev);
 	}
+	memset(&t->imported, 0, sizeof(t->imported));
 	t->next_at = st.next_at;
-	e = store_issuer_fetched(f->store, t->id, &st, ok ? NULL : error, ev);
-	json_decref(ev);
 	if (e != STORE_OK)
 		log_error("event=fetch_record_failed ca=\"%s\" error=\"%s\"",
 			  t->name, store_strerror(e));
@@ -107,12 +141,12 @@ fetch_record(struct fetcher *f, struct target *t, int ok, const char *url,
 			 t->name, t->id, t->result, url,
 			 (unsigned long long)t->bytes,
 			 (long long)st.duration_ms,
-			 (long long)(st.next_at - now));
+			 (long long)(st.next_at - st.attempt_at));
 	else
 		log_warn("event=fetch_failed ca=\"%s\" id=%u failures=%u "
 			 "next_in=%lld error=\"%s\"",
 			 t->name, t->id, st.failures,
-			 (long long)(st.next_at - now), error);
+			 (long long)(st.next_at - st.attempt_at), error);
 }
 
 /* Writes der to path through a temporary file and a rename. */
@@ -196,6 +230,24 @@ fetch_without_spool(const char *msg, const char *spool)
 	return strncmp(msg, ": ", 2) == 0 ? msg + 2 : msg;
 }
 
+/* The attempt that brings a CRL, recorded in the import's own
+ * transaction (store_merge_crl). Runs on the import thread. */
+struct import_attempt {
+	struct fetcher *f;
+	const struct target *t;
+	const char *url;
+	struct store_fetch st; /* as written */
+};
+
+static void
+record_attempt(struct store_issuer *is, void *arg)
+{
+	struct import_attempt *a = arg;
+
+	attempt_apply(a->f, a->t, &is->fetch, 1, a->url, is->crl.next_update);
+	a->st = is->fetch;
+}
+
 int
 fetch_import_body(struct fetcher *f, struct target *t, const char *spool,
 		  const char *url, char *why, size_t whylen)
@@ -203,6 +255,8 @@ fetch_import_body(struct fetcher *f, struct target *t, const char *spool,
 	struct import_opts o = {0};
 	struct import_result r;
 	struct stored st;
+	struct import_attempt a = {f, t, url, {0}};
+	struct store_issuer_edit edit = {record_attempt, &a};
 
 	fetch_stored_get(f, t->id, &st);
 	if (st.present && memcmp(st.sha256, t->sha256, 32) == 0) {
@@ -216,8 +270,11 @@ fetch_import_body(struct fetcher *f, struct target *t, const char *spool,
 	o.etag = t->etag[0] ? t->etag : NULL;
 	o.last_modified = t->last_modified[0] ? t->last_modified : NULL;
 	o.now = clock_now();
+	o.edit = &edit;
+	memset(&t->imported, 0, sizeof(t->imported));
 	switch (import_crl_file(f->store, spool, &o, &r)) {
 	case IMPORT_OK:
+		t->imported = a.st;
 		log_info("event=crl_imported ca=\"%s\" id=%u entries=%llu "
 			 "added=%llu removed=%llu changed=%llu",
 			 t->name, t->id, (unsigned long long)r.entries,

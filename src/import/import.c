@@ -351,7 +351,7 @@ merge(struct job *j)
 	meta.etag = j->opts->etag;
 	meta.last_modified = j->opts->last_modified;
 	e = store_merge_crl(j->s, r->issuer_id, &meta, next_entry, j,
-			    &r->stats);
+			    j->opts->edit, &r->stats);
 	switch (e) {
 	case STORE_OK:
 		r->entries = r->stats.added + r->stats.changed + r->stats.kept;

@@ -281,6 +281,7 @@ out:
 enum store_err
 store_merge_crl(struct store *s, uint32_t id, const struct store_crl_meta *meta,
 		store_entry_fn next, void *arg,
+		const struct store_issuer_edit *edit,
 		struct store_merge_stats *out_stats)
 {
 	MDB_txn *txn = NULL;
@@ -307,6 +308,8 @@ store_merge_crl(struct store *s, uint32_t id, const struct store_crl_meta *meta,
 	is.crl.entries = entries;
 	is.last_error = NULL;
 	is.last_error_at = 0;
+	if (edit != NULL)
+		edit->fn(&is, edit->arg);
 	if ((e = issuer_put_txn(txn, s, &is)) != STORE_OK)
 		goto out;
 	ev = imported_event(id, meta, &st, entries);

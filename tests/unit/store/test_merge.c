@@ -101,7 +101,8 @@ merge(uint32_t ca, struct store_crl_meta m, struct store_entry *e, size_t n,
 	struct list l = {e, n, 0};
 	struct store_merge_stats dummy;
 
-	return store_merge_crl(fx.s, ca, &m, list_next, &l, st ? st : &dummy);
+	return store_merge_crl(fx.s, ca, &m, list_next, &l, NULL,
+			       st ? st : &dummy);
 }
 
 static struct store_entry
@@ -310,6 +311,56 @@ Test(merge, rollback_conflict_unchanged)
 	cr_assert_eq(state(fx.ca, "B", 5500), STORE_STATE_NOT_LISTED);
 }
 
+/* Records the attempt that brought a CRL, as the fetcher does; checks
+ * that it sees the new CRL's metadata. */
+static void
+record_fetch(struct store_issuer *is, void *arg)
+{
+	unsigned *calls = arg;
+
+	cr_assert_eq(is->crl.number.v[0], 7, "the edit sees the new CRL");
+	is->fetch.attempt_at = is->crl.this_update;
+	is->fetch.success_at = is->crl.this_update;
+	is->fetch.failures = 0;
+	(*calls)++;
+}
+
+Test(merge, edit_is_written_with_the_crl)
+{
+	struct store_entry one[] = {ent("A", 100, CRL_REASON_KEY_COMPROMISE)};
+	struct store_crl_meta m1 = meta(7, 7000, 8000, 7),
+			      m0 = meta(6, 6000, 8000, 6);
+	unsigned calls = 0;
+	struct store_issuer_edit edit = {record_fetch, &calls};
+	struct store_merge_stats st;
+	struct list l = {one, 1, 0};
+	struct store_txn *t;
+	struct store_issuer is;
+
+	cr_assert_eq(store_issuer_fetched(fx.s, fx.ca,
+					  &(struct store_fetch){
+					      .attempt_at = 100, .failures = 3},
+					  "down", NULL),
+		     STORE_OK);
+	cr_assert_eq(
+	    store_merge_crl(fx.s, fx.ca, &m1, list_next, &l, &edit, &st),
+	    STORE_OK);
+	cr_assert_eq(calls, 1);
+	cr_assert_eq(store_read_begin(fx.s, &t), STORE_OK);
+	cr_assert_eq(store_issuer_get(t, fx.ca, &is), STORE_OK);
+	cr_assert_eq(is.crl.number.v[0], 7);
+	cr_assert_eq(is.fetch.success_at, 7000);
+	cr_assert_eq(is.fetch.failures, 0);
+	cr_assert_null(is.last_error);
+	store_txn_end(t);
+	/* A refused CRL writes nothing, the edit included. */
+	l.pos = 0;
+	cr_assert_eq(
+	    store_merge_crl(fx.s, fx.ca, &m0, list_next, &l, &edit, &st),
+	    STORE_ROLLBACK);
+	cr_assert_eq(calls, 1);
+}
+
 Test(merge, rollback_by_this_update_without_numbers)
 {
 	struct store_entry one[] = {ent("A", 100, CRL_REASON_KEY_COMPROMISE)};
@@ -414,16 +465,19 @@ Test(merge, two_issuers_append_and_insert)
 	struct store_crl_meta m2 = meta(2, 2000, 1 << 30, 2);
 	struct store_merge_stats st;
 
-	cr_assert_eq(store_merge_crl(fx.s, fx.ca2, &m1, counter_next, &b, &st),
-		     STORE_OK);
-	cr_assert_eq(store_merge_crl(fx.s, fx.ca, &m1, counter_next, &a, &st),
-		     STORE_OK);
+	cr_assert_eq(
+	    store_merge_crl(fx.s, fx.ca2, &m1, counter_next, &b, NULL, &st),
+	    STORE_OK);
+	cr_assert_eq(
+	    store_merge_crl(fx.s, fx.ca, &m1, counter_next, &a, NULL, &st),
+	    STORE_OK);
 	cr_assert_eq(st.added, 20000);
 	a.i = 0;
 	a.n = 10000;
 	a.step = 6; /* every other one of before stays */
-	cr_assert_eq(store_merge_crl(fx.s, fx.ca, &m2, counter_next, &a, &st),
-		     STORE_OK);
+	cr_assert_eq(
+	    store_merge_crl(fx.s, fx.ca, &m2, counter_next, &a, NULL, &st),
+	    STORE_OK);
 	cr_assert_eq(st.kept, 10000);
 	cr_assert_eq(st.removed, 10000);
 	cr_assert_eq(st.added, 0);
@@ -448,8 +502,9 @@ Test(merge, full_map_is_an_error_not_a_crash)
 	    store_issuer_register(small, x, "small", STORE_SRC_MANUAL, &id),
 	    STORE_OK);
 	X509_free(x);
-	cr_assert_eq(store_merge_crl(small, id, &m, counter_next, &c, &st),
-		     STORE_MAP_FULL);
+	cr_assert_eq(
+	    store_merge_crl(small, id, &m, counter_next, &c, NULL, &st),
+	    STORE_MAP_FULL);
 	/* Still usable, and nothing of the failed merge is visible. */
 	cr_assert_eq(store_state_at(small, id, (const uint8_t *)"\0\0\1", 3,
 				    1500, &s, NULL),
@@ -457,8 +512,9 @@ Test(merge, full_map_is_an_error_not_a_crash)
 	cr_assert_eq(s, STORE_STATE_NOT_LISTED);
 	c.i = 0;
 	c.n = 100;
-	cr_assert_eq(store_merge_crl(small, id, &m, counter_next, &c, &st),
-		     STORE_OK);
+	cr_assert_eq(
+	    store_merge_crl(small, id, &m, counter_next, &c, NULL, &st),
+	    STORE_OK);
 	store_close(small);
 	tmpdir_remove(dir);
 }
