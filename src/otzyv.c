@@ -366,7 +366,12 @@ print_status(const struct status_answer *a)
 	       time_format(a->this_update, ts));
 	if (a->next_update)
 		printf(", nextUpdate %s", time_format(a->next_update, ts));
-	printf(", %s\n", a->fresh ? "fresh" : "NOT FRESH: status unknown");
+	if (a->scope != STORE_SCOPE_ALL)
+		printf(", of %s certificates only",
+		       a->scope == STORE_SCOPE_USERS ? "end-entity" : "CA");
+	printf(", %s\n", a->why == WHY_SCOPE ? "NOT OF THIS ONE: status unknown"
+			 : a->fresh	     ? "fresh"
+					     : "NOT FRESH: status unknown");
 }
 
 static int
@@ -404,6 +409,11 @@ cmd_status(struct ctx *c, int argc, char **argv)
 				return die(EXIT_USAGE,
 					   "--at: \"%s\" is not an RFC 3339 "
 					   "time (2026-11-21T10:00:00Z)",
+					   optarg);
+			if (q.at > c->now + MAX_AT_AHEAD)
+				return die(EXIT_USAGE,
+					   "--at: %s lies in the future, which "
+					   "no CRL can tell",
 					   optarg);
 			break;
 		case 'j':

@@ -61,6 +61,11 @@ size_t crypto_hash(enum hash_alg alg, const void *buf, size_t len,
  * issuerKeyHash (RFC 6960 4.1.1) hashes. Pointer into the certificate. */
 int crypto_spki_bits(X509 *cert, const uint8_t **out, size_t *out_len);
 
+/* 1 when the CA certificate ca_der[0..ca_len) issued `cert` (names
+ * chain, its key verifies the signature), else 0. Its signature fits
+ * store_issuer_find's `fits`, with `cert` (an X509 *) as arg. */
+int crypto_issued(const uint8_t *ca_der, size_t ca_len, void *cert);
+
 /* Every certificate of a file: one DER certificate or a PEM bundle;
  * add(arg, cert) takes each over (0: out of memory). 1, or 0 with a
  * message. */

@@ -64,5 +64,8 @@
 #define MAX_VERIFY_DETAILS 16	 /* diagnostics kept per signer */
 /* How far a timestamp's genTime may lie ahead of our clock. */
 #define VERIFY_CLOCK_SLACK (5 * 60)
+/* How far ahead of our clock a question's instant (`at`, --at) may lie:
+ * clock skew, not a forecast; no CRL knows what is yet to happen. */
+#define MAX_AT_AHEAD (5 * 60)
 
 #endif

@@ -36,6 +36,8 @@ enum status_why {
 	WHY_UNKNOWN_ISSUER, /* no stored CA issued it */
 	WHY_NO_CRL,	    /* the CA has no CRL in the store yet */
 	WHY_STALE,	    /* the CRL does not cover the instant asked */
+	WHY_SCOPE,	    /* the CRL lists only end-entity or only CA
+			       certificates, and this is of the other kind */
 };
 
 #define STATUS_MAX_HISTORY 32
@@ -98,6 +100,7 @@ struct status_answer {
 	enum status_qualified qualified;
 
 	int has_source;
+	unsigned scope; /* STORE_SCOPE_* of the CRL */
 	struct crl_number crl_number;
 	int64_t this_update, next_update, fetched_at;
 	char url[MAX_URL_LEN];

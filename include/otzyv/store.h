@@ -72,7 +72,14 @@ struct store_crl_meta {
 	const char *url;     /* where it came from, or NULL */
 	const char *etag;
 	const char *last_modified;
+	unsigned scope; /* STORE_SCOPE_*: whose certificates it lists */
 };
+
+/* RFC 5280 5.2.5: a CRL whose issuingDistributionPoint says it lists
+ * only end-entity or only CA certificates tells nothing of the others. */
+#define STORE_SCOPE_ALL 0
+#define STORE_SCOPE_USERS 1
+#define STORE_SCOPE_CAS 2
 
 /* What the fetcher last did for an issuer (all 0: never tried). */
 struct store_fetch {
@@ -120,7 +127,8 @@ struct store_episode {
 	int reason; /* CRL_REASON_ABSENT when the entry had none */
 	int has_invalidity;
 	int64_t invalidity;
-	int64_t listed_at; /* thisUpdate of the CRL that first listed it */
+	int64_t listed_at; /* thisUpdate of the CRL that first listed it
+			      (its import, when that was earlier) */
 	struct crl_number listed_in;
 	int removed;	    /* it left the CRL */
 	int64_t removed_at; /* thisUpdate of the CRL it was missing from */
@@ -183,12 +191,17 @@ enum store_err store_issuer_by_certid(struct store_txn *t, int alg,
 				      const uint8_t *key_hash, size_t hash_len,
 				      uint32_t *out_id);
 
-/* The issuer whose subject is the Name DER `name` and, when `keyid` is
- * given, whose SKI or SPKI SHA-1 equals it. Ties: the newest (highest
- * id) wins. STORE_NOTFOUND when none. */
+/* The issuer whose subject is the Name DER `name`, when `keyid` is
+ * given whose SKI or SPKI SHA-1 equals it, and when `fits` is given
+ * for whose certificate DER fits(der, len, arg) is 1 (CAs that share a
+ * name, without a key identifier to tell them apart: the one whose key
+ * signed, crypto_issued). Ties: the newest (highest id) wins.
+ * STORE_NOTFOUND when none. */
 enum store_err store_issuer_find(struct store_txn *t, const uint8_t *name,
 				 size_t name_len, const uint8_t *keyid,
-				 size_t keyid_len, uint32_t *out_id);
+				 size_t keyid_len,
+				 int (*fits)(const uint8_t *, size_t, void *),
+				 void *arg, uint32_t *out_id);
 
 /* The id of the CA certificate `cert` (same subject and key), without
  * registering it. STORE_NOTFOUND when it is not stored. */
@@ -221,8 +234,11 @@ int store_history_next(struct store_history *h, struct store_episode *out);
 /*
  * The state of (issuer, serial) at instant `at`, in its own read
  * transaction. When listed, *out_ep (may be NULL) is the episode that
- * decides. The newest episode covering `at` wins: a hold later turned
- * into a revocation answers "revoked".
+ * decides. The newest episode covering `at` wins, a revocation over a
+ * hold: a hold later turned into a revocation answers "revoked". An
+ * episode covers from its revocationDate (or from the thisUpdate of
+ * the CRL that listed it, when earlier); a hold until the CRL that no
+ * longer lists it, a revocation for ever (RFC 5280 5.3.1).
  */
 enum store_err store_state_at(struct store *s, uint32_t issuer,
 			      const uint8_t *serial, size_t serial_len,

@@ -16,6 +16,7 @@
 #include <openssl/engine.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "otzyv/crypto.h"
 
@@ -149,6 +150,20 @@ crypto_hash(enum hash_alg alg, const void *buf, size_t len, uint8_t *out)
 		return 0;
 	}
 	return n;
+}
+
+int
+crypto_issued(const uint8_t *ca_der, size_t ca_len, void *cert)
+{
+	const unsigned char *p = ca_der;
+	X509 *ca = d2i_X509(NULL, &p, (long)ca_len);
+	int ok = ca != NULL && p == ca_der + ca_len &&
+		 X509_check_issued(ca, cert) == X509_V_OK &&
+		 X509_verify(cert, X509_get0_pubkey(ca)) == 1;
+
+	X509_free(ca);
+	ERR_clear_error();
+	return ok;
 }
 
 int

@@ -118,7 +118,9 @@ cache_headers(struct http_exchange *x, const struct ocsp_reply *r,
 		 "max-age=%lld, public, no-transform, must-revalidate",
 		 (long long)age);
 	http_header(x, "Cache-Control", cc);
-	http_date(r->this_update, date, sizeof(date));
+	/* RFC 9110 8.8.2.1: never after Date (a CA's clock may be ahead). */
+	http_date(r->this_update < now ? r->this_update : now, date,
+		  sizeof(date));
 	http_header(x, "Last-Modified", date);
 	http_date(now + age, date, sizeof(date));
 	http_header(x, "Expires", date);
@@ -214,12 +216,16 @@ decode_get(const char *enc, size_t n, uint8_t *out, size_t cap)
 			c = (char)(hi << 4 | lo);
 			i += 2;
 		}
+		if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
+			continue; /* MIME base64's line breaks */
 		if (c == '-')
 			c = '+';
 		else if (c == '_')
 			c = '/';
 		b[k++] = c;
 	}
+	if (k == 0)
+		return -1;
 	while (k % 4 != 0)
 		b[k++] = '=';
 	b[k] = '\0';
@@ -233,20 +239,29 @@ decode_get(const char *enc, size_t n, uint8_t *out, size_t cap)
 	return len - (long)pad;
 }
 
+/* A GET request: `named` when under /ocsp/, where whatever follows is
+ * meant as one, so that what does not decode is malformedRequest. */
 static void
-ocsp_get(struct http_exchange *x, const char *enc, size_t n)
+ocsp_get(struct http_exchange *x, const char *enc, size_t n, int named)
 {
 	uint8_t der[65536];
 	size_t cap = x->w->srv->o.max_body < sizeof(der) ? x->w->srv->o.max_body
 							 : sizeof(der);
-	long len = decode_get(enc, n, der, cap);
+	long len;
 
-	/* Not base64 of something DER-shaped: a path, not a request. */
-	if (len < 2 || der[0] != 0x30) {
-		http_text(x, 404, "Not Found", "not found\n", EP_OTHER);
+	if (named && n / 4 * 3 > cap + 3) {
+		http_text(x, 413, "Payload Too Large",
+			  "OCSP request larger than max_ocsp_request\n",
+			  EP_OCSP_GET);
 		return;
 	}
-	answer_ocsp(x, der, (size_t)len, 1);
+	len = decode_get(enc, n, der, cap);
+	if (len >= 2 && der[0] == 0x30)
+		answer_ocsp(x, der, (size_t)len, 1);
+	else if (named)
+		answer_ocsp(x, der, 0, 1); /* malformedRequest */
+	else /* Not base64 of something DER-shaped: a path. */
+		http_text(x, 404, "Not Found", "not found\n", EP_OTHER);
 }
 
 struct ready {
@@ -391,7 +406,7 @@ http_dispatch(struct http_exchange *x)
 		return;
 	}
 	if (h->path_len > 6 && memcmp(h->path, "/ocsp/", 6) == 0)
-		ocsp_get(x, h->path + 6, h->path_len - 6);
+		ocsp_get(x, h->path + 6, h->path_len - 6, 1);
 	else
-		ocsp_get(x, h->path + 1, h->path_len - 1);
+		ocsp_get(x, h->path + 1, h->path_len - 1, 0);
 }

@@ -122,7 +122,8 @@ find_issuer(struct job *j)
 			      store_strerror(e));
 	if (id == 0)
 		e = store_issuer_find(t, j->crl.issuer, j->crl.issuer_len,
-				      j->crl.aki, j->crl.aki_len, &id);
+				      j->crl.aki, j->crl.aki_len, NULL, NULL,
+				      &id);
 	if (e == STORE_OK && (e = store_issuer_get(t, id, &is)) == STORE_OK) {
 		p = is.cert;
 		j->ca = d2i_X509(NULL, &p, (long)is.cert_len);
@@ -199,6 +200,24 @@ check_policy(struct job *j)
 		return finish(j, IMPORT_REJECTED,
 			      "%s: RFC 5280 5.2.5: indirect CRLs are not "
 			      "supported",
+			      j->label);
+	/* A CRL of some reasons, or of attribute certificates, is not the
+	 * CA's list: read as one, what it leaves out would be "good". */
+	if (c->idp_some_reasons)
+		return finish(j, IMPORT_REJECTED,
+			      "%s: RFC 5280 5.2.5: onlySomeReasons: a CRL of "
+			      "some revocation reasons only; only complete "
+			      "CRLs are imported",
+			      j->label);
+	if (c->idp_only_attr)
+		return finish(j, IMPORT_REJECTED,
+			      "%s: RFC 5280 5.2.5: onlyContainsAttributeCerts: "
+			      "not a CRL of public-key certificates",
+			      j->label);
+	if (c->idp_only_user && c->idp_only_ca)
+		return finish(j, IMPORT_REJECTED,
+			      "%s: RFC 5280 5.2.5: onlyContainsUserCerts and "
+			      "onlyContainsCACerts both set",
 			      j->label);
 	if (c->this_update > j->opts->now + IMPORT_CLOCK_SLACK)
 		return finish(j, IMPORT_REJECTED,
@@ -301,10 +320,20 @@ to_store_entry(const struct crl_entry *e, struct store_entry *out)
 	out->invalidity = e->invalidity;
 }
 
+/* Of two entries of one serial, the one that is never wrongly "good":
+ * a revocation over a hold (which may end), else the earlier. */
+static int
+outranks(const struct crl_entry *a, const struct crl_entry *b)
+{
+	int ha = a->reason == CRL_REASON_CERTIFICATE_HOLD,
+	    hb = b->reason == CRL_REASON_CERTIFICATE_HOLD;
+
+	return ha != hb ? hb : a->revoked_at < b->revoked_at;
+}
+
 /*
  * store_entry_fn over the sorted index. A serial listed twice (seen in
- * the wild) is yielded once, with its earliest revocation: the answer
- * that is never wrongly "good".
+ * the wild) is yielded once, as the entry that outranks the others.
  */
 static int
 next_entry(void *arg, struct store_entry *out)
@@ -323,7 +352,7 @@ next_entry(void *arg, struct store_entry *out)
 			(void *)j->crl.buf) == 0) {
 		if (!crl_entry_at(&j->crl, j->slots[j->pos].entry, &dup, &err))
 			return -1;
-		if (dup.revoked_at < e.revoked_at)
+		if (outranks(&dup, &e))
 			e = dup;
 		j->res->duplicates++;
 		j->pos++;
@@ -348,6 +377,9 @@ merge(struct job *j)
 	meta.size = j->crl.len;
 	SHA256(j->crl.buf, j->crl.len, meta.sha256);
 	meta.url = j->opts->url;
+	meta.scope = j->crl.idp_only_user ? STORE_SCOPE_USERS
+		     : j->crl.idp_only_ca ? STORE_SCOPE_CAS
+					  : STORE_SCOPE_ALL;
 	meta.etag = j->opts->etag;
 	meta.last_modified = j->opts->last_modified;
 	e = store_merge_crl(j->s, r->issuer_id, &meta, next_entry, j,

@@ -71,6 +71,11 @@ source(const struct status_answer *a)
 	json_object_set_new(o, "fetched_at", jtime(a->fetched_at));
 	if (a->url[0] != '\0')
 		json_object_set_new(o, "url", json_string(a->url));
+	if (a->scope != STORE_SCOPE_ALL)
+		json_object_set_new(o, "only",
+				    json_string(a->scope == STORE_SCOPE_USERS
+						    ? "end_entity_certificates"
+						    : "ca_certificates"));
 	return o;
 }
 
@@ -84,6 +89,8 @@ why_name(enum status_why w)
 		return "no_crl";
 	case WHY_STALE:
 		return "crl_not_fresh";
+	case WHY_SCOPE:
+		return "crl_scope";
 	case WHY_NONE:
 		break;
 	}

@@ -37,9 +37,10 @@ status_issuer_of(struct store *s, X509 *cert, uint32_t *out_id)
 	}
 	if ((e = store_read_begin(s, &t)) != STORE_OK)
 		goto out;
-	e = store_issuer_find(
-	    t, name, (size_t)name_len, aki ? ASN1_STRING_get0_data(aki) : NULL,
-	    aki ? (size_t)ASN1_STRING_length(aki) : 0, out_id);
+	e = store_issuer_find(t, name, (size_t)name_len,
+			      aki ? ASN1_STRING_get0_data(aki) : NULL,
+			      aki ? (size_t)ASN1_STRING_length(aki) : 0,
+			      crypto_issued, cert, out_id);
 	if (e == STORE_NOTFOUND) {
 		*out_id = 0;
 		e = STORE_OK;

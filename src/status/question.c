@@ -34,6 +34,12 @@ status_ask(struct store *s, const struct status_question *qn, int64_t now,
 			 qn->at);
 		return STATUS_ASKED_BAD;
 	}
+	if (q.at > now + MAX_AT_AHEAD) {
+		snprintf(err, errlen,
+			 "at: %.64s lies in the future, which no CRL can tell",
+			 qn->at);
+		return STATUS_ASKED_BAD;
+	}
 	if (qn->cert != NULL) {
 		q.cert = qn->cert;
 		q.serial_len =

@@ -63,7 +63,18 @@ copy_issuer(const struct store_issuer *is, struct status_answer *a)
 	a->this_update = m->this_update;
 	a->next_update = m->next_update;
 	a->fetched_at = m->fetched_at;
+	a->scope = m->scope;
 	snprintf(a->url, sizeof(a->url), "%s", m->url ? m->url : "");
+}
+
+/* Whether a CRL of `scope` lists `cert`'s kind of certificate. */
+static int
+in_scope(unsigned scope, X509 *cert)
+{
+	int ca = X509_check_ca(cert) != 0;
+
+	return scope == STORE_SCOPE_ALL ||
+	       (scope == STORE_SCOPE_CAS ? ca : !ca);
 }
 
 static void
@@ -82,7 +93,10 @@ copy_history(struct store_history h, int64_t at, struct status_answer *a)
 				: STATUS_REVOKED;
 		p->reason = ep.reason;
 		p->from = ep.revoked_at;
-		p->to = ep.removed ? ep.removed_at : 0;
+		/* A revocation has no end, even once off the CRL. */
+		p->to = ep.removed && p->status == STATUS_ON_HOLD
+			    ? ep.removed_at
+			    : 0;
 	}
 	st = store_history_state(h, at, &ep);
 	if (st == STORE_STATE_NOT_LISTED)
@@ -224,6 +238,8 @@ status_lookup(struct store *s, const struct status_query *q,
 	e = STORE_OK;
 	if (!is.crl.present) {
 		out->why = WHY_NO_CRL;
+	} else if (q->cert != NULL && !in_scope(is.crl.scope, q->cert)) {
+		out->why = WHY_SCOPE;
 	} else if (!status_crl_covers(&is.crl, q->at, q->now, q->stale_grace)) {
 		out->why = WHY_STALE;
 	} else {

@@ -112,6 +112,8 @@ struct find_ctx {
 	X509_NAME *name;
 	const uint8_t *keyid;
 	size_t keyid_len;
+	int (*fits)(const uint8_t *, size_t, void *);
+	void *arg;
 	uint32_t found;
 };
 
@@ -135,14 +137,17 @@ find_one(const struct store_issuer *is, void *arg)
 	subject = d2i_X509_NAME(NULL, &p, (long)is->subject_len);
 	same = subject != NULL && X509_NAME_cmp(subject, f->name) == 0;
 	X509_NAME_free(subject);
-	if (same)
+	if (same &&
+	    (f->fits == NULL || f->fits(is->cert, is->cert_len, f->arg)))
 		f->found = is->id;
 	return 0;
 }
 
 enum store_err
 store_issuer_find(struct store_txn *t, const uint8_t *name, size_t name_len,
-		  const uint8_t *keyid, size_t keyid_len, uint32_t *out_id)
+		  const uint8_t *keyid, size_t keyid_len,
+		  int (*fits)(const uint8_t *, size_t, void *), void *arg,
+		  uint32_t *out_id)
 {
 	const unsigned char *p = name;
 	struct find_ctx f = {0};
@@ -154,6 +159,8 @@ store_issuer_find(struct store_txn *t, const uint8_t *name, size_t name_len,
 		return STORE_INVALID;
 	f.keyid = keyid;
 	f.keyid_len = keyid_len;
+	f.fits = fits;
+	f.arg = arg;
 	e = store_issuer_foreach(t, find_one, &f);
 	X509_NAME_free(f.name);
 	if (e != STORE_OK)

@@ -48,7 +48,11 @@ episode_from_entry(const struct store_entry *ne,
 	ep->reason = ne->reason;
 	ep->has_invalidity = ne->has_invalidity;
 	ep->invalidity = ne->invalidity;
-	ep->listed_at = meta->this_update;
+	/* A CRL dated ahead (the CA's clock) lists it from its import. */
+	ep->listed_at =
+	    meta->fetched_at != 0 && meta->fetched_at < meta->this_update
+		? meta->fetched_at
+		: meta->this_update;
 	ep->listed_in = meta->number;
 }
 
@@ -94,10 +98,12 @@ rewrite_history(const MDB_val *old, const struct store_entry *ne,
 		*what = ADDED;
 	} else if (same_facts(last, ne)) {
 		return 1;
-	} else if (last->reason == CRL_REASON_CERTIFICATE_HOLD &&
-		   ne->reason != CRL_REASON_CERTIFICATE_HOLD) {
+	} else if ((last->reason == CRL_REASON_CERTIFICATE_HOLD) !=
+		   (ne->reason == CRL_REASON_CERTIFICATE_HOLD)) {
 		/* RFC 5280 5.3.1: a hold became a revocation. Keep the hold
-		 * as history and open the revocation as its own episode. */
+		 * as history and open the revocation as its own episode.
+		 * The other way round, which no CA may do, both are kept
+		 * too, and the revocation stands (store_history_state). */
 		last->removed = 1;
 		last->removed_at = meta->this_update;
 		last->removed_in = meta->number;
@@ -252,7 +258,8 @@ merge_entries(MDB_txn *txn, struct store *s, uint32_t id,
 			st->added += what == ADDED;
 			st->changed += what == CHANGED;
 			st->removed += what == REMOVED;
-			st->kept += what == KEPT;
+			/* (a serial already off the CRL is not counted) */
+			st->kept += what == KEPT && cmp == 0;
 		}
 		if (cmp <= 0) {
 			memcpy(prev, ne.serial, ne.serial_len);

@@ -53,6 +53,7 @@ enum {
 	F_FETCH_DURATION,
 	F_FETCH_URL,
 	F_CONFIG_URLS,
+	F_CRL_SCOPE,
 };
 
 #define ISSUER_MAGIC "OZI1"
@@ -153,6 +154,8 @@ issuer_encode(const struct store_issuer *is, struct buf *out)
 		field_str(out, F_CRL_ETAG, m->etag);
 		field_str(out, F_CRL_LASTMOD, m->last_modified);
 		field_i64(out, F_CRL_SIZE, (int64_t)m->size);
+		if (m->scope != STORE_SCOPE_ALL)
+			field_i64(out, F_CRL_SCOPE, (int64_t)m->scope);
 	}
 	if (is->last_error != NULL) {
 		field_str(out, F_LAST_ERROR, is->last_error);
@@ -322,6 +325,10 @@ issuer_decode(uint32_t id, const uint8_t *p, size_t len,
 			break;
 		case F_CRL_SIZE:
 			ok = get_u64v(v, n, &m->size);
+			break;
+		case F_CRL_SCOPE:
+			ok = get_u64v(v, n, &u) && u <= STORE_SCOPE_CAS;
+			m->scope = (unsigned)u;
 			break;
 		case F_FETCH_ATTEMPT:
 			ok = get_i64(v, n, &out->fetch.attempt_at);

@@ -44,14 +44,24 @@ store_history_state(struct store_history h, int64_t at,
 	struct store_episode ep;
 	enum store_state state = STORE_STATE_NOT_LISTED;
 
-	/* Episodes are in the order they began: the last one covering
-	 * `at` is the CA's latest word on that instant. */
+	/*
+	 * Episodes are in the order they began: the last one covering
+	 * `at` is the CA's latest word on that instant, except that a
+	 * revocation outranks a hold. An episode covers from its
+	 * revocationDate, or from the CRL that listed it when the CA
+	 * dated it later: a listed serial is never good. Only a hold ends
+	 * (RFC 5280 5.3.1); a revocation that leaves the CRL, as expired
+	 * certificates do (5.1.2.6), stands.
+	 */
 	while (store_history_next(&h, &ep) == 1) {
-		if (ep.revoked_at > at || (ep.removed && ep.removed_at <= at))
+		int hold = ep.reason == CRL_REASON_CERTIFICATE_HOLD;
+		int64_t from =
+		    ep.revoked_at < ep.listed_at ? ep.revoked_at : ep.listed_at;
+
+		if (from > at || (hold && ep.removed && ep.removed_at <= at) ||
+		    (hold && state == STORE_STATE_REVOKED))
 			continue;
-		state = ep.reason == CRL_REASON_CERTIFICATE_HOLD
-			    ? STORE_STATE_ON_HOLD
-			    : STORE_STATE_REVOKED;
+		state = hold ? STORE_STATE_ON_HOLD : STORE_STATE_REVOKED;
 		if (out_ep != NULL)
 			*out_ep = ep;
 	}

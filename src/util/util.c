@@ -120,6 +120,16 @@ time_parse(const char *s, int64_t *out)
 		*out = v;
 		return 1;
 	}
+	/* RFC 3339's fixed widths, which strptime does not hold to. */
+	for (p = s; p < s + 19; p++) {
+		static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+		char want = shape[p - s], c = *p;
+
+		if (want == 'd'	  ? !isdigit((unsigned char)c)
+		    : want == 'T' ? c != 'T' && c != 't' && c != ' '
+				  : c != want)
+			return 0;
+	}
 	memset(&tm, 0, sizeof(tm));
 	p = strptime(s, "%Y-%m-%d", &tm);
 	if (p == NULL || (*p != 'T' && *p != 't' && *p != ' '))

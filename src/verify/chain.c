@@ -174,7 +174,7 @@ pool_from_store(struct chain_ctx *cx, X509 *leaf, STACK_OF(X509) * pool)
 		e = store_issuer_find(t, name, (size_t)len,
 				      aki ? ASN1_STRING_get0_data(aki) : NULL,
 				      aki ? (size_t)ASN1_STRING_length(aki) : 0,
-				      &id);
+				      crypto_issued, cur, &id);
 		if (e == STORE_OK)
 			e = store_issuer_get(t, id, &is);
 		if (e == STORE_NOTFOUND) {

@@ -76,7 +76,9 @@ usable(const struct revocation_ctx *rc, const struct status_answer *a)
 			rc->now <= a->next_update + rc->stale_grace);
 	if (rc->t_is_now)
 		return a->fresh;
-	return a->this_update >= rc->t + rc->cautionary;
+	/* After T, as issue of the CRL goes: one of the same second may
+	 * have been cut before a revocation at T was entered. */
+	return a->this_update > rc->t + rc->cautionary;
 }
 
 /* One certificate's answer weighed; reasons to f. */
@@ -117,6 +119,15 @@ weigh(const struct revocation_ctx *rc, const struct status_answer *a,
 		findings_add(f, R_NO_REVOCATION_DATA,
 			     "%sno CRL of the CA of \"%s\" in the store", who,
 			     name);
+		return;
+	}
+	if (a->why == WHY_SCOPE) {
+		findings_add(f, R_NO_REVOCATION_DATA,
+			     "%sthe CRL of the CA of \"%s\" lists only %s "
+			     "certificates",
+			     who, name,
+			     a->scope == STORE_SCOPE_USERS ? "end-entity"
+							   : "CA");
 		return;
 	}
 	if (!usable(rc, a)) {

@@ -444,7 +444,7 @@ verify_run(struct store *s, const struct verify_opts *o,
 	*out = NULL;
 	memset(&r, 0, sizeof(r));
 	r.o = o;
-	if (o->at != 0 && o->at > o->now + VERIFY_CLOCK_SLACK) {
+	if (o->at != 0 && o->at > o->now + MAX_AT_AHEAD) {
 		snprintf(err, errlen,
 			 "the moment of signing given lies in "
 			 "the future");

@@ -70,6 +70,7 @@ struct opts {
 	int64_t this_update, next_update;
 	int has_this, has_next, no_next;
 	int v1, pss, pem, no_aki, idp, crit_ext, entry_crit_ext, cert_issuer;
+	const char *idp_scope; /* user (default), ca, attr, reasons, all */
 	const char *md;
 	enum time_format tf;
 	struct source *sources;
@@ -147,9 +148,31 @@ usage(FILE *f)
 	    "  --no-aki            omit authorityKeyIdentifier\n"
 	    "  --delta BASE        critical deltaCRLIndicator\n"
 	    "  --idp               critical issuingDistributionPoint\n"
+	    "  --idp-scope S       its scope: user (default), ca, attr,\n"
+	    "                      reasons (keyCompromise only), all\n"
 	    "  --cert-issuer       certificateIssuer on the first entry\n"
 	    "  --pem               PEM instead of DER\n",
 	    f);
+}
+
+/* --idp-scope: the IDP's flags (RFC 5280 5.2.5), booleans as DER TRUE
+ * (X.690 11.1). */
+static void
+set_idp_scope(ISSUING_DIST_POINT *idp, const char *scope)
+{
+	if (strcmp(scope, "user") == 0) {
+		idp->onlyuser = 0xFF;
+	} else if (strcmp(scope, "ca") == 0) {
+		idp->onlyCA = 0xFF;
+	} else if (strcmp(scope, "attr") == 0) {
+		idp->onlyattr = 0xFF;
+	} else if (strcmp(scope, "reasons") == 0) {
+		if ((idp->onlysomereasons = ASN1_BIT_STRING_new()) == NULL ||
+		    !ASN1_BIT_STRING_set_bit(idp->onlysomereasons, 1, 1))
+			die("out of memory");
+	} else if (strcmp(scope, "all") != 0) {
+		die("--idp-scope: user, ca, attr, reasons or all");
+	}
 }
 
 /* ---- deterministic randomness (splitmix64) ---------------------------- */
@@ -655,7 +678,7 @@ add_crl_extensions(X509_CRL *crl, const struct opts *o, X509 *ca)
 		GENERAL_NAME_set0_value(gn, GEN_URI, uri);
 		if (!sk_GENERAL_NAME_push(idp->distpoint->name.fullname, gn))
 			die("out of memory");
-		idp->onlyuser = 0xFF; /* DER TRUE (X.690 11.1) */
+		set_idp_scope(idp, o->idp_scope ? o->idp_scope : "user");
 		if (!X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point,
 					   idp, 1, 0))
 			die("cannot add issuingDistributionPoint");
@@ -772,6 +795,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		O_NO_AKI,
 		O_DELTA,
 		O_IDP,
+		O_IDP_SCOPE,
 		O_CISSUER,
 		O_PEM,
 		O_HELP
@@ -798,6 +822,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	    {"no-aki", no_argument, NULL, O_NO_AKI},
 	    {"delta", required_argument, NULL, O_DELTA},
 	    {"idp", no_argument, NULL, O_IDP},
+	    {"idp-scope", required_argument, NULL, O_IDP_SCOPE},
 	    {"cert-issuer", no_argument, NULL, O_CISSUER},
 	    {"pem", no_argument, NULL, O_PEM},
 	    {"help", no_argument, NULL, O_HELP},
@@ -887,6 +912,10 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case O_IDP:
 			o->idp = 1;
+			break;
+		case O_IDP_SCOPE:
+			o->idp = 1;
+			o->idp_scope = optarg;
 			break;
 		case O_CISSUER:
 			o->cert_issuer = 1;

@@ -804,7 +804,7 @@ import_crl(const char *alg, unsigned number, const char *entries)
 static const char *
 url(const char *path)
 {
-	static char bufs[4][256];
+	static char bufs[4][8192];
 	static int next;
 	char *b = bufs[next++ % 4];
 
@@ -1163,6 +1163,123 @@ Test(daemon, get_with_caching_headers)
 	openssl_ocsp(&out, args);
 	assert_has(out, "Responder Error: trylater (3)");
 	free(out);
+	free(enc);
+	free(req);
+}
+
+/* Under /ocsp/ whatever follows is meant as a request: what does not
+ * decode is malformedRequest, too long is 413, and MIME base64's line
+ * breaks are read through. Elsewhere it is only a path: 404. */
+Test(daemon, get_under_ocsp_is_always_an_answer)
+{
+	const char *p = test_pki();
+	char args[2048], *out = NULL, *hdr = NULL, *enc, path[4096];
+	uint8_t *req;
+	size_t len, i, k;
+	static const char *const bad[] = {"/ocsp/%ZZ", "/ocsp/abc%",
+					  "/ocsp/AAAA", "/ocsp/%0A"};
+
+	set_std("[server]\nmax_ocsp_request = 1K\n");
+	daemon_start();
+	import_crl("rsa", 1, ENTRIES_1001_2002);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(curl_get(bad[i], "bad", NULL, &hdr), 200, "%s: %s",
+			     bad[i], hdr);
+		cr_assert_str_eq(dump_header(hdr, "Content-Type"),
+				 "application/ocsp-response");
+		free(hdr);
+		snprintf(args, sizeof(args), "-respin '%s/bad.der'", dir);
+		openssl_ocsp(&out, args);
+		assert_has(out, "Responder Error: malformedrequest (1)");
+		free(out);
+	}
+	cr_assert_eq(curl_get("/%ZZ", "bad", NULL, &hdr), 404, "%s", hdr);
+	free(hdr);
+	memcpy(path, "/ocsp/", 6);
+	memset(path + 6, 'A', 2000); /* 1500 bytes */
+	path[2006] = '\0';
+	cr_assert_eq(curl_get(path, "bad", NULL, &hdr), 413, "%s", hdr);
+	free(hdr);
+
+	snprintf(args, sizeof(args),
+		 "openssl ocsp -issuer '%s/rsa-ca.pem' -cert '%s/rsa-leaf.pem' "
+		 "-no_nonce -reqout '%s/req.der'",
+		 p, p, dir);
+	cr_assert_eq(sh(&out, "%s", args), 0, "%s", out);
+	free(out);
+	req = read_file(path_in(dir, "req.der"), &len);
+	cr_assert_not_null(req);
+	enc = get_encode(req, len, 1); /* no escapes of its own */
+	/* A line break (%0A) after every 8 characters of the encoding. */
+	k = (size_t)snprintf(path, sizeof(path), "/ocsp/");
+	for (i = 0; enc[i] != '\0'; i++) {
+		if (i > 0 && i % 8 == 0)
+			k += (size_t)snprintf(path + k, sizeof(path) - k,
+					      "%%0A");
+		path[k++] = enc[i];
+	}
+	path[k] = '\0';
+	cr_assert_eq(curl_get(path, "get", NULL, &hdr), 200, "%s", hdr);
+	free(hdr);
+	snprintf(args, sizeof(args),
+		 "-respin '%s/get.der' -issuer '%s/rsa-ca.pem' -cert "
+		 "'%s/rsa-leaf.pem' -CAfile '%s/rsa-ca.pem'",
+		 dir, p, p, p);
+	cr_assert_eq(openssl_ocsp(&out, args), 0, "%s", out);
+	assert_has(out, "rsa-leaf.pem: revoked");
+	free(out);
+	free(enc);
+	free(req);
+}
+
+/* A CA whose clock runs ahead: its CRL's thisUpdate and the date of a
+ * revocation it lists are both minutes away. The serial is revoked
+ * now, and stays so in the cached answer; Last-Modified is not after
+ * Date. */
+Test(daemon, crl_dated_ahead_revokes_now)
+{
+	const char *p = test_pki();
+	char crl[1024], args[2048], *out = NULL, *hdr = NULL, *enc, path[4096];
+	long long now = (long long)time(NULL);
+	uint8_t *req;
+	size_t len;
+	int i;
+
+	dthreads = 1;
+	set_std(NULL);
+	daemon_start();
+	snprintf(crl, sizeof(crl), "%s/ahead.crl", dir);
+	cr_assert_eq(gencrl("rsa", crl,
+			    "--number 1 --this-update @%lld --next-update "
+			    "@%lld --entry 1001,@%lld,keyCompromise",
+			    now + 120, now + 86400, now + 100),
+		     0);
+	cr_assert_eq(sh(&out, "'%s' -c '%s' import-crl '%s'",
+			env_path("OTZYV_BIN"), conf, crl),
+		     0, "%s", out);
+	free(out);
+	for (i = 0; i < 2; i++) { /* the second from the cache */
+		snprintf(args, sizeof(args),
+			 "-issuer '%s/rsa-ca.pem' -cert '%s/rsa-leaf.pem' "
+			 "-CAfile '%s/rsa-ca.pem' -no_nonce -url '%s'",
+			 p, p, p, url("/"));
+		cr_assert_eq(openssl_ocsp(&out, args), 0, "%s", out);
+		assert_has(out, "rsa-leaf.pem: revoked");
+		free(out);
+	}
+	snprintf(args, sizeof(args),
+		 "openssl ocsp -issuer '%s/rsa-ca.pem' -cert '%s/rsa-leaf.pem' "
+		 "-no_nonce -reqout '%s/req.der'",
+		 p, p, dir);
+	cr_assert_eq(sh(&out, "%s", args), 0, "%s", out);
+	free(out);
+	req = read_file(path_in(dir, "req.der"), &len);
+	enc = get_encode(req, len, 0);
+	snprintf(path, sizeof(path), "/ocsp/%s", enc);
+	cr_assert_eq(curl_get(path, "get", NULL, &hdr), 200, "%s", hdr);
+	cr_assert_leq(http_time(dump_header(hdr, "Last-Modified")),
+		      http_time(dump_header(hdr, "Date")), "%s", hdr);
+	free(hdr);
 	free(enc);
 	free(req);
 }

@@ -198,12 +198,14 @@ Test(merge, add_change_remove)
 	cr_assert_eq(ep[1].listed_in.v[0], 2);
 	cr_assert_eq(state(fx.ca, "B", 2500), STORE_STATE_REVOKED);
 
-	/* C vanished: closed, not deleted; revoked between 120 and 2000. */
+	/* C vanished: closed, not deleted; and, not being a hold, still
+	 * revoked (RFC 5280 5.3.1: only a hold ends). */
 	cr_assert_eq(episodes(fx.ca, "C", ep, 4), 1);
 	cr_assert(ep[0].removed);
 	cr_assert_eq(ep[0].removed_at, 2000);
+	cr_assert_eq(state(fx.ca, "C", 100), STORE_STATE_NOT_LISTED);
 	cr_assert_eq(state(fx.ca, "C", 1500), STORE_STATE_REVOKED);
-	cr_assert_eq(state(fx.ca, "C", 2500), STORE_STATE_NOT_LISTED);
+	cr_assert_eq(state(fx.ca, "C", 2500), STORE_STATE_REVOKED);
 
 	/* E: changed in place, one episode, new reason. */
 	cr_assert_eq(episodes(fx.ca, "E", ep, 4), 1);
@@ -287,6 +289,48 @@ Test(merge, hold_placed_and_lifted)
 	cr_assert_eq(state(fx.ca, "X", 3600), STORE_STATE_ON_HOLD);
 }
 
+/* RFC 5280 5.3.1: a revocation never ends. A CA that turns it into a
+ * hold, then lifts the hold, has not made the certificate good. */
+Test(merge, a_revocation_outranks_a_later_hold)
+{
+	struct store_entry kc[] = {ent("K", 1500, CRL_REASON_KEY_COMPROMISE)};
+	struct store_entry hold[] = {
+	    ent("K", 2500, CRL_REASON_CERTIFICATE_HOLD)};
+	struct store_episode ep[4];
+
+	cr_assert_eq(merge(fx.ca, meta(1, 2000, 3000, 1), kc, 1, NULL),
+		     STORE_OK);
+	cr_assert_eq(merge(fx.ca, meta(2, 3000, 4000, 2), hold, 1, NULL),
+		     STORE_OK);
+	cr_assert_eq(episodes(fx.ca, "K", ep, 4), 2, "both facts are kept");
+	cr_assert_eq(ep[0].reason, CRL_REASON_KEY_COMPROMISE);
+	cr_assert_eq(ep[1].reason, CRL_REASON_CERTIFICATE_HOLD);
+	cr_assert_eq(state(fx.ca, "K", 3500), STORE_STATE_REVOKED);
+	cr_assert_eq(merge(fx.ca, meta(3, 4000, 5000, 3), NULL, 0, NULL),
+		     STORE_OK);
+	cr_assert_eq(state(fx.ca, "K", 4500), STORE_STATE_REVOKED);
+	cr_assert_eq(state(fx.ca, "K", 1400), STORE_STATE_NOT_LISTED);
+}
+
+/* A serial the CRL lists with a revocationDate after its thisUpdate
+ * (a CA's clock, or a revocation dated ahead) is revoked from that CRL
+ * on: the list the CA published says so. */
+Test(merge, a_listed_serial_dated_later_is_revoked_from_its_crl)
+{
+	struct store_entry e[] = {ent("F", 9000, CRL_REASON_KEY_COMPROMISE)};
+	struct store_episode ep;
+	enum store_state st;
+
+	cr_assert_eq(merge(fx.ca, meta(1, 2000, 3000, 1), e, 1, NULL),
+		     STORE_OK);
+	cr_assert_eq(state(fx.ca, "F", 1999), STORE_STATE_NOT_LISTED);
+	cr_assert_eq(store_state_at(fx.s, fx.ca, (const uint8_t *)"F", 1, 2000,
+				    &st, &ep),
+		     STORE_OK);
+	cr_assert_eq(st, STORE_STATE_REVOKED);
+	cr_assert_eq(ep.revoked_at, 9000, "the CA's date is reported");
+}
+
 Test(merge, rollback_conflict_unchanged)
 {
 	struct store_entry one[] = {ent("A", 100, CRL_REASON_KEY_COMPROMISE)};
@@ -363,7 +407,7 @@ Test(merge, edit_is_written_with_the_crl)
 
 Test(merge, rollback_by_this_update_without_numbers)
 {
-	struct store_entry one[] = {ent("A", 100, CRL_REASON_KEY_COMPROMISE)};
+	struct store_entry one[] = {ent("A", 100, CRL_REASON_CERTIFICATE_HOLD)};
 
 	cr_assert_eq(merge(fx.ca, meta(0, 5000, 6000, 1), one, 1, NULL),
 		     STORE_OK);
@@ -374,7 +418,7 @@ Test(merge, rollback_by_this_update_without_numbers)
 	cr_assert_eq(merge(fx.ca, meta(0, 5001, 6000, 3), NULL, 0, NULL),
 		     STORE_OK);
 	cr_assert_eq(state(fx.ca, "A", 5500), STORE_STATE_NOT_LISTED);
-	cr_assert_eq(state(fx.ca, "A", 4000), STORE_STATE_REVOKED);
+	cr_assert_eq(state(fx.ca, "A", 4000), STORE_STATE_ON_HOLD);
 }
 
 Test(merge, unsorted_input_writes_nothing)
@@ -395,15 +439,18 @@ Test(merge, unsorted_input_writes_nothing)
 /* Key order is memcmp then length: "A" < "AA" < "B". */
 Test(merge, serial_order_with_prefixes)
 {
-	struct store_entry e[] = {ent("A", 100, 1), ent("AA", 100, 1),
-				  ent("AB", 100, 1), ent("B", 100, 1)};
+	/* Holds: a serial the second CRL drops is no longer listed. */
+	struct store_entry e[] = {ent("A", 100, CRL_REASON_CERTIFICATE_HOLD),
+				  ent("AA", 100, CRL_REASON_CERTIFICATE_HOLD),
+				  ent("AB", 100, CRL_REASON_CERTIFICATE_HOLD),
+				  ent("B", 100, CRL_REASON_CERTIFICATE_HOLD)};
 
 	cr_assert_eq(merge(fx.ca, meta(1, 1000, 2000, 1), e, 4, NULL),
 		     STORE_OK);
 	cr_assert_eq(merge(fx.ca, meta(2, 1100, 2000, 2), e + 1, 2, NULL),
 		     STORE_OK);
 	cr_assert_eq(state(fx.ca, "A", 1200), STORE_STATE_NOT_LISTED);
-	cr_assert_eq(state(fx.ca, "AA", 1200), STORE_STATE_REVOKED);
+	cr_assert_eq(state(fx.ca, "AA", 1200), STORE_STATE_ON_HOLD);
 	cr_assert_eq(state(fx.ca, "B", 1200), STORE_STATE_NOT_LISTED);
 }
 
@@ -429,7 +476,8 @@ counter_next(void *arg, struct store_entry *out)
 	out->serial = c->buf;
 	out->serial_len = 3;
 	out->revoked_at = 100;
-	out->reason = CRL_REASON_ABSENT;
+	/* Holds, so that a serial a later CRL drops is no longer listed. */
+	out->reason = CRL_REASON_CERTIFICATE_HOLD;
 	return 1;
 }
 
@@ -572,6 +620,47 @@ lookup(const char *serial, int64_t at, int64_t now, int64_t grace)
 	q.stale_grace = grace;
 	cr_assert_eq(status_lookup(fx.s, &q, &a), STORE_OK);
 	return a;
+}
+
+/* A CRL of end-entity certificates only says nothing of a CA
+ * certificate, and the other way round; asked by serial alone (OCSP),
+ * its word is taken. The scope survives the store. */
+Test(merge, crl_scope)
+{
+	struct store_crl_meta m = meta(1, 1000, 2000, 1);
+	X509 *ca = load_cert("rsa-ca.pem"), *leaf = load_cert("rsa-leaf.pem");
+	struct status_query q = {0};
+	struct status_answer a;
+
+	m.scope = STORE_SCOPE_USERS;
+	cr_assert_eq(merge(fx.ca, m, NULL, 0, NULL), STORE_OK);
+	cr_assert_eq(stored_meta(fx.ca).scope, STORE_SCOPE_USERS);
+	q.issuer_id = fx.ca;
+	q.serial = (const uint8_t *)"G";
+	q.serial_len = 1;
+	q.at = q.now = 1500;
+	q.cert = leaf;
+	cr_assert_eq(status_lookup(fx.s, &q, &a), STORE_OK);
+	cr_assert_eq(a.status, STATUS_GOOD);
+	q.cert = ca;
+	cr_assert_eq(status_lookup(fx.s, &q, &a), STORE_OK);
+	cr_assert_eq(a.status, STATUS_UNKNOWN);
+	cr_assert_eq(a.why, WHY_SCOPE);
+	q.cert = NULL;
+	cr_assert_eq(status_lookup(fx.s, &q, &a), STORE_OK);
+	cr_assert_eq(a.status, STATUS_GOOD);
+
+	m = meta(2, 1100, 2000, 2);
+	m.scope = STORE_SCOPE_CAS;
+	cr_assert_eq(merge(fx.ca, m, NULL, 0, NULL), STORE_OK);
+	q.cert = leaf;
+	cr_assert_eq(status_lookup(fx.s, &q, &a), STORE_OK);
+	cr_assert_eq(a.why, WHY_SCOPE);
+	q.cert = ca;
+	cr_assert_eq(status_lookup(fx.s, &q, &a), STORE_OK);
+	cr_assert_eq(a.status, STATUS_GOOD);
+	X509_free(ca);
+	X509_free(leaf);
 }
 
 Test(merge, status_freshness_policy)

@@ -561,6 +561,25 @@ Test(verify, intermediate_revoked)
 	json_decref(doc);
 }
 
+/* The root's CRL lists end-entity certificates only: it tells nothing
+ * of the intermediate, whose state is then not known. */
+Test(verify, crl_of_end_entities_only)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	char args[256];
+	json_t *doc;
+
+	snprintf(args, sizeof(args), "--this-update %s --idp-scope user",
+		 vt_t(vt_now - 60));
+	vt_crl("rsa-ca", vt_now, args);
+	snprintf(args, sizeof(args), "--this-update %s", vt_t(vt_now - 60));
+	vt_crl("rsa-int", vt_now, args);
+	vt_sign("rsa", "s.der", "");
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "no_revocation_data");
+	json_decref(doc);
+}
+
 Test(verify, signer_revoked_now)
 {
 	struct vt_opts o = {.content = vt_doc()};
