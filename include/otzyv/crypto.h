@@ -73,15 +73,17 @@ int crypto_load_bundle(const char *path, int (*add)(void *, X509 *), void *arg,
 		       char *err, size_t errlen);
 
 /* Base64 text (RFC 4648 4; white space skipped, "=" only at the end)
- * into a malloc'd *out (caller frees), possibly of length 0. 1, or 0
+ * into a malloc'd *out (caller frees), possibly of length 0. With
+ * `json`, the text is the inside of a JSON string, whose escapes \n,
+ * \r, \t (white space) and \/ are read as what they stand for. 1, or 0
  * when it is not base64. */
-int crypto_base64_decode(const void *in, size_t len, uint8_t **out,
+int crypto_base64_decode(const void *in, size_t len, int json, uint8_t **out,
 			 size_t *out_len);
 
 /* The same decoding in pieces of some tens of KiB, each handed to
  * sink(arg, piece, n) (0 from it stops): for text too big to hold
  * decoded. 1, or 0 when it is not base64 or the sink stopped. */
-int crypto_base64_stream(const void *in, size_t len,
+int crypto_base64_stream(const void *in, size_t len, int json,
 			 int (*sink)(void *arg, const uint8_t *piece, size_t n),
 			 void *arg);
 

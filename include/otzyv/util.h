@@ -47,4 +47,13 @@ struct mapfile {
 int mapfile_open(const char *path, struct mapfile *out);
 void mapfile_close(struct mapfile *m);
 
+/*
+ * The shape of a JSON text without parsing it: the items of its
+ * top-level array and all its values (openers and separators), strings
+ * skipped. Exact for well-formed JSON; what is not is refused by the
+ * parser afterwards. What bounds a parse's memory before it is made.
+ */
+void json_shape(const uint8_t *p, size_t len, size_t *out_items,
+		size_t *out_values);
+
 #endif

@@ -87,6 +87,7 @@ struct verify_input {
 	size_t content_len;
 	const char *content_b64;
 	size_t content_b64_len;
+	int content_b64_json; /* the inside of a JSON string, escapes kept */
 	const char *content_path;
 	int digest_alg;
 	const uint8_t *digest;
@@ -161,7 +162,8 @@ struct verify_request {
 	size_t sig_len;
 	const char *content_b64; /* NULL: no content */
 	size_t content_b64_len;
-	int digest_alg; /* enum hash_alg; 0 without content_digest */
+	int content_b64_json; /* it holds JSON's escapes (base64_decode) */
+	int digest_alg;	      /* enum hash_alg; 0 without content_digest */
 	uint8_t *digest;
 	size_t digest_len;
 	int64_t at;  /* 0: not given */

@@ -302,18 +302,28 @@ b64_flush(const uint8_t *quads, size_t n, int pad, uint8_t *out,
  * whole quads of the alphabet here.)
  */
 int
-crypto_base64_stream(const void *in, size_t len,
+crypto_base64_stream(const void *in, size_t len, int json,
 		     int (*sink)(void *arg, const uint8_t *piece, size_t n),
 		     void *arg)
 {
 	enum { QUADS = 16 * 1024 }; /* characters per piece, 4 | QUADS */
 	const uint8_t *p = in;
-	uint8_t q[QUADS + 4], out[(QUADS + 4) / 4 * 3];
+	uint8_t q[QUADS + 4], out[(QUADS + 4) / 4 * 3], c;
 	size_t i, k = 0;
 	int pad = 0;
 
 	for (i = 0; i < len; i++) {
-		switch (b64_class[p[i]]) {
+		c = p[i];
+		if (c == '\\' && json) {
+			/* JSON text: base64 broken into lines, or with its
+			 * solidus escaped, as some encoders write it. */
+			c = ++i < len ? p[i] : 0;
+			if (c == 'n' || c == 'r' || c == 't')
+				continue;
+			if (c != '/')
+				return 0;
+		}
+		switch (b64_class[c]) {
 		case B64_SPACE:
 			continue;
 		case B64_DIGIT:
@@ -327,7 +337,7 @@ crypto_base64_stream(const void *in, size_t len,
 		default:
 			return 0;
 		}
-		q[k++] = p[i];
+		q[k++] = c;
 		/* A piece ends on a quad with no '=': one with padding
 		 * can only be the last. */
 		if (k == QUADS && pad == 0) {
@@ -358,14 +368,15 @@ b64_append(void *arg, const uint8_t *piece, size_t n)
 }
 
 int
-crypto_base64_decode(const void *in, size_t len, uint8_t **out, size_t *out_len)
+crypto_base64_decode(const void *in, size_t len, int json, uint8_t **out,
+		     size_t *out_len)
 {
 	struct b64_buf b = {NULL, 0, len / 4 * 3 + 4};
 
 	*out = NULL;
 	*out_len = 0;
 	if ((b.p = malloc(b.cap)) == NULL ||
-	    !crypto_base64_stream(in, len, b64_append, &b)) {
+	    !crypto_base64_stream(in, len, json, b64_append, &b)) {
 		free(b.p);
 		return 0;
 	}

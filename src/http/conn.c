@@ -274,6 +274,37 @@ http_spool_release(struct http_server *srv, void *map, size_t len)
 	atomic_fetch_sub(&srv->spooled, len);
 }
 
+int
+http_body_take(struct http_exchange *x, struct http_body *b)
+{
+	memset(b, 0, sizeof(*b));
+	if (x->body_map != NULL) {
+		b->map = x->body_map;
+		b->srv = x->w->srv;
+		b->p = b->map;
+		x->body_map = NULL;
+	} else if (x->body_len > 0) {
+		uint8_t *copy = malloc(x->body_len);
+
+		if (copy == NULL)
+			return 0;
+		memcpy(copy, x->body, x->body_len);
+		b->p = copy;
+	}
+	b->len = x->body_len;
+	return 1;
+}
+
+void
+http_body_drop(struct http_body *b)
+{
+	if (b->map != NULL)
+		http_spool_release(b->srv, b->map, b->len);
+	else
+		free((void *)b->p);
+	memset(b, 0, sizeof(*b));
+}
+
 /* Takes len octets of the server's spool budget: SPOOL_BUDGET bodies
  * of the largest size, all connections and jobs together (slow
  * uploads cannot fill the disk). 1, or 0 when it is spent. */

@@ -104,6 +104,22 @@ struct http_exchange {
  * back to the server's spool budget. */
 void http_spool_release(struct http_server *srv, void *map, size_t len);
 
+/* A request body that a job keeps past its exchange: the spooled
+ * body's mapping, taken over, or a copy of a small one. */
+struct http_body {
+	const uint8_t *p;
+	size_t len;
+	void *map; /* the mapping (then p == map), or NULL: p is malloc'd */
+	struct http_server *srv;
+};
+
+/* Takes x's body into b: 1, or 0 when out of memory. */
+int http_body_take(struct http_exchange *x, struct http_body *b);
+
+/* Frees what b holds (giving back its spool budget); b is then empty.
+ * Harmless on an empty one. */
+void http_body_drop(struct http_body *b);
+
 /* Adds "name: value\r\n" to the reply (silently dropped when full). */
 void http_header(struct http_exchange *x, const char *name, const char *value);
 

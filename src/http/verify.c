@@ -27,10 +27,7 @@ struct verify_job {
 	struct http_job job; /* first: the pool sees this */
 	struct store *store;
 	struct http_verify_trust *trust; /* a reference */
-	const uint8_t *body;		 /* the request body: a copy, or */
-	void *map; /* ... the spooled body's mapping, of: */
-	struct http_server *srv;
-	size_t body_len;
+	struct http_body body;
 	int raw;		      /* the body is the signature */
 	int64_t now;		      /* the time of the check */
 	char id[VERIFY_AUDIT_ID_LEN]; /* X-Request-Id, and in the audit */
@@ -127,17 +124,6 @@ out:
 	return c;
 }
 
-static void
-drop_body(struct verify_job *j)
-{
-	if (j->map != NULL)
-		http_spool_release(j->srv, j->map, j->body_len);
-	else
-		free((void *)j->body);
-	j->body = NULL;
-	j->map = NULL;
-}
-
 /* {"error": msg}, the body of an answer (NULL when out of memory). */
 static char *
 error_doc(const char *msg)
@@ -160,23 +146,25 @@ job_run(struct http_job *hj)
 	struct verify_cache *cache = NULL;
 
 	if (j->raw) {
-		in.sig = j->body;
-		in.sig_len = j->body_len;
+		in.sig = j->body.p;
+		in.sig_len = j->body.len;
 	} else {
-		if (!verify_request_parse(j->body, j->body_len, &rq, err,
+		if (!verify_request_parse(j->body.p, j->body.len, &rq, err,
 					  sizeof(err))) {
 			j->code = 400;
 			j->answer = error_doc(err);
 			goto out;
 		}
-		/* Not held twice: the content stays in the body, or in
-		 * the request's JSON, which then replaces the body. */
-		if (rq.content_b64 == NULL || rq.doc != NULL)
-			drop_body(j);
+		/* The content stays where it is, in the body or (a
+		 * request only jansson reads) in the request's JSON: the
+		 * body, and its spool budget, are kept to the end. */
+		if (rq.content_b64 == NULL)
+			http_body_drop(&j->body);
 		in.sig = rq.sig;
 		in.sig_len = rq.sig_len;
 		in.content_b64 = rq.content_b64;
 		in.content_b64_len = rq.content_b64_len;
+		in.content_b64_json = rq.content_b64_json;
 		in.digest_alg = rq.digest_alg;
 		in.digest = rq.digest;
 		in.digest_len = rq.digest_len;
@@ -239,7 +227,7 @@ job_free(struct http_job *hj)
 	struct verify_job *j = (struct verify_job *)hj;
 
 	http_verify_trust_unref(j->trust);
-	drop_body(j);
+	http_body_drop(&j->body);
 	free(j->answer);
 	free(j->job.path);
 	free(j);
@@ -314,19 +302,11 @@ http_verify(struct http_exchange *x)
 		reply_error(x, site->verify->audit, 500, "out of memory");
 		return 1;
 	}
-	if (x->body_map != NULL) {
-		j->map = x->body_map;
-		j->srv = x->w->srv;
-		j->body = j->map;
-		x->body_map = NULL;
-	} else if ((j->body = malloc(x->body_len)) != NULL) {
-		memcpy((void *)j->body, x->body, x->body_len);
-	} else {
+	if (!http_body_take(x, &j->body)) {
 		free(j);
 		reply_error(x, site->verify->audit, 500, "out of memory");
 		return 1;
 	}
-	j->body_len = x->body_len;
 	j->job.cost = x->body_len;
 	j->raw = is_raw(h);
 	j->now = clock_now();

@@ -434,7 +434,7 @@ parse_version(const char *s, int64_t *out)
 static int
 b64_decode(const char *in, uint8_t **out, size_t *out_len)
 {
-	if (crypto_base64_decode(in, strlen(in), out, out_len) && *out_len > 0)
+	if (crypto_base64_decode(in, strlen(in), 0, out, out_len) && *out_len > 0)
 		return 1;
 	free(*out);
 	*out = NULL;

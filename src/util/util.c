@@ -232,3 +232,66 @@ mapfile_close(struct mapfile *m)
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
 }
+
+/*
+ * The shape of a JSON text without parsing it: the items of its
+ * top-level array (separators at depth 1, plus one) and all its values
+ * (openers and separators), strings skipped. Exact for well-formed
+ * JSON; what is not is refused by the parser afterwards.
+ */
+void
+json_shape(const uint8_t *p, size_t len, size_t *out_items, size_t *out_values)
+{
+	size_t i, depth = 0, items = 0, values = 0;
+	int in_str = 0, esc = 0, any = 0;
+
+	for (i = 0; i < len; i++) {
+		uint8_t c = p[i];
+
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		switch (c) {
+		case ' ':
+		case '\t':
+		case '\r':
+		case '\n':
+			continue;
+		case '"':
+			in_str = 1;
+			break;
+		case '[':
+		case '{':
+			if (depth == 1)
+				any = 1;
+			depth++;
+			values++;
+			continue;
+		case ']':
+		case '}':
+			if (depth > 0)
+				depth--;
+			continue;
+		case ',':
+			if (depth == 1)
+				items++;
+			values++;
+			continue;
+		case ':':
+			values++;
+			continue;
+		default:
+			break;
+		}
+		if (depth == 1)
+			any = 1;
+	}
+	*out_items = items + (size_t)any;
+	*out_values = values;
+}

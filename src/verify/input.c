@@ -383,7 +383,7 @@ input_decode(const uint8_t *buf, size_t len, struct verify_cache *cache,
 		cms = from_pem(buf, len, cache, err, errlen);
 	} else if (buf[0] == 0x30) {
 		cms = from_der(buf, len, cache, content, err, errlen);
-	} else if (crypto_base64_decode(buf, len, &dec, &dlen) && dlen > 0) {
+	} else if (crypto_base64_decode(buf, len, 0, &dec, &dlen) && dlen > 0) {
 		cms = from_der(dec, dlen, cache, NULL, err, errlen);
 		free(dec);
 	} else {

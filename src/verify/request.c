@@ -30,12 +30,12 @@
 /* Base64 (RFC 4648 4, whitespace ignored) of member `name` into a
  * malloc'd *out: 1, or 0 with a message. */
 static int
-b64_decode(const char *name, const char *s, size_t len, uint8_t **out,
+b64_decode(const char *name, const char *s, size_t len, int json, uint8_t **out,
 	   size_t *out_len, char *err, size_t errlen)
 {
 	*out = NULL;
 	*out_len = 0;
-	if (!crypto_base64_decode(s, len, out, out_len)) {
+	if (!crypto_base64_decode(s, len, json, out, out_len)) {
 		snprintf(err, errlen, "%s: not base64", name);
 		return 0;
 	}
@@ -57,7 +57,7 @@ member_b64(json_t *v, const char *name, uint8_t **out, size_t *out_len,
 		snprintf(err, errlen, "%s: expected a base64 string", name);
 		return 0;
 	}
-	return b64_decode(name, json_string_value(v), json_string_length(v),
+	return b64_decode(name, json_string_value(v), json_string_length(v), 0,
 			  out, out_len, err, errlen);
 }
 
@@ -141,11 +141,12 @@ verify_request_clear(struct verify_request *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* The content member: base64 text, left undecoded; 0 with a message
- * when there is none to decode. */
+/* The content member: base64 text, left undecoded (`json`: with the
+ * escapes plain_string() lets through); 0 with a message when there is
+ * none to decode. */
 static int
-content_text(const char *s, size_t len, struct verify_request *r, char *err,
-	     size_t errlen)
+content_text(const char *s, size_t len, int json, struct verify_request *r,
+	     char *err, size_t errlen)
 {
 	if (blank((const uint8_t *)s, len)) {
 		snprintf(err, errlen, "content: empty");
@@ -153,6 +154,7 @@ content_text(const char *s, size_t len, struct verify_request *r, char *err,
 	}
 	r->content_b64 = s;
 	r->content_b64_len = len;
+	r->content_b64_json = json;
 	return 1;
 }
 
@@ -189,8 +191,10 @@ skip_ws(const char *p, const char *end)
 	return p;
 }
 
-/* A string of printable ASCII without '"' or '\\' at p: its contents
- * into *out, and what follows it; NULL for anything else. */
+/* A string of printable ASCII at p, whose only escapes are those base64
+ * in JSON has (\n \r \t \/, crypto_base64_decode()): its contents,
+ * escapes as they stand, into *out, and what follows it; NULL for
+ * anything else. */
 static const char *
 plain_string(const char *p, const char *end, struct member *out)
 {
@@ -198,9 +202,13 @@ plain_string(const char *p, const char *end, struct member *out)
 
 	if (p == end || *p != '"')
 		return NULL;
-	for (q = ++p; q < end && *q != '"'; q++)
-		if (*q < 0x20 || *q > 0x7e || *q == '\\')
+	for (q = ++p; q < end && *q != '"'; q++) {
+		if (*q < 0x20 || *q > 0x7e)
 			return NULL;
+		if (*q == '\\' && (++q == end || (*q != 'n' && *q != 'r' &&
+						  *q != 't' && *q != '/')))
+			return NULL;
+	}
 	if (q == end)
 		return NULL;
 	out->p = p;
@@ -260,10 +268,10 @@ verify_request_parse(const uint8_t *buf, size_t len, struct verify_request *out,
 	if (!scan((const char *)buf, len, &sig, &content, &at))
 		return verify_request_parse_json(buf, len, out, err, errlen);
 	memset(out, 0, sizeof(*out));
-	if (b64_decode("signature", sig.p, sig.len, &out->sig, &out->sig_len,
+	if (b64_decode("signature", sig.p, sig.len, 1, &out->sig, &out->sig_len,
 		       err, errlen) &&
 	    (content.p == NULL ||
-	     content_text(content.p, content.len, out, err, errlen)) &&
+	     content_text(content.p, content.len, 1, out, err, errlen)) &&
 	    (at.p == NULL || at_text(at.p, at.len, out, err, errlen)))
 		return 1;
 	verify_request_clear(out);
@@ -272,6 +280,10 @@ verify_request_parse(const uint8_t *buf, size_t len, struct verify_request *out,
 
 /* ---- jansson: any request --------------------------------------------- */
 
+/* Values (json_shape()) in the largest request: its object, four
+ * members, content_digest's object and two members, with room. */
+#define VERIFY_REQUEST_VALUES 16
+
 int
 verify_request_parse_json(const uint8_t *buf, size_t len,
 			  struct verify_request *out, char *err, size_t errlen)
@@ -279,9 +291,21 @@ verify_request_parse_json(const uint8_t *buf, size_t len,
 	json_error_t je;
 	json_t *doc, *v, *digest = NULL;
 	const char *key;
+	size_t items, values;
 	int ok = 0;
 
 	memset(out, 0, sizeof(*out));
+	/* jansson builds every value before the members are looked at: a
+	 * body of millions of them would take gigabytes. A request has a
+	 * dozen at most. */
+	json_shape(buf, len, &items, &values);
+	if (values > VERIFY_REQUEST_VALUES) {
+		snprintf(err, errlen,
+			 "not a request: more than %d JSON values (members "
+			 "are signature, content, content_digest, at)",
+			 VERIFY_REQUEST_VALUES);
+		return 0;
+	}
 	doc = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (doc == NULL) {
 		snprintf(err, errlen, "not JSON: %s (line %d)", je.text,
@@ -305,7 +329,7 @@ verify_request_parse_json(const uint8_t *buf, size_t len,
 				goto out;
 			}
 			if (!content_text(json_string_value(v),
-					  json_string_length(v), out, err,
+					  json_string_length(v), 0, out, err,
 					  errlen))
 				goto out;
 		} else if (strcmp(key, "content_digest") == 0) {

@@ -263,8 +263,8 @@ hash_piece(void *arg, const uint8_t *piece, size_t n)
  * decoded whole. VERIFY_OK or BAD_INPUT / INTERNAL with err.
  */
 static enum verify_err
-content_from_b64(struct run *r, const char *b64, size_t len, char *err,
-		 size_t errlen)
+content_from_b64(struct run *r, const char *b64, size_t len, int json,
+		 char *err, size_t errlen)
 {
 	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(r->cms);
 	struct hashing h = {0};
@@ -294,7 +294,8 @@ content_from_b64(struct run *r, const char *b64, size_t len, char *err,
 	}
 	if (whole) {
 		c->npre = 0;
-		if (!crypto_base64_decode(b64, len, &r->decoded, &c->len)) {
+		if (!crypto_base64_decode(b64, len, json, &r->decoded,
+					  &c->len)) {
 			snprintf(err, errlen, "content: not base64");
 			return VERIFY_BAD_INPUT;
 		}
@@ -306,7 +307,7 @@ content_from_b64(struct run *r, const char *b64, size_t len, char *err,
 			    !EVP_DigestInit_ex(h.ctx[h.n], c->pre[h.n].md,
 					       NULL))
 				goto oom;
-		if (!crypto_base64_stream(b64, len, hash_piece, &h)) {
+		if (!crypto_base64_stream(b64, len, json, hash_piece, &h)) {
 			snprintf(err, errlen, "content: not base64");
 			ve = VERIFY_BAD_INPUT;
 			goto out;
@@ -375,7 +376,7 @@ setup_content(struct run *r, const struct verify_input *in, struct mapfile *map,
 	}
 	if (in->content_b64 != NULL) {
 		return content_from_b64(r, in->content_b64, in->content_b64_len,
-					err, errlen);
+					in->content_b64_json, err, errlen);
 	} else if (in->content_path != NULL) {
 		if ((rc = mapfile_open(in->content_path, map)) != 0) {
 			snprintf(err, errlen, "%s: %s", in->content_path,

@@ -421,6 +421,49 @@ Test(verify_http, bad_signature_invalid)
 	daemon_stop_clean();
 }
 
+/* Base64 as JSON encoders write it, in lines ("\n") and with "\/":
+ * read where it stands, as plain base64 is. */
+Test(verify_http, json_escaped_base64)
+{
+	char *s, *c, *es, *ec, *req, *o;
+	size_t i;
+
+	vt_fresh("ecdsa", vt_now - 60, vt_now);
+	vt_sign("ecdsa", "s.der", "");
+	s = b64_file(vt_path("s.der"));
+	c = b64_file(vt_doc());
+	es = malloc(2 * strlen(s) + 1);
+	ec = malloc(2 * strlen(c) + 1);
+	cr_assert_not_null(es);
+	cr_assert_not_null(ec);
+	for (o = es, i = 0; s[i] != '\0'; i++) {
+		if (s[i] == '/')
+			*o++ = '\\';
+		*o++ = s[i];
+	}
+	*o = '\0';
+	for (o = ec, i = 0; c[i] != '\0'; i++) {
+		if (i > 0 && i % 64 == 0) {
+			*o++ = '\\';
+			*o++ = 'n';
+		}
+		*o++ = c[i];
+	}
+	*o = '\0';
+	cr_assert_geq(
+	    asprintf(&req, "{\"signature\": \"%s\", \"content\": \"%s\\n\"}",
+		     es, ec),
+	    0);
+	daemon_start(1, 64);
+	expect_verdict(req, "valid");
+	daemon_stop_clean();
+	free(req);
+	free(s);
+	free(c);
+	free(es);
+	free(ec);
+}
+
 Test(verify_http, bad_requests)
 {
 	struct req q = {.method = "POST",
@@ -459,6 +502,20 @@ Test(verify_http, bad_requests)
 		   "unknown member");
 	/* Well-formed JSON, not a CMS: verify_run()'s own 400. */
 	expect_400("application/json", "{\"signature\": \"AAAA\"}", "");
+	/* A million values would cost jansson gigabytes: refused unread. */
+	{
+		size_t n = 300000, i;
+		char *many = malloc(3 * n + 16), *p = many;
+
+		cr_assert_not_null(many);
+		p += sprintf(p, "{\"a\": [");
+		for (i = 0; i < n; i++)
+			p += sprintf(p, "%s{}", i ? "," : "");
+		sprintf(p, "]}");
+		expect_400("application/json", many,
+			   "more than 16 JSON values");
+		free(many);
+	}
 
 	/* Over max_body: 413 from the head alone. */
 	q.port = dport;

@@ -16,16 +16,22 @@
 #include "otzyv/crypto.h"
 
 static int
-decodes(const char *text, const char *want)
+decodes_as(const char *text, int json, const char *want)
 {
 	uint8_t *out = NULL;
 	size_t len = 0;
-	int ok = crypto_base64_decode(text, strlen(text), &out, &len);
+	int ok = crypto_base64_decode(text, strlen(text), json, &out, &len);
 
 	if (ok && want != NULL)
 		ok = len == strlen(want) && memcmp(out, want, len) == 0;
 	free(out);
 	return ok;
+}
+
+static int
+decodes(const char *text, const char *want)
+{
+	return decodes_as(text, 0, want);
 }
 
 Test(base64, accepts)
@@ -47,6 +53,18 @@ Test(base64, refuses)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert(!decodes(bad[i], NULL), "accepted \"%s\"", bad[i]);
+}
+
+/* The inside of a JSON string: base64 in lines, its solidus escaped. */
+Test(base64, json_escapes)
+{
+	cr_assert(decodes_as("QU\\nJD\\r\\n", 1, "ABC"));
+	cr_assert(decodes_as("Pz\\/A", 1, "\x3f\x3f\xc0"));
+	cr_assert(decodes_as("\\tQUJD", 1, "ABC"));
+	cr_assert(!decodes_as("QU\\nJD", 0, NULL), "escapes outside JSON");
+	cr_assert(!decodes_as("QU\\bJD", 1, NULL));
+	cr_assert(!decodes_as("QU\\u0041JD", 1, NULL));
+	cr_assert(!decodes_as("QUJD\\", 1, NULL));
 }
 
 struct acc {
@@ -82,17 +100,17 @@ Test(base64, stream_equals_whole)
 		if (i % 76 == 75)
 			text[tlen++] = '\n';
 	}
-	cr_assert(crypto_base64_decode(text, tlen, &whole, &len));
+	cr_assert(crypto_base64_decode(text, tlen, 0, &whole, &len));
 	cr_assert(len == n && memcmp(whole, data, n) == 0);
-	cr_assert(crypto_base64_stream(text, tlen, sink, &a));
+	cr_assert(crypto_base64_stream(text, tlen, 0, sink, &a));
 	cr_assert(a.len == n && memcmp(a.p, data, n) == 0);
 
 	memcpy(text + 1000, "==", 2);
 	a.len = 0;
-	cr_assert(!crypto_base64_stream(text, tlen, sink, &a));
+	cr_assert(!crypto_base64_stream(text, tlen, 0, sink, &a));
 	free(whole);
 	whole = NULL;
-	cr_assert(!crypto_base64_decode(text, tlen, &whole, &len));
+	cr_assert(!crypto_base64_decode(text, tlen, 0, &whole, &len));
 	free(a.p);
 	free(text);
 	free(b64);
@@ -165,7 +183,7 @@ Test(base64, agrees_with_the_rules)
 		if (r % 2 == 0)
 			cr_assert(k == (int)dlen &&
 				  memcmp(want, data, dlen) == 0);
-		ok = crypto_base64_decode(text, tlen, &got, &len);
+		ok = crypto_base64_decode(text, tlen, 0, &got, &len);
 		cr_assert(ok == (k >= 0), "round %d: decoder %d, rules %d", r,
 			  ok, k);
 		if (ok)
@@ -175,7 +193,7 @@ Test(base64, agrees_with_the_rules)
 		free(got);
 		got = NULL;
 		a.len = 0;
-		ok = crypto_base64_stream(text, tlen, sink, &a);
+		ok = crypto_base64_stream(text, tlen, 0, sink, &a);
 		cr_assert(ok == (k >= 0), "round %d (stream)", r);
 		if (ok)
 			cr_assert(a.len == (size_t)k &&
