@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libxml/xmlreader.h>
@@ -434,7 +435,8 @@ parse_version(const char *s, int64_t *out)
 static int
 b64_decode(const char *in, uint8_t **out, size_t *out_len)
 {
-	if (crypto_base64_decode(in, strlen(in), 0, out, out_len) && *out_len > 0)
+	if (crypto_base64_decode(in, strlen(in), 0, out, out_len) &&
+	    *out_len > 0)
 		return 1;
 	free(*out);
 	*out = NULL;
@@ -665,6 +667,20 @@ field_close(struct parser *p, enum el e)
 	} else if (e == E_ADDR) {
 		if (*s == '\0')
 			return;
+		/* The list may come over plain http: an address it gives
+		 * is fetched only over the web, never as a local file (a
+		 * FIFO would stall the fetcher; a file would be read). */
+		if (strncasecmp(s, "http://", 7) != 0 &&
+		    strncasecmp(s, "https://", 8) != 0) {
+			char url[256];
+
+			log_escape(s, strlen(s), url, sizeof(url));
+			log_warn("tsl=%s line=%d CRL address skipped, not http "
+				 "or https: \"%s\"",
+				 p->label,
+				 xmlTextReaderGetParserLineNumber(p->r), url);
+			return;
+		}
 		if (p->key->nurls == TSL_MAX_URLS) {
 			fail(p, "more than %d CRL addresses in one key",
 			     TSL_MAX_URLS);

@@ -49,6 +49,7 @@ struct ca_spec {
 	const char *name, *short_name, *inn, *status;
 	const char *algs[3]; /* one key each, with ALG-ca.pem */
 	int bad_thumb; /* the first certificate's Отпечаток is wrong */
+	int file_mirror; /* its mirror address is file:///dev/zero */
 };
 
 /* The PEM body of ALG-ca.pem: base64 with line breaks, as in the list. */
@@ -125,7 +126,7 @@ write_ca(FILE *f, const struct ca_spec *ca, const char *nl, int n)
 		    "              "
 		    "<Адрес>http://cdp%d.example.ru/%s.crl</Адрес>%s"
 		    "              "
-		    "<Адрес>http://mirror.example.ru/%s.crl</Адрес>%s"
+		    "<Адрес>%s%s.crl</Адрес>%s"
 		    "            </АдресаСписковОтзыва>%s"
 		    "            <Сертификаты>%s"
 		    "              <ДанныеСертификата>%s"
@@ -142,9 +143,11 @@ write_ca(FILE *f, const struct ca_spec *ca, const char *nl, int n)
 		    "              </ДанныеСертификата>%s"
 		    "            </Сертификаты>%s"
 		    "          </Ключ>%s",
-		    nl, keyid, nl, nl, n, ca->algs[k], nl, ca->algs[k], nl, nl,
-		    nl, nl, thumb, nl, ca->algs[k], nl, ca->algs[k], nl, nl, nl,
-		    nl, b64, nl, nl, nl, nl);
+		    nl, keyid, nl, nl, n, ca->algs[k], nl,
+		    ca->file_mirror ? "file:///dev/zero#"
+				    : "http://mirror.example.ru/",
+		    ca->algs[k], nl, nl, nl, nl, thumb, nl, ca->algs[k], nl,
+		    ca->algs[k], nl, nl, nl, nl, b64, nl, nl, nl, nl);
 		free(b64);
 	}
 	fprintf(f,
@@ -308,6 +311,31 @@ Test(tsl, several_cas_keys_and_statuses)
 		cr_assert_eq(memcmp(md, info.sha256, 32), 0);
 		free(buf);
 	}
+}
+
+/* The list may come over plain http: a CRL address it gives is taken
+ * only if it is http or https, never a local file. */
+Test(tsl, only_web_crl_addresses)
+{
+	static const struct ca_spec local[] = {
+	    {"УЦ с локальным адресом",
+	     "Локальный",
+	     "7707329152",
+	     "Действует",
+	     {"ecdsa", NULL, NULL},
+	     0,
+	     1},
+	};
+	char path[1024];
+	struct collected c;
+	struct tsl_info info;
+	char err[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, "local.xml");
+	write_tsl(path, 7, local, 1, 0);
+	cr_assert(parse_path(path, &c, &info, err, sizeof(err)), "%s", err);
+	cr_assert_eq(c.keys, 1);
+	cr_assert_eq(c.urls, 1, "the file:// mirror was taken");
 }
 
 Test(tsl, crlf_bom_and_memory_input)
