@@ -268,8 +268,8 @@ cmd_import_tsl(struct ctx *c, int argc, char **argv)
 	case TSL_IMPORT_OK:
 		printf("imported %s: Версия %lld, Дата %s, %llu CAs, %llu "
 		       "keys, %llu certificates (%llu issuers, %llu new, "
-		       "%llu keys excluded, %llu certificates skipped), "
-		       "sha256 %s\n",
+		       "%llu keys excluded, %llu certificates skipped, %llu "
+		       "CAs no longer listed), sha256 %s\n",
 		       argv[optind], (long long)r.info.version,
 		       r.info.date ? time_format(r.info.date, ts) : "-",
 		       (unsigned long long)r.info.cas,
@@ -279,6 +279,7 @@ cmd_import_tsl(struct ctx *c, int argc, char **argv)
 		       (unsigned long long)r.added,
 		       (unsigned long long)r.excluded,
 		       (unsigned long long)r.info.skipped,
+		       (unsigned long long)r.unlisted,
 		       hex_encode(r.info.sha256, 32, hex));
 		return 0;
 	case TSL_IMPORT_UNCHANGED:

@@ -307,6 +307,13 @@ struct store_tsl_info {
 enum store_err store_issuer_set_tsl(struct store *s, uint32_t id,
 				    const struct store_tsl_info *info);
 
+/* Replaces issuer `id`'s accreditation (JSON text, see struct
+ * store_issuer) alone, and journals `event` (may be NULL), in one
+ * write transaction. */
+enum store_err store_issuer_set_accreditation(struct store *s, uint32_t id,
+					      const char *accreditation,
+					      json_t *event);
+
 /* The last accepted trusted list: meta record "tsl" (JSON). */
 struct store_tsl_meta {
 	int present;

@@ -102,12 +102,19 @@ struct tsl_import_opts {
 	const char *source; /* recorded in the event: path or URL */
 };
 
+/* The accreditation status (struct store_issuer's JSON) of a CA the
+ * list no longer names, or that the operator excluded: not accredited
+ * from then on, and its root no anchor of the list. */
+#define TSL_UNLISTED "Нет в перечне"
+
 struct tsl_import_result {
 	enum tsl_import_status status;
 	struct tsl_info info;
 	uint64_t issuers;  /* issuers registered or refreshed */
 	uint64_t added;	   /* of which new to the store */
 	uint64_t excluded; /* keys left out by the operator */
+	uint64_t unlisted; /* list CAs no longer named (or now excluded):
+			      no longer accredited */
 	char msg[512];	   /* why, for REJECTED and ERROR */
 };
 

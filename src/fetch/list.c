@@ -62,9 +62,10 @@ fetch_tsl_import(struct fetcher *f)
 	case TSL_IMPORT_OK:
 		log_info(
 		    "event=tsl_imported version=%lld cas=%llu "
-		    "issuers=%llu added=%llu",
+		    "issuers=%llu added=%llu unlisted=%llu",
 		    (long long)r.info.version, (unsigned long long)r.info.cas,
-		    (unsigned long long)r.issuers, (unsigned long long)r.added);
+		    (unsigned long long)r.issuers, (unsigned long long)r.added,
+		    (unsigned long long)r.unlisted);
 		snprintf(keep, sizeof(keep), "%s/tsl.xml", f->state_dir);
 		rename(spool, keep);
 		fetch_plan(f);

@@ -45,6 +45,32 @@ out:
 	return e;
 }
 
+enum store_err
+store_issuer_set_accreditation(struct store *s, uint32_t id,
+			       const char *accreditation, json_t *event)
+{
+	MDB_txn *txn;
+	struct store_issuer is;
+	enum store_err e;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return store_err_from_mdb(rc);
+	if ((e = issuer_get_txn(txn, s, id, &is)) != STORE_OK)
+		goto out;
+	is.accreditation = accreditation;
+	if ((e = issuer_put_txn(txn, s, &is)) != STORE_OK ||
+	    (event != NULL && (e = event_put_txn(txn, s, event)) != STORE_OK))
+		goto out;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	e = store_err_from_mdb(rc);
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return e;
+}
+
 static enum store_err
 tsl_get_txn(MDB_txn *txn, struct store *s, struct store_tsl_meta *out)
 {

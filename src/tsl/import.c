@@ -29,8 +29,28 @@ struct import_ctx {
 	const struct tsl_import_opts *opts;
 	struct tsl_import_result *out;
 	int failed;
-	char msg[512]; /* why the second pass stopped */
+	char msg[512];	  /* why the second pass stopped */
+	uint32_t *listed; /* issuers this list names */
+	size_t nlisted, cap;
 };
+
+/* Notes that the list names issuer id: 1, or 0 when out of memory. */
+static int
+note_listed(struct import_ctx *c, uint32_t id)
+{
+	uint32_t *v;
+
+	if (c->nlisted == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+
+		if ((v = realloc(c->listed, cap * sizeof(*v))) == NULL)
+			return 0;
+		c->listed = v;
+		c->cap = cap;
+	}
+	c->listed[c->nlisted++] = id;
+	return 1;
+}
 
 /* 1 when the operator excluded this CA (by name) or key (by key id). */
 static int
@@ -166,6 +186,8 @@ import_key(struct import_ctx *c, const struct tsl_ca *ca,
 					  STORE_SRC_TSL, &id);
 		if (e == STORE_OK)
 			e = store_issuer_set_tsl(c->s, id, &info);
+		if (e == STORE_OK && !note_listed(c, id))
+			e = STORE_IO;
 		if (e != STORE_OK) {
 			snprintf(c->msg, sizeof(c->msg),
 				 "CA at line %lu: store: %s", ca->line,
@@ -200,6 +222,129 @@ import_ca(const struct tsl_ca *ca, void *arg)
 	return !ok;
 }
 
+/* The accreditation text of a CA the list stopped naming: its current
+ * period closed at `at`, TSL_UNLISTED from then on (status_qualified()
+ * keeps what it issued before accredited). NULL when it is TSL_UNLISTED
+ * already, or the text does not decode. */
+static char *
+unlisted_text(const char *accreditation, int64_t at)
+{
+	json_t *doc = accreditation ? json_loads(accreditation, 0, NULL) : NULL;
+	json_t *hist, *since, *status;
+	char ts[32], *text = NULL;
+
+	if (doc == NULL || !json_is_object(doc))
+		goto out;
+	status = json_object_get(doc, "status");
+	since = json_object_get(doc, "since");
+	if (!json_is_string(status) ||
+	    strcmp(json_string_value(status), TSL_UNLISTED) == 0)
+		goto out;
+	if ((hist = json_object_get(doc, "history")) == NULL) {
+		hist = json_array();
+		json_object_set_new(doc, "history", hist);
+	}
+	if (!json_is_array(hist))
+		goto out;
+	json_array_append_new(hist,
+			      json_pack("{s:O, s:O, s:s}", "status", status,
+					"from", since ? since : json_null(),
+					"to", time_format(at, ts)));
+	json_object_set_new(doc, "status", json_string(TSL_UNLISTED));
+	json_object_set_new(doc, "since", json_string(time_format(at, ts)));
+	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+out:
+	json_decref(doc);
+	return text;
+}
+
+struct unlisted {
+	const struct import_ctx *c;
+	uint32_t *ids;
+	size_t n, cap;
+	int oom;
+};
+
+static int
+collect_unlisted(const struct store_issuer *is, void *arg)
+{
+	struct unlisted *u = arg;
+	uint32_t *v;
+	size_t i;
+
+	if (!(is->source & STORE_SRC_TSL))
+		return 0;
+	for (i = 0; i < u->c->nlisted; i++)
+		if (u->c->listed[i] == is->id)
+			return 0;
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 16;
+
+		if ((v = realloc(u->ids, cap * sizeof(*v))) == NULL) {
+			u->oom = 1;
+			return 1;
+		}
+		u->ids = v;
+		u->cap = cap;
+	}
+	u->ids[u->n++] = is->id;
+	return 0;
+}
+
+/* One issuer the list no longer names: TSL_UNLISTED since `at` (counted
+ * in *count when it was not already). */
+static enum store_err
+unlist(struct store *s, uint32_t id, int64_t at, uint64_t *count)
+{
+	struct store_txn *t;
+	struct store_issuer is;
+	char *text = NULL, ts[32];
+	json_t *ev;
+	enum store_err e;
+
+	if ((e = store_read_begin(s, &t)) != STORE_OK)
+		return e;
+	if ((e = store_issuer_get(t, id, &is)) == STORE_OK)
+		text = unlisted_text(is.accreditation, at);
+	store_txn_end(t);
+	if (e != STORE_OK || text == NULL)
+		return e;
+	ev = json_pack("{s:s, s:i, s:s, s:s}", "type", "accreditation_changed",
+		       "issuer", (json_int_t)id, "status", TSL_UNLISTED,
+		       "since", time_format(at, ts));
+	e = store_issuer_set_accreditation(s, id, text, ev);
+	json_decref(ev);
+	free(text);
+	*count += e == STORE_OK;
+	return e;
+}
+
+/*
+ * The list's CAs that this list no longer names, or that are now
+ * excluded, stop being accredited at `at`, the previous list's date
+ * (the last time one was seen named): a certificate they issue later
+ * is not qualified, nor is their root a trust anchor of the list.
+ */
+static enum store_err
+unlist_the_rest(struct import_ctx *c, int64_t at)
+{
+	struct unlisted u = {c, NULL, 0, 0, 0};
+	struct store_txn *t;
+	enum store_err e;
+	size_t i;
+
+	if ((e = store_read_begin(c->s, &t)) != STORE_OK)
+		return e;
+	e = store_issuer_foreach(t, collect_unlisted, &u);
+	store_txn_end(t);
+	if (e == STORE_OK && u.oom)
+		e = STORE_IO;
+	for (i = 0; e == STORE_OK && i < u.n; i++)
+		e = unlist(c->s, u.ids[i], at, &c->out->unlisted);
+	free(u.ids);
+	return e;
+}
+
 static enum tsl_import_status
 reject(struct tsl_import_result *out, enum tsl_import_status st)
 {
@@ -212,8 +357,8 @@ tsl_import_file(struct store *s, const char *path,
 		const struct tsl_import_opts *opts,
 		struct tsl_import_result *out)
 {
-	struct import_ctx c = {s, opts, out, 0, {0}};
-	struct store_tsl_meta m = {0};
+	struct import_ctx c = {s, opts, out, 0, {0}, NULL, 0, 0};
+	struct store_tsl_meta m = {0}, prev = {0};
 	struct store_txn *t = NULL;
 	struct tsl_info again;
 	char hex[65];
@@ -248,6 +393,8 @@ tsl_import_file(struct store *s, const char *path,
 
 	if ((e = store_read_begin(s, &t)) == STORE_OK) {
 		e = store_tsl_check(t, &m);
+		if (e == STORE_OK)
+			e = store_tsl_get(t, &prev);
 		store_txn_end(t);
 	}
 	switch (e) {
@@ -294,9 +441,17 @@ tsl_import_file(struct store *s, const char *path,
 			 "%s: the file changed while it was imported", path);
 		goto out;
 	}
+	e = unlist_the_rest(&c, prev.date      ? prev.date
+				: prev.present ? prev.imported_at
+					       : m.imported_at);
+	if (e != STORE_OK) {
+		snprintf(out->msg, sizeof(out->msg), "store: %s",
+			 store_strerror(e));
+		goto out;
+	}
 	ev = json_pack(
 	    "{s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I}",
+	    "s:I, s:I, s:I, s:I}",
 	    "type", "tsl_imported", "source",
 	    opts && opts->source ? opts->source : path, "version",
 	    (json_int_t)m.version, "date", (json_int_t)m.date, "sha256",
@@ -305,7 +460,7 @@ tsl_import_file(struct store *s, const char *path,
 	    "certificates", (json_int_t)again.certs, "skipped",
 	    (json_int_t)again.skipped, "issuers", (json_int_t)out->issuers,
 	    "added", (json_int_t)out->added, "excluded",
-	    (json_int_t)out->excluded);
+	    (json_int_t)out->excluded, "unlisted", (json_int_t)out->unlisted);
 	switch ((e = store_tsl_set(s, &m, ev))) {
 	case STORE_OK:
 		st = TSL_IMPORT_OK;
@@ -325,6 +480,7 @@ tsl_import_file(struct store *s, const char *path,
 out:
 	if (fd >= 0)
 		close(fd);
+	free(c.listed);
 	json_decref(ev);
 	return reject(out, st);
 }

@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "otzyv/crypto.h"
+#include "otzyv/tsl.h"
 #include "otzyv/util.h"
 
 #include "internal.h"
@@ -272,6 +273,19 @@ struct anchors_acc {
 	int oom;
 };
 
+/* 1 when the list named this CA once, and no longer does. */
+static int
+unlisted(const struct store_issuer *is)
+{
+	json_t *doc =
+	    is->accreditation ? json_loads(is->accreditation, 0, NULL) : NULL;
+	const char *st = json_string_value(json_object_get(doc, "status"));
+	int gone = st != NULL && strcmp(st, TSL_UNLISTED) == 0;
+
+	json_decref(doc);
+	return gone;
+}
+
 static int
 collect_anchor(const struct store_issuer *is, void *arg)
 {
@@ -279,7 +293,7 @@ collect_anchor(const struct store_issuer *is, void *arg)
 	const unsigned char *p = is->cert;
 	X509 *x, **nv;
 
-	if (!(is->source & STORE_SRC_TSL) || is->cert == NULL)
+	if (!(is->source & STORE_SRC_TSL) || is->cert == NULL || unlisted(is))
 		return 0;
 	if ((x = d2i_X509(NULL, &p, (long)is->cert_len)) == NULL) {
 		ERR_clear_error();

@@ -20,6 +20,7 @@
 #include "common.h"
 #include "otzyv/crypto.h"
 #include "otzyv/limits.h"
+#include "otzyv/status.h"
 #include "otzyv/store.h"
 #include "otzyv/tsl.h"
 #include "otzyv/util.h"
@@ -204,18 +205,21 @@ static const struct ca_spec three[] = {
      "7707329152",
      "Действует",
      {"rsa", "ecdsa", NULL},
+     0,
      0},
     {"АО \"Калуга Астрал\"",
      "Калуга Астрал",
      "4029017981",
      "Прекращена",
      {"gost256", NULL, NULL},
+     0,
      0},
     {"Федеральное казначейство",
      "Казначейство России",
      "7710568760",
      "Действует",
      {"gost512", "ed25519", NULL},
+     0,
      0},
 };
 
@@ -503,7 +507,7 @@ Test(tsl, large_list_in_bounded_memory)
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/%s", dir, "large.xml");
 	struct ca_spec spec = {
-	    "УЦ", "УЦ", "7700000000", "Действует", {"rsa", NULL, NULL}, 0};
+	    "УЦ", "УЦ", "7700000000", "Действует", {"rsa", NULL, NULL}, 0, 0};
 	char names[64];
 	FILE *f;
 	int i, n = 0, fd;
@@ -641,6 +645,68 @@ Test(tsl, version_rule_and_store_fields)
 	cr_assert_eq(is.terminated, 1);
 	cr_assert_str_eq(is.urls, "http://cdp1.example.ru/gost256.crl\n"
 				  "http://mirror.example.ru/gost256.crl");
+	store_close(s);
+}
+
+struct fns {
+	int n;
+	char acc[2][1024];
+};
+
+static int
+each_fns(const struct store_issuer *is, void *arg)
+{
+	struct fns *f = arg;
+
+	if (is->inn != NULL && strcmp(is->inn, "7707329152") == 0 && f->n < 2)
+		snprintf(f->acc[f->n++], sizeof(f->acc[0]), "%s",
+			 is->accreditation);
+	return 0;
+}
+
+/* A CA the list stops naming is accredited no more from the last list
+ * that named it: what it issued before stays qualified, what it issues
+ * later is not; journalled once. */
+Test(tsl, a_ca_the_list_drops_is_no_longer_accredited)
+{
+	struct store *s;
+	struct store_txn *t;
+	struct tsl_import_result r;
+	struct fns f = {0};
+	char v10[1024], v11[1024], v12[1024];
+	int64_t before, after;
+	size_t i;
+
+	snprintf(v10, sizeof(v10), "%s/%s", dir, "d10.xml");
+	snprintf(v11, sizeof(v11), "%s/%s", dir, "d11.xml");
+	snprintf(v12, sizeof(v12), "%s/%s", dir, "d12.xml");
+	cr_assert_eq(store_open(path_in(dir, "store"), 64 << 20, 1, &s),
+		     STORE_OK);
+	write_tsl(v10, 10, three, 3, 0);
+	write_tsl(v11, 11, three + 1, 2, 0); /* without ФНС (2 keys) */
+	write_tsl(v12, 12, three + 1, 2, 0);
+	cr_assert_eq(import(s, v10, &r), TSL_IMPORT_OK, "%s", r.msg);
+	cr_assert_eq(r.unlisted, 0);
+	cr_assert_eq(import(s, v11, &r), TSL_IMPORT_OK, "%s", r.msg);
+	cr_assert_eq(r.unlisted, 2);
+	cr_assert_eq(import(s, v12, &r), TSL_IMPORT_OK, "%s", r.msg);
+	cr_assert_eq(r.unlisted, 0, "already unlisted");
+
+	cr_assert_eq(store_read_begin(s, &t), STORE_OK);
+	cr_assert_eq(store_issuer_foreach(t, each_fns, &f), STORE_OK);
+	store_txn_end(t);
+	cr_assert_eq(f.n, 2);
+	/* v10's Дата: 2026-11-20T06:00:00Z. */
+	time_parse("2025-01-01T00:00:00Z", &before);
+	time_parse("2026-11-20T06:00:01Z", &after);
+	for (i = 0; i < 2; i++) {
+		cr_assert_not_null(strstr(f.acc[i], "Нет в перечне"), "%s",
+				   f.acc[i]);
+		cr_assert_eq(status_qualified(STORE_SRC_TSL, f.acc[i], before),
+			     QUALIFIED_YES, "%s", f.acc[i]);
+		cr_assert_eq(status_qualified(STORE_SRC_TSL, f.acc[i], after),
+			     QUALIFIED_NO, "%s", f.acc[i]);
+	}
 	store_close(s);
 }
 

@@ -32,6 +32,7 @@
 #include "otzyv/crypto.h"
 #include "otzyv/limits.h"
 #include "otzyv/status.h"
+#include "otzyv/tsl.h"
 #include "otzyv/util.h"
 
 #include "../src/verify/internal.h"
@@ -974,6 +975,19 @@ Test(verify, anchors_from_store)
 	cr_assert_eq(verify_anchors_from_store(vt_store, &v, &n), STORE_OK);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(X509_cmp(v[0], ca), 0);
+	verify_certs_free(v, n);
+	/* Once the list no longer names it: no anchor either. */
+	cr_assert_eq(
+	    store_issuer_register(vt_store, ca, NULL, STORE_SRC_TSL, &id),
+	    STORE_OK);
+	cr_assert_eq(store_issuer_set_accreditation(
+			 vt_store, id,
+			 "{\"status\": \"" TSL_UNLISTED "\", \"since\": "
+			 "\"2026-01-01T00:00:00Z\", \"history\": []}",
+			 NULL),
+		     STORE_OK);
+	cr_assert_eq(verify_anchors_from_store(vt_store, &v, &n), STORE_OK);
+	cr_assert_eq(n, 0);
 	verify_certs_free(v, n);
 	X509_free(ca);
 	X509_free(in);
