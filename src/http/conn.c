@@ -46,7 +46,8 @@
 #define OUTPUT_HIGH (256 * 1024)
 
 /* Bodies this big or bigger go to a file as they arrive; at most
- * SPOOL_BUDGET of the largest allowed at once. */
+ * SPOOL_BUDGET of the largest allowed at once, counted as they arrive
+ * (503 beyond). */
 #define SPOOL_MIN (256 * 1024)
 #define SPOOL_BUDGET 8
 
@@ -202,10 +203,11 @@ fail(struct conn *c, int code, const char *reason)
 
 	evbuffer_add_printf(
 	    out,
-	    "HTTP/1.1 %d %s\r\nDate: %s\r\n"
+	    "HTTP/1.1 %d %s\r\nDate: %s\r\n%s"
 	    "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
 	    "Connection: close\r\n\r\n%s\n",
-	    code, reason, http_now(c->w), len, reason);
+	    code, reason, http_now(c->w),
+	    code == 503 ? "Retry-After: 1\r\n" : "", len, reason);
 	metrics_request(c->w->srv->metrics, EP_OTHER, code, -1);
 	c->closing = 1;
 	bufferevent_disable(c->bev, EV_READ);
@@ -321,18 +323,12 @@ spool_reserve(struct http_server *srv, size_t len)
 }
 
 /* Starts spooling the body of the request whose head (head_len octets)
- * begins the input: 1, or 0 (with errno) when the budget is spent or
- * no file could be made. */
+ * begins the input: 1, or 0 (with errno) when no file could be made. */
 static int
 spool_begin(struct conn *c, const struct http_head *h)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 
-	if (!spool_reserve(c->w->srv, h->content_length)) {
-		errno = ENOSPC;
-		return 0;
-	}
-	c->spool_reserved = h->content_length;
 	if ((c->spool_head = malloc(h->head_len)) == NULL)
 		return 0;
 	if ((c->spool_fd = spool_open()) < 0)
@@ -355,6 +351,14 @@ spool_more(struct conn *c)
 
 	if (n > c->spool_left)
 		n = c->spool_left;
+	/* The budget is taken as octets arrive, not as the head promises
+	 * them: heads alone cannot spend it. */
+	if (n > 0 && !spool_reserve(c->w->srv, n)) {
+		log_warn("event=spool_budget_spent bytes=%zu", c->spool_len);
+		fail(c, 503, "Service Unavailable");
+		return 0;
+	}
+	c->spool_reserved += n;
 	while (n > 0) {
 		w = evbuffer_write_atmost(in, c->spool_fd, (ev_ssize_t)n);
 		if (w <= 0) {

@@ -559,6 +559,37 @@ Test(verify_http, queue_full_503)
 	daemon_stop_clean();
 }
 
+/* The spool budget (8 bodies of max_body) is spent by octets that
+ * arrive, not by what heads announce: eight heads of max_body each,
+ * then silence, leave room for a real document. */
+Test(verify_http, heads_alone_do_not_spend_the_budget)
+{
+	enum { N = 8 };
+	char head[256], *req;
+	int fds[N], i, n;
+
+	vt_fresh("ecdsa", vt_now - 60, vt_now);
+	req = big_request();
+	daemon_start(1, 8);
+	for (i = 0; i < N; i++) {
+		fds[i] = connect_to(dport);
+		n = snprintf(head, sizeof(head),
+			     "POST /v1/verify HTTP/1.1\r\nHost: x\r\n"
+			     "Content-Type: application/json\r\n"
+			     "Content-Length: %d\r\n\r\n{",
+			     MAX_BODY);
+		cr_assert(send_all(fds[i], head, (size_t)n));
+	}
+	/* Time for the worker to read the heads (it answers nothing to
+	 * them: there is no reply to wait for). */
+	usleep(500 * 1000);
+	expect_verdict(req, "valid");
+	for (i = 0; i < N; i++)
+		close(fds[i]);
+	free(req);
+	daemon_stop_clean();
+}
+
 Test(verify_http, client_gone_mid_job)
 {
 	char *req, *small;
