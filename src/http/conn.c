@@ -42,6 +42,9 @@
 #include "internal.h"
 #include "otzyv/log.h"
 
+/* CR and LF octets ignored before one request (RFC 9112 2.2). */
+#define MAX_BLANKS 8
+
 /* Stop reading while this much output is pending. */
 #define OUTPUT_HIGH (256 * 1024)
 
@@ -58,8 +61,9 @@ struct conn {
 	struct event *deadline; /* armed while a request is incomplete */
 	int closing;
 	int deadline_armed;
-	int continued;	      /* 100 Continue sent for the request being read */
-	int admin;	      /* came in on the admin listener */
+	int blanks;    /* empty-line octets before the request, ignored */
+	int continued; /* 100 Continue sent for the request being read */
+	int admin;     /* came in on the admin listener */
 	struct http_job *job; /* DEFERRED: the reply comes from this job */
 	/* A body being spooled: the file (-1: none), the request head
 	 * (copied out of the input), and the body octets still to come. */
@@ -440,15 +444,19 @@ process(struct conn *c)
 			disarm_deadline(c);
 			return;
 		}
-		/* RFC 9112 2.2: empty lines before a request are ignored;
-		 * they must not start its deadline. */
+		/* RFC 9112 2.2: empty lines before a request are ignored,
+		 * a few: they must not start its deadline, nor hold the
+		 * connection open for ever (the rest go to the parser: 400). */
 		if (!c->deadline_armed) {
 			const char *b = (const char *)evbuffer_pullup(in, 1);
 
-			if (*b == '\r' || *b == '\n') {
+			if ((*b == '\r' || *b == '\n') &&
+			    c->blanks < MAX_BLANKS) {
+				c->blanks++;
 				evbuffer_drain(in, 1);
 				continue;
 			}
+			c->blanks = 0;
 		}
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
 		    OUTPUT_HIGH) {

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -51,8 +52,10 @@ next_line(const char **p, const char *end, const char **line, size_t *n)
 static int
 is_tchar(char c)
 {
+	/* (strchr finds the terminating NUL too) */
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	       (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 static enum http_parse
@@ -140,7 +143,7 @@ has_token(const char *v, size_t n, const char *token)
 static enum http_parse
 field(const char *l, size_t n, struct http_head *out)
 {
-	const char *colon = memchr(l, ':', n), *v, *e;
+	const char *colon = memchr(l, ':', n), *v, *e, *q;
 	size_t name_len, vn;
 
 	if (l[0] == ' ' || l[0] == '\t')
@@ -158,17 +161,27 @@ field(const char *l, size_t n, struct http_head *out)
 	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
 		e--;
 	vn = (size_t)(e - v);
+	/* RFC 9110 5.5: no control characters but HTAB in a value (a CR
+	 * or NUL there is how requests are smuggled past a proxy). */
+	for (q = v; q < e; q++) {
+		unsigned char c = (unsigned char)*q;
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return HTTP_PARSE_BAD;
+	}
 #define IS(name)                                                               \
 	(name_len == sizeof(name) - 1 && strncasecmp(l, name, name_len) == 0)
 	if (IS("Content-Length")) {
 		size_t len = 0, i;
 
-		if (out->has_length || vn == 0 || vn > 9)
+		if (out->has_length || vn == 0)
 			return HTTP_PARSE_BAD;
 		for (i = 0; i < vn; i++) {
 			if (v[i] < '0' || v[i] > '9')
 				return HTTP_PARSE_BAD;
-			len = len * 10 + (size_t)(v[i] - '0');
+			/* Beyond 18 digits: more than any limit (413). */
+			len =
+			    i < 18 ? len * 10 + (size_t)(v[i] - '0') : SIZE_MAX;
 		}
 		out->has_length = 1;
 		out->content_length = len;
@@ -190,7 +203,9 @@ field(const char *l, size_t n, struct http_head *out)
 			return HTTP_PARSE_BAD; /* RFC 9112 3.2 */
 		out->has_host = 1;
 	} else if (IS("Expect")) {
-		if (vn == 12 && strncasecmp(v, "100-continue", 12) == 0)
+		/* RFC 9110 10.1.1: ignored in an HTTP/1.0 request. */
+		if (vn == 12 && strncasecmp(v, "100-continue", 12) == 0 &&
+		    out->minor >= 1)
 			out->expect_continue = 1;
 	}
 #undef IS

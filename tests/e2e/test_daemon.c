@@ -2944,4 +2944,17 @@ Test(daemon, stray_crlf_is_not_a_request)
 	cr_assert_eq(r.code, 200);
 	resp_free(&r);
 	conn_close(c);
+	/* A few empty lines are ignored; a stream of them is no request
+	 * (it would hold the connection past every timeout). */
+	c = conn_open();
+	cr_assert(send_all(c->fd, "\r\n\r\n\r\n\r\n", 8));
+	cr_assert(send_all(c->fd, get, strlen(get) - 2));
+	cr_assert_eq(conn_read(c, &r, 3000), 1);
+	cr_assert_eq(r.code, 200);
+	resp_free(&r);
+	cr_assert(send_all(c->fd, "\r\n\r\n\r\n\r\n\r\n\r\n", 12));
+	cr_assert_eq(conn_read(c, &r, 3000), 1);
+	cr_assert_eq(r.code, 400);
+	resp_free(&r);
+	conn_close(c);
 }
