@@ -42,6 +42,10 @@
 #include "internal.h"
 #include "otzyv/log.h"
 
+/* Connections the admin listener takes beyond max_connections: an
+ * operator gets in while the main port is flooded. */
+#define ADMIN_CONNS 16
+
 /* CR and LF octets ignored before one request (RFC 9112 2.2). */
 #define MAX_BLANKS 8
 
@@ -75,6 +79,34 @@ struct conn {
 
 static void conn_free(struct conn *c);
 
+/* Takes a place for a new connection: the main listeners share
+ * max_connections across every worker (the kernel spreads them
+ * unevenly); the admin listener has ADMIN_CONNS of its own. 1, or 0
+ * when there is none. */
+static int
+enter(struct worker *w, int admin)
+{
+	if (admin) {
+		if (w->nadmin >= ADMIN_CONNS)
+			return 0;
+		w->nadmin++;
+		return 1;
+	}
+	if (atomic_fetch_add(&w->srv->open, 1) < w->srv->o.max_connections)
+		return 1;
+	atomic_fetch_sub(&w->srv->open, 1);
+	return 0;
+}
+
+static void
+leave(struct worker *w, int admin)
+{
+	if (admin)
+		w->nadmin--;
+	else
+		atomic_fetch_sub(&w->srv->open, 1);
+}
+
 static void
 conn_free(struct conn *c)
 {
@@ -94,6 +126,7 @@ conn_free(struct conn *c)
 		close(c->spool_fd);
 	free(c->spool_head);
 	http_spool_release(w->srv, NULL, c->spool_reserved);
+	leave(w, c->admin);
 	w->nconns--;
 	atomic_fetch_sub_explicit(&w->srv->metrics->connections, 1,
 				  memory_order_relaxed);
@@ -663,18 +696,23 @@ http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct worker *w = arg;
 	struct conn *c;
 	struct timeval idle = {w->srv->o.idle_timeout, 0};
+	int admin = l == w->admin_ls;
 
 	(void)sa;
 	(void)socklen;
-	if (w->stopping || w->nconns >= w->max_conns ||
-	    (c = calloc(1, sizeof(*c))) == NULL) {
+	if (w->stopping || !enter(w, admin)) {
 		/* Over the cap: refuse at once rather than queue. */
+		evutil_closesocket(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		leave(w, admin);
 		evutil_closesocket(fd);
 		return;
 	}
 	c->w = w;
 	c->spool_fd = -1;
-	c->admin = l == w->admin_ls;
+	c->admin = admin;
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->deadline = evtimer_new(w->base, on_deadline, c);
 	if (c->bev == NULL || c->deadline == NULL) {
@@ -685,6 +723,7 @@ http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		if (c->deadline != NULL)
 			event_free(c->deadline);
 		free(c);
+		leave(w, admin);
 		return;
 	}
 	c->next = w->conns;

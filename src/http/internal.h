@@ -56,9 +56,9 @@ struct worker {
 	unsigned generation; /* of the site the cache was filled for */
 	struct conn *conns;  /* open connections, a doubly linked list */
 	unsigned nconns;
-	unsigned max_conns; /* this worker's share of max_connections */
-	int stopping;	    /* draining: every reply closes its connection */
-	char date[40];	    /* the Date header, as of date_at */
+	unsigned nadmin; /* of them, on the admin listener */
+	int stopping;	 /* draining: every reply closes its connection */
+	char date[40];	 /* the Date header, as of date_at */
 	time_t date_at;
 	/* Finished jobs, newest first: the pool pushes them and writes
 	 * wake_fd (an eventfd); the worker takes them all at once
@@ -79,6 +79,7 @@ struct http_server {
 	int drain;
 	struct http_pool *pool; /* POST /v1/verify; NULL until started */
 	atomic_size_t spooled;	/* octets of bodies spooled (conn.c) */
+	atomic_uint open;	/* connections of the main listeners */
 };
 
 /* One request being answered: the parsed head, the body, and the reply

@@ -87,8 +87,6 @@ bind_worker(struct http_server *srv, struct worker *w, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return 0;
 	}
-	w->max_conns =
-	    (srv->o.max_connections + srv->nworkers - 1) / srv->nworkers;
 	if ((w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		return 0;

@@ -2418,6 +2418,35 @@ Test(daemon, max_connections_caps_open_connections, .timeout = 40)
 	assert_alive("connections over the cap", 100);
 }
 
+/* The cap is one for all workers, however the kernel spreads the
+ * connections among them: with 4, four of six are served. */
+Test(daemon, max_connections_is_one_cap_for_all_workers)
+{
+	enum { N = 6, CAP = 4 };
+	static const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct conn *c[N];
+	struct resp r;
+	int i, served = 0;
+
+	dthreads = 2;
+	set_std("[server]\nmax_connections = 4\n");
+	daemon_start();
+	for (i = 0; i < N; i++)
+		c[i] = conn_open();
+	sleep_ms(300);
+	for (i = 0; i < N; i++) {
+		if (!send_all(c[i]->fd, get, strlen(get)))
+			continue;
+		if (conn_read(c[i], &r, 2000) == 1) {
+			served += r.code == 200;
+			resp_free(&r);
+		}
+	}
+	for (i = 0; i < N; i++)
+		conn_close(c[i]);
+	cr_assert_eq(served, CAP);
+}
+
 /* ---- 7. Signals ---------------------------------------------------------- */
 
 Test(daemon, sighup_reload_keeps_keepalive_connection)
