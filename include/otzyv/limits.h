@@ -64,6 +64,9 @@
 #define MAX_VERIFY_DETAILS 16	 /* diagnostics kept per signer */
 /* How far a timestamp's genTime may lie ahead of our clock. */
 #define VERIFY_CLOCK_SLACK (5 * 60)
+/* POST /v1/status: one certificate (PEM, DER or base64), read on the
+ * worker that answers OCSP: 413 beyond. */
+#define MAX_STATUS_BODY (256 * 1024)
 /* How far ahead of our clock a question's instant (`at`, --at) may lie:
  * clock skew, not a forecast; no CRL knows what is yet to happen. */
 #define MAX_AT_AHEAD (5 * 60)

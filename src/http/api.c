@@ -456,51 +456,6 @@ status_post(struct http_exchange *x)
 	send_answer(x, why, o, err);
 }
 
-/* One item of a batch: its status object or {"error": "…"}. */
-static json_t *
-batch_item(struct http_exchange *x, json_t *item, int64_t now,
-	   struct status_keys **keys)
-{
-	struct status_question qn;
-	char id[STATUS_ID_TEXT], err[256];
-	const char *bad = status_batch_question(item, &qn, id);
-	json_t *o = NULL;
-
-	if (bad != NULL)
-		return json_pack("{s:s}", "error", bad);
-	if (ask(x, &qn, now, keys, &o, err, sizeof(err)) != STATUS_ASKED_OK)
-		o = json_pack("{s:s}", "error", err);
-	X509_free(qn.cert);
-	return o;
-}
-
-/* POST /v1/status/batch: a JSON array of up to max_batch questions,
- * answered in order. */
-static void
-status_batch(struct http_exchange *x)
-{
-	unsigned max = x->w->srv->o.max_batch ? x->w->srv->o.max_batch : 1000;
-	struct status_keys *keys = NULL;
-	int64_t now = clock_now();
-	json_t *in, *out, *item;
-	char msg[256];
-	size_t i;
-
-	if ((in = status_batch_parse(x->body, x->body_len, max, msg,
-				     sizeof(msg))) == NULL) {
-		json_error(x, 400, msg);
-		return;
-	}
-	out = json_array();
-	json_array_foreach(in, i, item)
-	{
-		json_array_append_new(out, batch_item(x, item, now, &keys));
-	}
-	status_keys_free(keys);
-	json_decref(in);
-	send_json(x, 200, out);
-}
-
 /* 1 when the request was a /v1/status one (and is answered). */
 static int
 status_api(struct http_exchange *x)
@@ -517,7 +472,7 @@ status_api(struct http_exchange *x)
 	}
 	if (path_is(h, "/v1/status/batch")) {
 		if (post) {
-			status_batch(x);
+			http_status_batch(x);
 		} else {
 			http_header(x, "Allow", "POST");
 			json_error(x, 405, "POST a JSON array of questions");

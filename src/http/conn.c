@@ -40,6 +40,7 @@
 #include <event2/buffer.h>
 
 #include "internal.h"
+#include "otzyv/limits.h"
 #include "otzyv/log.h"
 
 /* Connections the admin listener takes beyond max_connections: an
@@ -272,13 +273,19 @@ disarm_deadline(struct conn *c)
 
 /* The largest body a request may have, known from its head: the JSON
  * API under /v1/ takes documents and certificate lists ([verify]
- * max_body); OCSP and every other path keep the small OCSP limit. */
+ * max_body), but one certificate, which the worker reads itself, no
+ * more than MAX_STATUS_BODY; OCSP and every other path keep the small
+ * OCSP limit. */
 static size_t
 body_limit(const struct http_server *srv, const struct http_head *h)
 {
-	if (h->path_len >= 4 && memcmp(h->path, "/v1/", 4) == 0 &&
-	    srv->o.max_api_body > 0)
-		return srv->o.max_api_body;
+	size_t api = srv->o.max_api_body;
+
+	if (h->path_len == 10 && memcmp(h->path, "/v1/status", 10) == 0 &&
+	    api > MAX_STATUS_BODY)
+		return MAX_STATUS_BODY;
+	if (h->path_len >= 4 && memcmp(h->path, "/v1/", 4) == 0 && api > 0)
+		return api;
 	return srv->o.max_body;
 }
 

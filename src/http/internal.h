@@ -200,6 +200,9 @@ struct http_job *http_jobs_take(struct worker *w);
 /* Frees w's finished jobs (after its loop ended). */
 void http_jobs_drop(struct worker *w);
 
+/* POST /v1/status/batch, answered on the job pool (batch.c). */
+void http_status_batch(struct http_exchange *x);
+
 /* POST /v1/verify (verify.c); 0 when the path is not its. */
 int http_verify(struct http_exchange *x);
 

@@ -42,6 +42,7 @@
 #include "common.h"
 #include "e2e.h"
 #include "otzyv/crypto.h"
+#include "otzyv/limits.h"
 #include "unit/verify/helpers.h"
 
 #define MAX_BODY (40 << 20)
@@ -519,6 +520,13 @@ Test(verify_http, bad_requests)
 
 	/* Over max_body: 413 from the head alone. */
 	q.port = dport;
+	cr_assert(http_ask(&q, &r));
+	cr_expect_eq(r.code, 413, "%s", r.head);
+	resp_free(&r);
+	/* One certificate to /v1/status, which the worker reads itself:
+	 * 256K at most, whatever max_body allows. */
+	q.path = "/v1/status";
+	q.len = MAX_STATUS_BODY + 1;
 	cr_assert(http_ask(&q, &r));
 	cr_expect_eq(r.code, 413, "%s", r.head);
 	resp_free(&r);
