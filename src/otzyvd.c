@@ -471,6 +471,7 @@ run(struct daemon *d)
 	o.timeout = d->cfg->read_timeout;
 	o.idle_timeout = d->cfg->idle_timeout;
 	o.max_connections = d->cfg->max_connections;
+	o.max_keepalive_requests = d->cfg->max_keepalive_requests;
 	o.max_age = d->cfg->max_age;
 	o.cache_size = (size_t)d->cfg->cache_size;
 	o.access_log = d->cfg->access_log;

@@ -48,6 +48,7 @@ struct config {
 	int64_t idle_timeout;
 	int64_t read_timeout;
 	unsigned max_connections;
+	unsigned max_keepalive_requests;
 	char *user;
 	int access_log;
 	char *admin_listen; /* "" when disabled */

@@ -32,7 +32,8 @@ struct http_server_opts {
 	int64_t timeout;      /* per request, from its first byte */
 	int64_t idle_timeout; /* between requests */
 	unsigned max_connections;
-	int64_t max_age;   /* cap of Cache-Control max-age */
+	unsigned max_keepalive_requests; /* on one connection (0: any) */
+	int64_t max_age;		 /* cap of Cache-Control max-age */
 	size_t cache_size; /* response cache, all workers together */
 	int access_log;
 	const char *admin_listen; /* NULL or "": no admin listener */

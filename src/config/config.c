@@ -228,6 +228,8 @@ static const struct key {
     {"server", "read_timeout", K_DURATION, F(read_timeout), 1, 3600, NULL},
     {"server", "max_connections", K_COUNT, F(max_connections), 1, 1000000,
      NULL},
+    {"server", "max_keepalive_requests", K_COUNT, F(max_keepalive_requests), 1,
+     100000000, NULL},
     {"server", "user", K_STRING, F(user), 0, 0, NULL},
     {"server", "access_log", K_CHOICE, F(access_log), 0, 0, "no|yes"},
     {"server", "admin_listen", K_ADDR, F(admin_listen), 0, 0, NULL},
@@ -676,6 +678,7 @@ config_read(FILE *f, const char *path, char *err, size_t errlen)
 	c->idle_timeout = 60;
 	c->read_timeout = 10;
 	c->max_connections = 10000;
+	c->max_keepalive_requests = 10000;
 	c->cache_size = 64ull << 20;
 	c->max_age = 3600;
 	c->admin_listen = strdup("127.0.0.1:8081");

@@ -66,9 +66,10 @@ struct conn {
 	struct event *deadline; /* armed while a request is incomplete */
 	int closing;
 	int deadline_armed;
-	int blanks;    /* empty-line octets before the request, ignored */
-	int continued; /* 100 Continue sent for the request being read */
-	int admin;     /* came in on the admin listener */
+	int blanks;	   /* empty-line octets before the request, ignored */
+	unsigned requests; /* answered (max_keepalive_requests) */
+	int continued;	   /* 100 Continue sent for the request being read */
+	int admin;	   /* came in on the admin listener */
 	struct http_job *job; /* DEFERRED: the reply comes from this job */
 	/* A body being spooled: the file (-1: none), the request head
 	 * (copied out of the input), and the body octets still to come. */
@@ -192,8 +193,10 @@ reply_head(struct http_exchange *x, int code, const char *reason, size_t len)
 {
 	struct conn *c = x->conn;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	unsigned max = c->w->srv->o.max_keepalive_requests;
 
-	if (c->w->stopping || !x->head->keep_alive)
+	if (c->w->stopping || !x->head->keep_alive ||
+	    (max > 0 && ++c->requests >= max))
 		c->closing = 1;
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n", code, reason,
 			    http_now(c->w));

@@ -2447,6 +2447,33 @@ Test(daemon, max_connections_is_one_cap_for_all_workers)
 	cr_assert_eq(served, CAP);
 }
 
+/* max_keepalive_requests: the reply to the last carries Connection:
+ * close, and the connection closes after it. */
+Test(daemon, requests_per_connection_are_bounded)
+{
+	static const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct conn *c;
+	struct resp r;
+	int i;
+
+	set_std("[server]\nmax_keepalive_requests = 3\n");
+	daemon_start();
+	c = conn_open();
+	for (i = 0; i < 3; i++) {
+		cr_assert(send_all(c->fd, get, strlen(get)));
+		cr_assert_eq(conn_read(c, &r, 3000), 1);
+		cr_assert_eq(r.code, 200);
+		if (i < 2)
+			assert_lacks(r.head, "Connection: close");
+		else
+			assert_has(r.head, "Connection: close");
+		resp_free(&r);
+	}
+	send_all(c->fd, get, strlen(get));
+	cr_assert_leq(conn_read(c, &r, 3000), 0, "a fourth answer");
+	conn_close(c);
+}
+
 /* ---- 7. Signals ---------------------------------------------------------- */
 
 Test(daemon, sighup_reload_keeps_keepalive_connection)
