@@ -180,6 +180,10 @@ enum store_err store_issuer_fetched(struct store *s, uint32_t id,
 				    const struct store_fetch *f,
 				    const char *error, json_t *event);
 
+/* Issuer `id` is no longer configured (its [ca] section is gone): its
+ * STORE_SRC_CONFIG and configured URLs are cleared. */
+enum store_err store_issuer_unconfigure(struct store *s, uint32_t id);
+
 /* Sets issuer `id`'s configured CRL URLs (newline-separated; NULL or
  * "" for none), writing only when they differ. */
 enum store_err store_issuer_set_config_urls(struct store *s, uint32_t id,

@@ -29,9 +29,68 @@ joined(const struct config_ca *ca)
 	return out;
 }
 
-int
-registry_sync(const struct config *cfg, struct store *s, uint32_t *out_ids,
-	      char *err, size_t errlen)
+/* The stored CAs configured before whose section is gone now. */
+struct gone {
+	const uint32_t *ids; /* the configured ones */
+	size_t nids;
+	uint32_t *v;
+	size_t n, cap;
+	int oom;
+};
+
+static int
+collect_gone(const struct store_issuer *is, void *arg)
+{
+	struct gone *g = arg;
+	uint32_t *v;
+	size_t i;
+
+	if (!(is->source & STORE_SRC_CONFIG))
+		return 0;
+	for (i = 0; i < g->nids; i++)
+		if (g->ids[i] == is->id)
+			return 0;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 8;
+
+		if ((v = realloc(g->v, cap * sizeof(*v))) == NULL) {
+			g->oom = 1;
+			return 1;
+		}
+		g->v = v;
+		g->cap = cap;
+	}
+	g->v[g->n++] = is->id;
+	return 0;
+}
+
+/* CAs whose [ca] section was removed stop being configured: no longer
+ * watched (monitoring, readiness) nor fetched from their old URLs. */
+static enum store_err
+unconfigure_gone(struct store *s, const uint32_t *ids, size_t nids)
+{
+	struct gone g = {ids, nids, NULL, 0, 0, 0};
+	struct store_txn *t;
+	enum store_err e;
+	size_t i;
+
+	if ((e = store_read_begin(s, &t)) != STORE_OK)
+		return e;
+	e = store_issuer_foreach(t, collect_gone, &g);
+	store_txn_end(t);
+	if (e == STORE_OK && g.oom)
+		e = STORE_IO;
+	for (i = 0; e == STORE_OK && i < g.n; i++)
+		e = store_issuer_unconfigure(s, g.v[i]);
+	free(g.v);
+	return e;
+}
+
+/* Registers every [ca] section's certificate and URLs; ids[i] the
+ * stored id of section i. */
+static int
+register_all(const struct config *cfg, struct store *s, uint32_t *ids,
+	     char *err, size_t errlen)
 {
 	size_t i;
 
@@ -63,8 +122,34 @@ registry_sync(const struct config *cfg, struct store *s, uint32_t *out_ids,
 				 cfg->store_path, ca->name, store_strerror(e));
 			return 0;
 		}
-		if (out_ids != NULL)
-			out_ids[i] = id;
+		ids[i] = id;
+	}
+	return 1;
+}
+
+int
+registry_sync(const struct config *cfg, struct store *s, uint32_t *out_ids,
+	      char *err, size_t errlen)
+{
+	uint32_t *ids = calloc(cfg->ncas + 1, sizeof(*ids));
+	enum store_err e;
+
+	if (ids == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return 0;
+	}
+	if (!register_all(cfg, s, ids, err, errlen)) {
+		free(ids);
+		return 0;
+	}
+	e = unconfigure_gone(s, ids, cfg->ncas);
+	if (e == STORE_OK && out_ids != NULL)
+		memcpy(out_ids, ids, cfg->ncas * sizeof(*ids));
+	free(ids);
+	if (e != STORE_OK) {
+		snprintf(err, errlen, "%s: %s", cfg->store_path,
+			 store_strerror(e));
+		return 0;
 	}
 	return 1;
 }

@@ -437,3 +437,17 @@ store_issuer_set_config_urls(struct store *s, uint32_t id, const char *urls)
 		return e;
 	return issuer_update(s, id, set_config_urls, urls, NULL);
 }
+
+static void
+clear_config(struct store_issuer *is, const void *arg)
+{
+	(void)arg;
+	is->source &= ~(unsigned)STORE_SRC_CONFIG;
+	is->config_urls = NULL;
+}
+
+enum store_err
+store_issuer_unconfigure(struct store *s, uint32_t id)
+{
+	return issuer_update(s, id, clear_config, NULL, NULL);
+}

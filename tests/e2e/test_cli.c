@@ -339,6 +339,43 @@ Test(cli, cas_dump_events)
 	free(out);
 }
 
+/* A [ca] section removed from the config: the CA stays in the store
+ * (its CRL and history), but is configured and watched no more. */
+Test(cli, removed_section_is_no_longer_watched)
+{
+	char *out = NULL, extra[1200];
+	json_t *doc, *ca;
+
+	snprintf(extra, sizeof(extra),
+		 "[ca rsa]\ncert = %s/rsa-ca.pem\n"
+		 "crl = http://127.0.0.1:1/rsa.crl\n",
+		 test_pki());
+	write_conf(extra);
+	cr_assert_eq(otzyv(&out, "cas --json"), 0);
+	doc = json_loads(out, 0, NULL);
+	free(out);
+	cr_assert_eq(json_array_size(json_object_get(doc, "cas")), 2);
+	json_decref(doc);
+
+	write_conf("");
+	cr_assert_eq(otzyv(&out, "cas --json"), 0);
+	doc = json_loads(out, 0, NULL);
+	cr_assert_not_null(doc, "%s", out);
+	free(out);
+	cr_assert_eq(json_array_size(json_object_get(doc, "cas")), 2);
+	ca = json_array_get(json_object_get(doc, "cas"), 1);
+	cr_assert_str_eq(jstr(ca, "name", NULL), "rsa");
+	cr_assert(json_is_false(json_object_get(ca, "watched")), "%s",
+		  json_dumps(ca, 0));
+	cr_assert_eq(json_array_size(json_object_get(ca, "source")), 0,
+		     "%s", json_dumps(ca, 0));
+	json_decref(doc);
+	/* otzyv check looks at the watched CAs only. */
+	cr_assert_eq(otzyv(&out, "check"), 2, "%s", out);
+	cr_assert_null(strstr(out, "rsa"), "%s", out);
+	free(out);
+}
+
 Test(cli, hold_lifted_keeps_history)
 {
 	char args[1200];
