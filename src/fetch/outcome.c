@@ -308,13 +308,22 @@ fetch_recover_spool(struct fetcher *f, struct target *t)
 	struct stored st;
 	struct mapfile m;
 	uint8_t md[32];
+	unsigned char *der;
+	long len = 0;
 	int same;
 
 	fetch_spool_path(f, t, spool, sizeof(spool));
 	if (mapfile_open(spool, &m) != 0)
 		return;
 	fetch_stored_get(f, t->id, &st);
-	SHA256(m.data ? m.data : (const uint8_t *)"", m.len, md);
+	/* The store has the hash of the DER, which a PEM file holds
+	 * encoded (import_crl_file reads it so). */
+	if ((der = import_crl_pem(&m, &len)) != NULL) {
+		SHA256(der, (size_t)len, md);
+		OPENSSL_free(der);
+	} else {
+		SHA256(m.data ? m.data : (const uint8_t *)"", m.len, md);
+	}
 	same = st.present && memcmp(md, st.sha256, 32) == 0;
 	mapfile_close(&m);
 	if (same) {

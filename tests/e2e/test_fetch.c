@@ -2211,3 +2211,56 @@ Test(fetch, cli, .timeout = 90 * SLOW)
 	assert_has(out, "OTZYV OK");
 	free(out);
 }
+
+/* A crash between an import's commit and the keeping of its file
+ * leaves the download in the spool: found at the next start to be the
+ * stored CRL (by the hash of its DER, also when it came as PEM) and
+ * kept as the last good file. */
+Test(fetch, pem_spool_recovered, .timeout = 90 * SLOW)
+{
+	char path[1100], pem[1100], spool[1200], der[1100], *out = NULL;
+	const char *p = test_pki();
+	json_t *doc;
+	long long id;
+	int rc;
+
+	cdp_start();
+	snprintf(path, sizeof(path), "%s/one.crl", www);
+	make_crl("rsa", path, 1, 2 * 86400, NULL);
+	set_extra("[ca one]\ncert = %s/rsa-ca.pem\ncrl = %s\n", p,
+		  cdp_url("/one.crl"));
+	dport = free_loopback_port();
+	aport = free_loopback_port();
+	conf_write();
+	rc = otzyv(&out, "fetch");
+	cr_assert_eq(rc, 0, "otzyv fetch: exit %d:\n%s", rc, out);
+	free(out);
+	rc = otzyv(&out, "cas --json 2>/dev/null");
+	doc = json_loads(out, 0, NULL);
+	cr_assert_not_null(doc, "%s", out);
+	free(out);
+	id = jint(find_ca(doc, "name", "one"), "id");
+	json_decref(doc);
+
+	/* CRL 2, as PEM: imported, then left in the spool as by a crash. */
+	snprintf(pem, sizeof(pem), "%s/two.pem", dir);
+	make_crl("rsa", pem, 2, 2 * 86400, "--pem");
+	rc = otzyv(&out, "import-crl '%s'", pem);
+	cr_assert_eq(rc, 0, "import-crl: exit %d:\n%s", rc, out);
+	free(out);
+	snprintf(spool, sizeof(spool), "%s/store/spool/%lld.part", dir, id);
+	snprintf(der, sizeof(der), "%s/two.der", dir);
+	cr_assert_eq(sh(&out,
+			"cp '%s' '%s' && openssl crl -in '%s' -outform "
+			"DER -out '%s'",
+			pem, spool, pem, der),
+		     0, "%s", out);
+	free(out);
+	/* The pass recovers it first; its own download (CRL 1) is then
+	 * refused as a rollback and keeps nothing. */
+	otzyv(&out, "fetch");
+	free(out);
+	cr_assert_eq(sh(&out, "cmp '%s' '%s/store/crl/%lld.crl'", der, dir, id),
+		     0, "the last good file is not CRL 2: %s", out);
+	free(out);
+}
