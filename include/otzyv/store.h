@@ -180,6 +180,13 @@ enum store_err store_issuer_fetched(struct store *s, uint32_t id,
 				    const struct store_fetch *f,
 				    const char *error, json_t *event);
 
+/* The stored CRL of issuer `id` came again (unchanged) from `url`
+ * with these validators (NULL: none): they replace the stored ones, so
+ * that the next request is conditional on what the server says now. */
+enum store_err store_crl_set_source(struct store *s, uint32_t id,
+				    const char *url, const char *etag,
+				    const char *last_modified);
+
 /* Issuer `id` is no longer configured (its [ca] section is gone): its
  * STORE_SRC_CONFIG and configured URLs are cleared. */
 enum store_err store_issuer_unconfigure(struct store *s, uint32_t id);

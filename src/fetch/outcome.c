@@ -248,6 +248,27 @@ record_attempt(struct store_issuer *is, void *arg)
 	a->st = is->fetch;
 }
 
+/* The stored CRL came again: from this URL, with these validators,
+ * kept so that the next request is conditional on them (a mirror's
+ * answer or a changed ETag would otherwise cost full downloads for
+ * ever). */
+static void
+refresh_source(struct fetcher *f, const struct target *t,
+	       const struct stored *st, const char *url)
+{
+	enum store_err e;
+
+	if (strcmp(st->url, url) == 0 && strcmp(st->etag, t->etag) == 0 &&
+	    strcmp(st->last_modified, t->last_modified) == 0)
+		return;
+	e = store_crl_set_source(f->store, t->id, url,
+				 t->etag[0] ? t->etag : NULL,
+				 t->last_modified[0] ? t->last_modified : NULL);
+	if (e != STORE_OK)
+		log_warn("event=crl_source_failed ca=\"%s\" error=\"%s\"",
+			 t->name, store_strerror(e));
+}
+
 int
 fetch_import_body(struct fetcher *f, struct target *t, const char *spool,
 		  const char *url, char *why, size_t whylen)
@@ -262,6 +283,7 @@ fetch_import_body(struct fetcher *f, struct target *t, const char *spool,
 	if (st.present && memcmp(st.sha256, t->sha256, 32) == 0) {
 		/* The stored file again: nothing to verify. */
 		fetch_keep_last_good(f, t, spool);
+		refresh_source(f, t, &st, url);
 		t->result = "unchanged";
 		return 1;
 	}
@@ -286,6 +308,7 @@ fetch_import_body(struct fetcher *f, struct target *t, const char *spool,
 		return 1;
 	case IMPORT_UNCHANGED:
 		fetch_keep_last_good(f, t, spool);
+		refresh_source(f, t, &st, url);
 		t->result = "unchanged";
 		return 1;
 	case IMPORT_REJECTED:

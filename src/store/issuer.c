@@ -451,3 +451,28 @@ store_issuer_unconfigure(struct store *s, uint32_t id)
 {
 	return issuer_update(s, id, clear_config, NULL, NULL);
 }
+
+struct source {
+	const char *url, *etag, *last_modified;
+};
+
+static void
+set_source(struct store_issuer *is, const void *arg)
+{
+	const struct source *src = arg;
+
+	if (!is->crl.present)
+		return;
+	is->crl.url = src->url;
+	is->crl.etag = src->etag;
+	is->crl.last_modified = src->last_modified;
+}
+
+enum store_err
+store_crl_set_source(struct store *s, uint32_t id, const char *url,
+		     const char *etag, const char *last_modified)
+{
+	struct source src = {url, etag, last_modified};
+
+	return issuer_update(s, id, set_source, &src, NULL);
+}

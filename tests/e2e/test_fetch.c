@@ -1461,6 +1461,11 @@ check_mirrors(void)
 	cr_assert_str_eq(jstr(json_array_get(reqs, 0), "path"), "/two/b.crl",
 			 "the mirror that answered last is asked first:\n%s",
 			 jdump(reqs));
+	/* ... with its own validators, kept when its answer was the
+	 * stored CRL again: a 304, not the whole file once more. */
+	cr_assert_eq(jint(json_array_get(reqs, 0), "status"), 304,
+		     "a conditional request to the mirror expected:\n%s",
+		     jdump(reqs));
 	json_decref(reqs);
 	ca = ca_get(two_id);
 	cr_assert_str_eq(jstr(ca, "state"), "fresh");
