@@ -325,6 +325,12 @@ enum store_err store_issuer_set_accreditation(struct store *s, uint32_t id,
 					      const char *accreditation,
 					      json_t *event);
 
+/* Waits for, then holds, the store's trusted-list lock (a file beside
+ * the environment): one list import at a time, across processes, so
+ * that the stored version and every issuer's list fields come from one
+ * list. The lock's descriptor (close it to let go), or -1. */
+int store_tsl_lock(struct store *s);
+
 /* The last accepted trusted list: meta record "tsl" (JSON). */
 struct store_tsl_meta {
 	int present;

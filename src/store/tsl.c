@@ -7,8 +7,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "otzyv/util.h"
@@ -69,6 +74,27 @@ out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	return e;
+}
+
+int
+store_tsl_lock(struct store *s)
+{
+	const char *dir;
+	char path[4096];
+	int fd;
+
+	if (mdb_env_get_path(s->env, &dir) != 0 ||
+	    (size_t)snprintf(path, sizeof(path), "%s/tsl.lock", dir) >=
+		sizeof(path) ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
 }
 
 static enum store_err

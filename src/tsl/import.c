@@ -365,7 +365,7 @@ tsl_import_file(struct store *s, const char *path,
 	json_t *ev = NULL;
 	enum tsl_import_status st = TSL_IMPORT_ERROR;
 	enum store_err e;
-	int fd = -1;
+	int fd = -1, lock = -1;
 
 	memset(out, 0, sizeof(*out));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -391,6 +391,14 @@ tsl_import_file(struct store *s, const char *path,
 	m.size = out->info.size;
 	m.imported_at = clock_now();
 
+	/* From the version check to the meta record, alone: another
+	 * importer's second pass must not interleave with this one. */
+	if ((lock = store_tsl_lock(s)) < 0) {
+		snprintf(out->msg, sizeof(out->msg),
+			 "store: cannot take the trusted-list lock: %s",
+			 strerror(errno));
+		goto out;
+	}
 	if ((e = store_read_begin(s, &t)) == STORE_OK) {
 		e = store_tsl_check(t, &m);
 		if (e == STORE_OK)
@@ -468,18 +476,26 @@ tsl_import_file(struct store *s, const char *path,
 	case STORE_UNCHANGED:
 		st = TSL_IMPORT_UNCHANGED;
 		break;
+	case STORE_ROLLBACK:
+	case STORE_CONFLICT:
+		/* Under the lock, only an importer that does not take it
+		 * (an older otzyv) can have stored a list meanwhile. */
+		snprintf(out->msg, sizeof(out->msg),
+			 "%s: Версия %lld: a newer or other list was stored "
+			 "meanwhile",
+			 path, (long long)m.version);
+		st = TSL_IMPORT_REJECTED;
+		break;
 	default:
-		/* Another importer got there first, or the store failed. */
 		snprintf(out->msg, sizeof(out->msg), "store: %s",
 			 store_strerror(e));
-		st = e == STORE_ROLLBACK || e == STORE_CONFLICT
-			 ? TSL_IMPORT_REJECTED
-			 : TSL_IMPORT_ERROR;
 		break;
 	}
 out:
 	if (fd >= 0)
 		close(fd);
+	if (lock >= 0)
+		close(lock);
 	free(c.listed);
 	json_decref(ev);
 	return reject(out, st);

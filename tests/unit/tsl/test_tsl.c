@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -708,6 +710,52 @@ Test(tsl, a_ca_the_list_drops_is_no_longer_accredited)
 			     QUALIFIED_NO, "%s", f.acc[i]);
 	}
 	store_close(s);
+}
+
+struct bg_import {
+	struct store *s;
+	const char *path;
+	struct tsl_import_result r;
+	enum tsl_import_status st;
+	atomic_int done;
+};
+
+static void *
+bg_import(void *arg)
+{
+	struct bg_import *b = arg;
+
+	b->st = tsl_import_file(b->s, b->path, NULL, &b->r);
+	atomic_store(&b->done, 1);
+	return NULL;
+}
+
+/* One import at a time (across processes: a file lock): a second
+ * waits, so that the stored version and the issuers' list fields come
+ * from the same list. */
+Test(tsl, imports_take_turns)
+{
+	struct bg_import b = {0};
+	pthread_t th;
+	char v10[1024];
+	int lock, i;
+
+	snprintf(v10, sizeof(v10), "%s/%s", dir, "t10.xml");
+	write_tsl(v10, 10, three, 3, 0);
+	cr_assert_eq(store_open(path_in(dir, "store"), 64 << 20, 1, &b.s),
+		     STORE_OK);
+	b.path = v10;
+	cr_assert_geq(lock = store_tsl_lock(b.s), 0);
+	cr_assert_eq(pthread_create(&th, NULL, bg_import, &b), 0);
+	usleep(300 * 1000);
+	cr_assert_not(atomic_load(&b.done), "imported while another held the "
+					    "lock");
+	close(lock);
+	for (i = 0; i < 100 && !atomic_load(&b.done); i++)
+		usleep(100 * 1000);
+	pthread_join(th, NULL);
+	cr_assert_eq(b.st, TSL_IMPORT_OK, "%s", b.r.msg);
+	store_close(b.s);
 }
 
 Test(tsl, exclusions_by_name_and_key_id)
