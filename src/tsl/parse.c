@@ -688,10 +688,19 @@ field_close(struct parser *p, enum el e)
 		}
 		p->key->urls[p->key->nurls++] = xstrdup(s);
 	} else if (e == E_NOT_BEFORE || e == E_NOT_AFTER) {
+		/* For people only (the certificate has its own validity):
+		 * an odd one costs a warning, not the list. */
 		if (*s != '\0' &&
 		    !tsl_time(s, e == E_NOT_BEFORE ? &p->cert->not_before
-						   : &p->cert->not_after))
-			fail(p, "not a date");
+						   : &p->cert->not_after)) {
+			char text[128];
+
+			log_escape(s, strlen(s), text, sizeof(text));
+			log_warn("tsl=%s line=%d certificate validity date "
+				 "ignored, not a date: \"%s\"",
+				 p->label,
+				 xmlTextReaderGetParserLineNumber(p->r), text);
+		}
 	} else {
 		set_str(e == E_THUMB	   ? &p->cert->thumb
 			: e == E_ISSUED_BY ? &p->cert->issued_by

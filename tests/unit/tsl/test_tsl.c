@@ -344,6 +344,29 @@ Test(tsl, only_web_crl_addresses)
 	cr_assert_eq(c.urls, 1, "the file:// mirror was taken");
 }
 
+/* ПериодДействияС/До are for people (the certificate has its own
+ * validity): one written oddly is no reason to refuse the list. */
+Test(tsl, odd_validity_dates_cost_a_warning)
+{
+	char path[1024], *text, *at;
+	struct collected c;
+	struct tsl_info info;
+	char err[512];
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, "dates.xml");
+	write_tsl(path, 8, three, 1, 0);
+	text = (char *)read_file(path, &len);
+	cr_assert_not_null(text);
+	at = strstr(text, "2020-01-01T00:00:00+03:00");
+	cr_assert_not_null(at);
+	memcpy(at, "13.08.2019 10:00:00+03:00", 25);
+	cr_assert(write_file(path, text, len));
+	free(text);
+	cr_assert(parse_path(path, &c, &info, err, sizeof(err)), "%s", err);
+	cr_assert_eq(c.certs, 2);
+}
+
 Test(tsl, crlf_bom_and_memory_input)
 {
 	char path[1024];
