@@ -325,6 +325,22 @@ enum store_err store_issuer_set_accreditation(struct store *s, uint32_t id,
 					      const char *accreditation,
 					      json_t *event);
 
+/* What the daemon's fetcher last did for the trusted list (meta record
+ * "tsl_fetch"; all 0 when it never tried). */
+struct store_tsl_fetch {
+	int64_t attempt_at, success_at;
+	uint32_t failures; /* consecutive */
+	char error[512];   /* of the last failure, "" after a success */
+};
+
+enum store_err store_tsl_fetch_get(struct store_txn *t,
+				   struct store_tsl_fetch *out);
+
+/* Records an attempt ending at `now` (ok, or failed for `error`) and
+ * `event` (may be NULL), in one write transaction. */
+enum store_err store_tsl_fetched(struct store *s, int ok, const char *error,
+				 int64_t now, json_t *event);
+
 /* Waits for, then holds, the store's trusted-list lock (a file beside
  * the environment): one list import at a time, across processes, so
  * that the stored version and every issuer's list fields come from one

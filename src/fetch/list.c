@@ -24,15 +24,18 @@ fetch_tsl_done(struct fetcher *f, int ok, const char *error)
 
 	if (ok) {
 		t->next_at = now + f->tsl_refresh;
+		if (store_tsl_fetched(f->store, 1, NULL, now, NULL) != STORE_OK)
+			log_warn("event=tsl_record_failed");
 		return;
 	}
 	f->failures++;
 	t->next_at = now + f->sched.retry_min;
-	log_warn("event=tsl_failed error=\"%s\"", error);
 	ev = json_pack("{s:s, s:s}", "type", "tsl_failed", "reason", error);
-	if (ev != NULL)
-		store_event_log(f->store, ev);
+	if (store_tsl_fetched(f->store, 0, error, now, ev) != STORE_OK)
+		log_warn("event=tsl_record_failed");
 	json_decref(ev);
+	/* Logged once recorded: what the log says, /v1/cas shows. */
+	log_warn("event=tsl_failed error=\"%s\"", error);
 }
 
 /* The list is in the spool and nothing else is in flight: import it,

@@ -241,6 +241,37 @@ render_cas(struct text *t, struct store *s, int64_t now, int64_t grace)
 	store_txn_end(txn);
 }
 
+/* The trusted list: its version and age, and the fetcher's failures
+ * to get it (a list refused for weeks must page someone). */
+static void
+render_tsl(struct text *t, struct store *s, int64_t now)
+{
+	struct store_txn *txn;
+	struct store_tsl_meta m;
+	struct store_tsl_fetch f;
+
+	if (store_read_begin(s, &txn) != STORE_OK)
+		return;
+	if (store_tsl_get(txn, &m) == STORE_OK && m.present)
+		put(t,
+		    "# HELP otzyv_tsl_version Версия of the stored trusted "
+		    "list.\n# TYPE otzyv_tsl_version gauge\n"
+		    "otzyv_tsl_version %lld\n"
+		    "# HELP otzyv_tsl_age_seconds Seconds since the stored "
+		    "list was imported.\n# TYPE otzyv_tsl_age_seconds gauge\n"
+		    "otzyv_tsl_age_seconds %lld\n",
+		    (long long)m.version, (long long)(now - m.imported_at));
+	if (store_tsl_fetch_get(txn, &f) == STORE_OK && f.attempt_at != 0)
+		put(t,
+		    "# HELP otzyv_tsl_fetch_consecutive_failures Failed "
+		    "attempts to fetch the trusted list since the last "
+		    "success.\n"
+		    "# TYPE otzyv_tsl_fetch_consecutive_failures gauge\n"
+		    "otzyv_tsl_fetch_consecutive_failures %u\n",
+		    f.failures);
+	store_txn_end(txn);
+}
+
 char *
 metrics_render(struct metrics *m, struct store *s, int64_t now,
 	       int64_t stale_grace, size_t *out_len)
@@ -313,6 +344,7 @@ metrics_render(struct metrics *m, struct store *s, int64_t now,
 	    "otzyv_http_connections %lu\n",
 	    get(&m->connections));
 	render_cas(&t, s, now, stale_grace);
+	render_tsl(&t, s, now);
 	if (store_usage(s, &map, &used) == STORE_OK)
 		put(&t,
 		    "# HELP otzyv_store_bytes Bytes of the store in use, and "

@@ -270,17 +270,37 @@ add_ca(const struct store_issuer *is, void *arg)
 	return json_array_append_new(b->cas, ca) != 0;
 }
 
+/* The stored list, and the fetcher's last attempts at it (so that a
+ * list refused for weeks shows): null when neither is known. */
 static json_t *
 tsl_json(struct store_txn *t)
 {
 	struct store_tsl_meta m;
+	struct store_tsl_fetch f;
+	json_t *o;
 
-	if (store_tsl_get(t, &m) != STORE_OK || !m.present)
+	if (store_tsl_get(t, &m) != STORE_OK)
+		m.present = 0;
+	if (store_tsl_fetch_get(t, &f) != STORE_OK)
+		f.attempt_at = 0;
+	if (!m.present && f.attempt_at == 0)
 		return json_null();
-	return json_pack(
-	    "{s:I, s:o, s:I, s:o, s:o}", "version", (json_int_t)m.version,
-	    "date", time_or_null(m.date), "size", (json_int_t)m.size, "sha256",
-	    hex(m.sha256, 32), "imported_at", time_or_null(m.imported_at));
+	o = m.present
+		? json_pack("{s:I, s:o, s:I, s:o, s:o}", "version",
+			    (json_int_t)m.version, "date", time_or_null(m.date),
+			    "size", (json_int_t)m.size, "sha256",
+			    hex(m.sha256, 32), "imported_at",
+			    time_or_null(m.imported_at))
+		: json_pack("{s:n}", "version");
+	if (f.attempt_at != 0)
+		json_object_set_new(
+		    o, "fetch",
+		    json_pack("{s:o, s:o, s:i, s:o}", "last_attempt",
+			      time_or_null(f.attempt_at), "last_success",
+			      time_or_null(f.success_at), "failures",
+			      (json_int_t)f.failures, "last_error",
+			      f.error[0] ? json_string(f.error) : json_null()));
+	return o;
 }
 
 json_t *

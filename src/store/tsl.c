@@ -19,6 +19,7 @@
 #include "otzyv/util.h"
 
 #define TSL_META_KEY "tsl"
+#define TSL_FETCH_KEY "tsl_fetch"
 
 enum store_err
 store_issuer_set_tsl(struct store *s, uint32_t id,
@@ -199,6 +200,86 @@ out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	json_decref(o);
+	free(text);
+	return e;
+}
+
+static enum store_err
+tsl_fetch_get_txn(MDB_txn *txn, struct store *s, struct store_tsl_fetch *out)
+{
+	MDB_val k = {sizeof(TSL_FETCH_KEY) - 1, TSL_FETCH_KEY}, v;
+	json_int_t attempt = 0, success = 0, failures = 0;
+	const char *error = "";
+	json_t *o;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) == MDB_NOTFOUND)
+		return STORE_OK;
+	if (rc != 0)
+		return store_err_from_mdb(rc);
+	o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+	if (o == NULL ||
+	    json_unpack(o, "{s:I, s:I, s:I, s:s}", "attempt_at", &attempt,
+			"success_at", &success, "failures", &failures, "error",
+			&error) != 0) {
+		json_decref(o);
+		return STORE_CORRUPT;
+	}
+	out->attempt_at = attempt;
+	out->success_at = success;
+	out->failures = (uint32_t)failures;
+	snprintf(out->error, sizeof(out->error), "%s", error);
+	json_decref(o);
+	return STORE_OK;
+}
+
+enum store_err
+store_tsl_fetch_get(struct store_txn *t, struct store_tsl_fetch *out)
+{
+	return tsl_fetch_get_txn(t->txn, t->s, out);
+}
+
+enum store_err
+store_tsl_fetched(struct store *s, int ok, const char *error, int64_t now,
+		  json_t *event)
+{
+	MDB_txn *txn;
+	MDB_val k = {sizeof(TSL_FETCH_KEY) - 1, TSL_FETCH_KEY}, v;
+	struct store_tsl_fetch f;
+	char *text = NULL;
+	json_t *o;
+	enum store_err e;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return store_err_from_mdb(rc);
+	if ((e = tsl_fetch_get_txn(txn, s, &f)) != STORE_OK)
+		goto out;
+	o = json_pack("{s:I, s:I, s:I, s:s}", "attempt_at", (json_int_t)now,
+		      "success_at", (json_int_t)(ok ? now : f.success_at),
+		      "failures", (json_int_t)(ok ? 0 : f.failures + 1),
+		      "error", ok || error == NULL ? "" : error);
+	text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	if (text == NULL) {
+		e = STORE_INVALID;
+		goto out;
+	}
+	v.mv_data = text;
+	v.mv_size = strlen(text);
+	if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0) {
+		e = store_err_from_mdb(rc);
+		goto out;
+	}
+	if (event != NULL && (e = event_put_txn(txn, s, event)) != STORE_OK)
+		goto out;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	e = store_err_from_mdb(rc);
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
 	free(text);
 	return e;
 }

@@ -1735,6 +1735,11 @@ tsl_fails(const char *what, const char *expect, int do_refresh)
 	cr_assert_eq(jint(doc, "tsl.version"), 100,
 		     "%s: the stored list stays version 100:\n%s", what,
 		     jdump(doc));
+	/* ... and monitoring sees the list failing. */
+	cr_assert_geq(jint(doc, "tsl.fetch.failures"), 1, "%s:\n%s", what,
+		      jdump(doc));
+	cr_assert(strstr(jstr(doc, "tsl.fetch.last_error"), expect) != NULL,
+		  "%s:\n%s", what, jdump(doc));
 	cr_assert_eq(jint(doc, "counts.fresh"), TSL_KEYS,
 		     "%s: the CAs stay fresh:\n%s", what, jdump(doc));
 	json_decref(doc);
