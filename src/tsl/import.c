@@ -137,24 +137,61 @@ urls_text(const struct tsl_key *k)
 	return t;
 }
 
-/* The issuer already stored for this certificate: 1 with its source. */
+/* The accreditation status in a stored accreditation text, into out
+ * ("" when there is none). */
+static void
+status_of(const char *accreditation, char *out, size_t len)
+{
+	json_t *doc = accreditation ? json_loads(accreditation, 0, NULL) : NULL;
+	const char *st = json_string_value(json_object_get(doc, "status"));
+
+	snprintf(out, len, "%s", st ? st : "");
+	json_decref(doc);
+}
+
+/* The issuer already stored for this certificate: 1 with its source
+ * and its accreditation status as the list last said it. */
 static int
-known(struct store *s, X509 *x, unsigned *out_source)
+known(struct store *s, X509 *x, unsigned *out_source, char *status, size_t len)
 {
 	struct store_txn *t;
 	struct store_issuer is;
 	uint32_t id;
 	int found = 0;
 
+	status[0] = '\0';
 	if (store_read_begin(s, &t) != STORE_OK)
 		return 0;
 	if (store_issuer_id_of(t, x, &id) == STORE_OK &&
 	    store_issuer_get(t, id, &is) == STORE_OK) {
 		found = 1;
 		*out_source = is.source;
+		status_of(is.accreditation, status, len);
 	}
 	store_txn_end(t);
 	return found;
+}
+
+/* DESIGN's journal of accreditation changes: a CA the list names anew
+ * with another status than before. */
+static void
+journal_status(struct store *s, uint32_t id, const char *was,
+	       const struct tsl_status *now)
+{
+	char ts[32];
+	json_t *ev;
+
+	if (was[0] == '\0' || now->status == NULL ||
+	    strcmp(was, now->status) == 0)
+		return;
+	ev = json_pack("{s:s, s:i, s:s, s:s, s:o}", "type",
+		       "accreditation_changed", "issuer", (json_int_t)id, "was",
+		       was, "status", now->status, "since",
+		       now->from ? json_string(time_format(now->from, ts))
+				 : json_null());
+	if (ev != NULL)
+		store_event_log(s, ev);
+	json_decref(ev);
 }
 
 static int
@@ -175,7 +212,9 @@ import_key(struct import_ctx *c, const struct tsl_ca *ca,
 	info.crl_urls = urls;
 	for (i = 0; i < k->ncerts; i++) {
 		unsigned source = 0;
-		int was = known(c->s, k->certs[i].x509, &source);
+		char status[128];
+		int was = known(c->s, k->certs[i].x509, &source, status,
+				sizeof(status));
 		uint32_t id;
 
 		/* A [ca NAME] section keeps its name; the list adds the
@@ -188,6 +227,8 @@ import_key(struct import_ctx *c, const struct tsl_ca *ca,
 			e = store_issuer_set_tsl(c->s, id, &info);
 		if (e == STORE_OK && !note_listed(c, id))
 			e = STORE_IO;
+		if (e == STORE_OK)
+			journal_status(c->s, id, status, &ca->status);
 		if (e != STORE_OK) {
 			snprintf(c->msg, sizeof(c->msg),
 				 "CA at line %lu: store: %s", ca->line,

@@ -689,6 +689,31 @@ each_fns(const struct store_issuer *is, void *arg)
 	return 0;
 }
 
+/* accreditation_changed events: how many, and that one says `status`. */
+struct changes {
+	int n;
+	const char *status;
+	int seen;
+};
+
+static int
+each_change(int64_t at, uint64_t seq, const char *json, size_t len, void *arg)
+{
+	struct changes *c = arg;
+	json_t *ev = json_loadb(json, len, 0, NULL);
+	const char *type = json_string_value(json_object_get(ev, "type"));
+	const char *st = json_string_value(json_object_get(ev, "status"));
+
+	(void)at;
+	(void)seq;
+	if (type != NULL && strcmp(type, "accreditation_changed") == 0) {
+		c->n++;
+		c->seen += st != NULL && strcmp(st, c->status) == 0;
+	}
+	json_decref(ev);
+	return 0;
+}
+
 /* A CA the list stops naming is accredited no more from the last list
  * that named it: what it issued before stays qualified, what it issues
  * later is not; journalled once. */
@@ -716,6 +741,40 @@ Test(tsl, a_ca_the_list_drops_is_no_longer_accredited)
 	cr_assert_eq(r.unlisted, 2);
 	cr_assert_eq(import(s, v12, &r), TSL_IMPORT_OK, "%s", r.msg);
 	cr_assert_eq(r.unlisted, 0, "already unlisted");
+	{
+		struct changes ch = {0, "Нет в перечне", 0};
+
+		cr_assert_eq(store_read_begin(s, &t), STORE_OK);
+		cr_assert_eq(store_event_foreach(t, 0, each_change, &ch),
+			     STORE_OK);
+		store_txn_end(t);
+		cr_assert_eq(ch.n, 2, "one event per key, once");
+		cr_assert_eq(ch.seen, 2);
+	}
+	/* Named again: journalled as a change back. */
+	{
+		char v13[1024];
+		struct changes ch = {0, "Действует", 0};
+
+		snprintf(v13, sizeof(v13), "%s/%s", dir, "d13.xml");
+		write_tsl(v13, 13, three, 3, 0);
+		cr_assert_eq(import(s, v13, &r), TSL_IMPORT_OK, "%s", r.msg);
+		cr_assert_eq(store_read_begin(s, &t), STORE_OK);
+		cr_assert_eq(store_event_foreach(t, 0, each_change, &ch),
+			     STORE_OK);
+		store_txn_end(t);
+		cr_assert_eq(ch.n, 4);
+		cr_assert_eq(ch.seen, 2);
+	}
+	cr_assert_eq(import(s, v12, &r), TSL_IMPORT_REJECTED, "rollback");
+	{
+		char v14[1024];
+
+		snprintf(v14, sizeof(v14), "%s/%s", dir, "d14.xml");
+		write_tsl(v14, 14, three + 1, 2, 0);
+		cr_assert_eq(import(s, v14, &r), TSL_IMPORT_OK, "%s", r.msg);
+		cr_assert_eq(r.unlisted, 2);
+	}
 
 	cr_assert_eq(store_read_begin(s, &t), STORE_OK);
 	cr_assert_eq(store_issuer_foreach(t, each_fns, &f), STORE_OK);
