@@ -796,7 +796,8 @@ cmd_fetch(struct ctx *c, int argc, char **argv)
 		return die(EXIT_USAGE, "usage: otzyv fetch [--ca NAME]");
 	if ((ids = calloc(c->cfg->ncas + 1, sizeof(*ids))) == NULL)
 		return die(EXIT_STORE, "out of memory");
-	if (!registry_sync(c->cfg, c->store, ids, err, sizeof(err))) {
+	if (!registry_sync(c->cfg, c->store, ids, err, sizeof(err)) ||
+	    !registry_forget_gone(c->cfg, c->store, ids, err, sizeof(err))) {
 		free(ids);
 		return die(EXIT_USAGE, "%s", err);
 	}

@@ -110,6 +110,9 @@ replace_fetcher(struct daemon *d, const struct config *cfg,
 	fetcher_free(old);
 	if (d->fetch_retry != NULL)
 		evtimer_del(d->fetch_retry);
+	/* The config now running is the truth about configured CAs. */
+	if (!registry_forget_gone(cfg, d->store, ca_ids, err, sizeof(err)))
+		log_error("event=registry_failed error=\"%s\"", err);
 	if ((f = fetcher_new(cfg, d->store, ca_ids, err, sizeof(err))) ==
 		NULL ||
 	    !fetcher_start(f)) {

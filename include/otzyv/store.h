@@ -341,11 +341,12 @@ enum store_err store_tsl_fetch_get(struct store_txn *t,
 enum store_err store_tsl_fetched(struct store *s, int ok, const char *error,
 				 int64_t now, json_t *event);
 
-/* Waits for, then holds, the store's trusted-list lock (a file beside
- * the environment): one list import at a time, across processes, so
- * that the stored version and every issuer's list fields come from one
- * list. The lock's descriptor (close it to let go), or -1. */
-int store_tsl_lock(struct store *s);
+/* Holds the store's trusted-list lock (a file beside the environment):
+ * one list import at a time, across processes, so that the stored
+ * version and every issuer's list fields come from one list. `wait`:
+ * until it is free; else -1 with errno EWOULDBLOCK when another holds
+ * it. The lock's descriptor (close it to let go), or -1. */
+int store_tsl_lock(struct store *s, int wait);
 
 /* The last accepted trusted list: meta record "tsl" (JSON). */
 struct store_tsl_meta {

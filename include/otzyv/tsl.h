@@ -100,6 +100,9 @@ struct tsl_import_opts {
 	const char *const *exclude;
 	size_t nexclude;
 	const char *source; /* recorded in the event: path or URL */
+	/* Another import under way: 1 fails this one at once (the
+	 * daemon's fetcher, whose loop must not stop); 0 waits for it. */
+	int no_wait;
 };
 
 /* The accreditation status (struct store_issuer's JSON) of a CA the

@@ -61,6 +61,7 @@ fetch_tsl_import(struct fetcher *f)
 	o.exclude = (const char *const *)f->exclude;
 	o.nexclude = f->nexclude;
 	o.source = url;
+	o.no_wait = 1;
 	switch (tsl_import_file(f->store, spool, &o, &r)) {
 	case TSL_IMPORT_OK:
 		log_info(

@@ -177,11 +177,13 @@ field(const char *l, size_t n, struct http_head *out)
 		if (out->has_length || vn == 0)
 			return HTTP_PARSE_BAD;
 		for (i = 0; i < vn; i++) {
+			size_t d = (size_t)(v[i] - '0');
+
 			if (v[i] < '0' || v[i] > '9')
 				return HTTP_PARSE_BAD;
-			/* Beyond 18 digits: more than any limit (413). */
+			/* Beyond size_t: more than any limit (413). */
 			len =
-			    i < 18 ? len * 10 + (size_t)(v[i] - '0') : SIZE_MAX;
+			    len > (SIZE_MAX - d) / 10 ? SIZE_MAX : len * 10 + d;
 		}
 		out->has_length = 1;
 		out->content_length = len;

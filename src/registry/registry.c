@@ -131,21 +131,26 @@ int
 registry_sync(const struct config *cfg, struct store *s, uint32_t *out_ids,
 	      char *err, size_t errlen)
 {
-	uint32_t *ids = calloc(cfg->ncas + 1, sizeof(*ids));
-	enum store_err e;
+	uint32_t *ids = out_ids;
+	int ok;
 
-	if (ids == NULL) {
+	if (ids == NULL &&
+	    (ids = calloc(cfg->ncas + 1, sizeof(*ids))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return 0;
 	}
-	if (!register_all(cfg, s, ids, err, errlen)) {
+	ok = register_all(cfg, s, ids, err, errlen);
+	if (ids != out_ids)
 		free(ids);
-		return 0;
-	}
-	e = unconfigure_gone(s, ids, cfg->ncas);
-	if (e == STORE_OK && out_ids != NULL)
-		memcpy(out_ids, ids, cfg->ncas * sizeof(*ids));
-	free(ids);
+	return ok;
+}
+
+int
+registry_forget_gone(const struct config *cfg, struct store *s,
+		     const uint32_t *ids, char *err, size_t errlen)
+{
+	enum store_err e = unconfigure_gone(s, ids, cfg->ncas);
+
 	if (e != STORE_OK) {
 		snprintf(err, errlen, "%s: %s", cfg->store_path,
 			 store_strerror(e));

@@ -78,7 +78,7 @@ out:
 }
 
 int
-store_tsl_lock(struct store *s)
+store_tsl_lock(struct store *s, int wait)
 {
 	const char *dir;
 	char path[4096];
@@ -87,11 +87,16 @@ store_tsl_lock(struct store *s)
 	if (mdb_env_get_path(s->env, &dir) != 0 ||
 	    (size_t)snprintf(path, sizeof(path), "%s/tsl.lock", dir) >=
 		sizeof(path) ||
-	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
+	    /* Read-only, readable by all: a lock made by root (otzyv
+	     * import-tsl under sudo) must not lock out the daemon's user. */
+	    (fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644)) < 0)
 		return -1;
-	while (flock(fd, LOCK_EX) != 0) {
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
 		if (errno != EINTR) {
+			int err = errno;
+
 			close(fd);
+			errno = err;
 			return -1;
 		}
 	}

@@ -434,10 +434,16 @@ tsl_import_file(struct store *s, const char *path,
 
 	/* From the version check to the meta record, alone: another
 	 * importer's second pass must not interleave with this one. */
-	if ((lock = store_tsl_lock(s)) < 0) {
-		snprintf(out->msg, sizeof(out->msg),
-			 "store: cannot take the trusted-list lock: %s",
-			 strerror(errno));
+	if ((lock = store_tsl_lock(s, !(opts && opts->no_wait))) < 0) {
+		int err = errno;
+
+		if (err == EWOULDBLOCK)
+			snprintf(out->msg, sizeof(out->msg),
+				 "another import of the list is under way");
+		else
+			snprintf(out->msg, sizeof(out->msg),
+				 "store: cannot take the trusted-list lock: %s",
+				 strerror(err));
 		goto out;
 	}
 	if ((e = store_read_begin(s, &t)) == STORE_OK) {

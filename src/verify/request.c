@@ -141,6 +141,23 @@ verify_request_clear(struct verify_request *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Only white space, written plainly or as JSON's escapes \n \r \t:
+ * what jansson would hand blank() unescaped. */
+static int
+blank_json(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len &&
+		    (s[i + 1] == 'n' || s[i + 1] == 'r' || s[i + 1] == 't'))
+			i++;
+		else if (!blank((const uint8_t *)s + i, 1))
+			return 0;
+	}
+	return 1;
+}
+
 /* The content member: base64 text, left undecoded (`json`: with the
  * escapes plain_string() lets through); 0 with a message when there is
  * none to decode. */
@@ -148,7 +165,7 @@ static int
 content_text(const char *s, size_t len, int json, struct verify_request *r,
 	     char *err, size_t errlen)
 {
-	if (blank((const uint8_t *)s, len)) {
+	if (json ? blank_json(s, len) : blank((const uint8_t *)s, len)) {
 		snprintf(err, errlen, "content: empty");
 		return 0;
 	}

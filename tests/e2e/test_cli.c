@@ -339,8 +339,10 @@ Test(cli, cas_dump_events)
 	free(out);
 }
 
-/* A [ca] section removed from the config: the CA stays in the store
- * (its CRL and history), but is configured and watched no more. */
+/* A [ca] section removed from the config that runs (the daemon's, or
+ * otzyv fetch's): the CA stays in the store (its CRL and history), but
+ * is configured and watched no more. A command merely given another
+ * config changes nothing. */
 Test(cli, removed_section_is_no_longer_watched)
 {
 	char *out = NULL, extra[1200];
@@ -358,6 +360,16 @@ Test(cli, removed_section_is_no_longer_watched)
 	json_decref(doc);
 
 	write_conf("");
+	cr_assert_eq(otzyv(&out, "cas --json"), 0);
+	doc = json_loads(out, 0, NULL);
+	cr_assert_not_null(doc, "%s", out);
+	free(out);
+	ca = json_array_get(json_object_get(doc, "cas"), 1);
+	cr_assert(json_is_true(json_object_get(ca, "watched")),
+		  "a read-only command unconfigured it");
+	json_decref(doc);
+	otzyv(&out, "fetch 2>&1"); /* its URLs are not served: it fails */
+	free(out);
 	cr_assert_eq(otzyv(&out, "cas --json"), 0);
 	doc = json_loads(out, 0, NULL);
 	cr_assert_not_null(doc, "%s", out);

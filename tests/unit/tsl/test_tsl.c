@@ -827,7 +827,7 @@ Test(tsl, imports_take_turns)
 	cr_assert_eq(store_open(path_in(dir, "store"), 64 << 20, 1, &b.s),
 		     STORE_OK);
 	b.path = v10;
-	cr_assert_geq(lock = store_tsl_lock(b.s), 0);
+	cr_assert_geq(lock = store_tsl_lock(b.s, 1), 0);
 	cr_assert_eq(pthread_create(&th, NULL, bg_import, &b), 0);
 	usleep(300 * 1000);
 	cr_assert_not(atomic_load(&b.done), "imported while another held the "

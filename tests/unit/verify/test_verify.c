@@ -993,6 +993,37 @@ Test(verify, anchors_from_store)
 	X509_free(in);
 }
 
+/* Base64 with JSON's escapes is read where it stands (no jansson copy);
+ * the fast scan and jansson decide alike, empty content included. */
+Test(verify, request_escapes)
+{
+	static const char ok[] = "{\"signature\": \"QU\\nJD\", \"content\": "
+				 "\"QU\\/D\\nQUJD\\n\"}";
+	static const char empty[] = "{\"signature\": \"AAAA\", \"content\": "
+				    "\"\\n\\t \"}";
+	struct verify_request rq;
+	char err[256];
+	uint8_t *dec = NULL;
+	size_t len = 0;
+
+	cr_assert(verify_request_parse((const uint8_t *)ok, sizeof(ok) - 1, &rq,
+				       err, sizeof(err)),
+		  "%s", err);
+	cr_assert_null(rq.doc, "read by jansson");
+	cr_assert(rq.content_b64_json);
+	cr_assert_eq(rq.sig_len, 3);
+	cr_assert(crypto_base64_decode(rq.content_b64, rq.content_b64_len, 1,
+				       &dec, &len));
+	cr_assert_eq(len, 6);
+	free(dec);
+	verify_request_clear(&rq);
+	cr_assert_not(verify_request_parse(
+	    (const uint8_t *)empty, sizeof(empty) - 1, &rq, err, sizeof(err)));
+	cr_assert_not_null(strstr(err, "content: empty"), "%s", err);
+	cr_assert_not(verify_request_parse_json(
+	    (const uint8_t *)empty, sizeof(empty) - 1, &rq, err, sizeof(err)));
+}
+
 /* ---- bad input -------------------------------------------------------- */
 
 static void
