@@ -37,16 +37,17 @@
 
 enum store_err {
 	STORE_OK = 0,
-	STORE_NOTFOUND,	 /* no such record */
-	STORE_MAP_FULL,	 /* the map is full: raise [store] map_size */
-	STORE_ROLLBACK,	 /* CRL older than the stored one */
-	STORE_CONFLICT,	 /* same CRL number, different content */
-	STORE_UNCHANGED, /* the stored CRL, again */
-	STORE_SCHEMA,	 /* store written by a newer otzyv */
-	STORE_CORRUPT,	 /* a record that does not decode */
-	STORE_BUSY,	 /* too many readers */
-	STORE_IO,	 /* anything else from LMDB or the OS */
-	STORE_INVALID,	 /* bad argument (entries unsorted, limits) */
+	STORE_NOTFOUND,	   /* no such record */
+	STORE_MAP_FULL,	   /* the map is full: raise [store] map_size */
+	STORE_ROLLBACK,	   /* CRL older than the stored one */
+	STORE_CONFLICT,	   /* same CRL number, different content */
+	STORE_UNCHANGED,   /* the stored CRL, again */
+	STORE_SCHEMA,	   /* store written by a newer otzyv */
+	STORE_CORRUPT,	   /* a record that does not decode */
+	STORE_BUSY,	   /* too many readers */
+	STORE_IO,	   /* anything else from LMDB or the OS */
+	STORE_INVALID,	   /* bad argument (entries unsorted, limits) */
+	STORE_OTHER_SCOPE, /* another part of the CA's CRLs than stored */
 };
 
 const char *store_strerror(enum store_err e);
@@ -72,7 +73,11 @@ struct store_crl_meta {
 	const char *url;     /* where it came from, or NULL */
 	const char *etag;
 	const char *last_modified;
-	unsigned scope; /* STORE_SCOPE_*: whose certificates it lists */
+	unsigned scope;		/* STORE_SCOPE_*: whose certificates it lists */
+	uint8_t idp_sha256[32]; /* of its issuingDistributionPoint's value;
+				   zeros without one */
+	int idp_known;		/* idp_sha256 is set (0: a record of an older
+				   otzyv, whose scope is not known) */
 };
 
 /* RFC 5280 5.2.5: a CRL whose issuingDistributionPoint says it lists

@@ -107,7 +107,7 @@ struct tsl_import_opts {
 
 /* The accreditation status (struct store_issuer's JSON) of a CA the
  * list no longer names, or that the operator excluded: not accredited
- * from then on, and its root no anchor of the list. */
+ * from then on. */
 #define TSL_UNLISTED "Нет в перечне"
 
 struct tsl_import_result {

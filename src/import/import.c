@@ -380,6 +380,9 @@ merge(struct job *j)
 	meta.scope = j->crl.idp_only_user ? STORE_SCOPE_USERS
 		     : j->crl.idp_only_ca ? STORE_SCOPE_CAS
 					  : STORE_SCOPE_ALL;
+	meta.idp_known = 1;
+	if (j->crl.idp != NULL)
+		SHA256(j->crl.idp, j->crl.idp_len, meta.idp_sha256);
 	meta.etag = j->opts->etag;
 	meta.last_modified = j->opts->last_modified;
 	e = store_merge_crl(j->s, r->issuer_id, &meta, next_entry, j,
@@ -394,6 +397,9 @@ merge(struct job *j)
 	case STORE_ROLLBACK:
 	case STORE_CONFLICT:
 		return finish(j, IMPORT_REJECTED, "%s: RFC 5280 5.2.3: %s",
+			      j->label, store_strerror(e));
+	case STORE_OTHER_SCOPE:
+		return finish(j, IMPORT_REJECTED, "%s: RFC 5280 5.2.5: %s",
 			      j->label, store_strerror(e));
 	default:
 		return finish(j, IMPORT_ERROR, "%s: %s", j->label,

@@ -60,6 +60,10 @@ store_strerror(enum store_err e)
 		return "store I/O error";
 	case STORE_INVALID:
 		return "invalid input to the store";
+	case STORE_OTHER_SCOPE:
+		return "CRL covers another part of the CA's certificates "
+		       "(issuingDistributionPoint) than the stored one, which "
+		       "is still current";
 	}
 	return "unknown store error";
 }

@@ -145,6 +145,16 @@ check_order(const struct store_crl_meta *stored,
 		return memcmp(meta->sha256, stored->sha256, 32) == 0
 			   ? STORE_UNCHANGED
 			   : STORE_CONFLICT;
+	/* RFC 5280 5.2.5: a CRL of another scope (users or CAs only, or
+	 * another distribution point's part) is not the next of the
+	 * stored one: merged, it would mark what it leaves out as off the
+	 * list, and lift holds. While the stored one is current it stays;
+	 * after, the CA has moved to the new scope. */
+	if (meta->idp_known && stored->idp_known &&
+	    memcmp(meta->idp_sha256, stored->idp_sha256, 32) != 0 &&
+	    (stored->next_update == 0 ||
+	     meta->fetched_at <= stored->next_update))
+		return STORE_OTHER_SCOPE;
 	/* A higher number with an older thisUpdate is as suspect as a
 	 * lower number (RFC 5280 5.2.3: numbers increase over time). */
 	if (c < 0 || meta->this_update < stored->this_update)

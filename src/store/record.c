@@ -54,6 +54,7 @@ enum {
 	F_FETCH_URL,
 	F_CONFIG_URLS,
 	F_CRL_SCOPE,
+	F_CRL_IDP,
 };
 
 #define ISSUER_MAGIC "OZI1"
@@ -156,6 +157,8 @@ issuer_encode(const struct store_issuer *is, struct buf *out)
 		field_i64(out, F_CRL_SIZE, (int64_t)m->size);
 		if (m->scope != STORE_SCOPE_ALL)
 			field_i64(out, F_CRL_SCOPE, (int64_t)m->scope);
+		if (m->idp_known)
+			field(out, F_CRL_IDP, m->idp_sha256, 32);
 	}
 	if (is->last_error != NULL) {
 		field_str(out, F_LAST_ERROR, is->last_error);
@@ -325,6 +328,11 @@ issuer_decode(uint32_t id, const uint8_t *p, size_t len,
 			break;
 		case F_CRL_SIZE:
 			ok = get_u64v(v, n, &m->size);
+			break;
+		case F_CRL_IDP:
+			ok = m->idp_known = n == 32;
+			if (ok)
+				memcpy(m->idp_sha256, v, 32);
 			break;
 		case F_CRL_SCOPE:
 			ok = get_u64v(v, n, &u) && u <= STORE_SCOPE_CAS;

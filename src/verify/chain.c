@@ -21,7 +21,6 @@
 #include <openssl/x509v3.h>
 
 #include "otzyv/crypto.h"
-#include "otzyv/tsl.h"
 #include "otzyv/util.h"
 
 #include "internal.h"
@@ -273,19 +272,6 @@ struct anchors_acc {
 	int oom;
 };
 
-/* 1 when the list named this CA once, and no longer does. */
-static int
-unlisted(const struct store_issuer *is)
-{
-	json_t *doc =
-	    is->accreditation ? json_loads(is->accreditation, 0, NULL) : NULL;
-	const char *st = json_string_value(json_object_get(doc, "status"));
-	int gone = st != NULL && strcmp(st, TSL_UNLISTED) == 0;
-
-	json_decref(doc);
-	return gone;
-}
-
 static int
 collect_anchor(const struct store_issuer *is, void *arg)
 {
@@ -293,7 +279,10 @@ collect_anchor(const struct store_issuer *is, void *arg)
 	const unsigned char *p = is->cert;
 	X509 *x, **nv;
 
-	if (!(is->source & STORE_SRC_TSL) || is->cert == NULL || unlisted(is))
+	/* One the list no longer names stays an anchor: signatures made
+	 * while it was accredited still verify, and `qualified` (at each
+	 * certificate's notBefore) tells what it issued after. */
+	if (!(is->source & STORE_SRC_TSL) || is->cert == NULL)
 		return 0;
 	if ((x = d2i_X509(NULL, &p, (long)is->cert_len)) == NULL) {
 		ERR_clear_error();

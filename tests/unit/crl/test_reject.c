@@ -517,6 +517,30 @@ Test(crl_reject, partial_scope)
 	ctx_close(&c);
 }
 
+/* A CRL of another scope (here: of end-entity certificates only) is not
+ * the next of the stored complete one while that is current: merged,
+ * it would take what it leaves out off the list. Once the stored one
+ * has expired, the CA has moved to the new scope. */
+Test(crl_reject, another_scope_while_current)
+{
+	struct ctx c;
+	struct import_result res;
+	char *path;
+
+	ctx_open(&c, "ecdsa");
+	path = bad_crl(&c, "users.crl", "ecdsa", "--idp");
+	expect_rejected(&c, path, NULL, "RFC 5280 5.2.5");
+	expect_rejected(&c, path, NULL, "still current");
+	free(path);
+	c.now += 2 * 86400; /* the stored CRL's nextUpdate has passed */
+	path = make_crl(&c, "users2.crl", "ecdsa",
+			"--number 12 --this-update @%lld --idp " GOOD_ENTRIES,
+			(long long)(c.now - 3600));
+	cr_assert_eq(import(&c, path, c.ca, &res), IMPORT_OK, "%s", res.msg);
+	free(path);
+	ctx_close(&c);
+}
+
 /* A signature over MD5 proves nothing (RFC 6151). */
 Test(crl_reject, md5_signature)
 {
