@@ -185,11 +185,13 @@ enum store_err store_issuer_fetched(struct store *s, uint32_t id,
 				    const struct store_fetch *f,
 				    const char *error, json_t *event);
 
-/* The stored CRL of issuer `id` came again (unchanged) from `url`
- * with these validators (NULL: none): they replace the stored ones, so
- * that the next request is conditional on what the server says now. */
+/* The stored CRL of issuer `id`, of SHA-256 `sha256`, came again from
+ * `url` with these validators (NULL: none): they replace the stored
+ * ones, so that the next request is conditional on what the server
+ * says now. Nothing is written when another CRL is stored meanwhile. */
 enum store_err store_crl_set_source(struct store *s, uint32_t id,
-				    const char *url, const char *etag,
+				    const uint8_t sha256[32], const char *url,
+				    const char *etag,
 				    const char *last_modified);
 
 /* Issuer `id` is no longer configured (its [ca] section is gone): its

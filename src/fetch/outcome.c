@@ -120,7 +120,7 @@ fetch_record(struct fetcher *f, struct target *t, int ok, const char *url,
 			       sizeof(url_copy));
 		attempt_apply(f, t, &st, ok, url, next_update);
 		if (!ok) {
-			ev = json_pack("{s:s, s:i, s:s, s:i}", "type",
+			ev = json_pack("{s:s, s:I, s:s, s:I}", "type",
 				       "fetch_failed", "issuer",
 				       (json_int_t)t->id, "reason", error,
 				       "failures", (json_int_t)st.failures);
@@ -261,7 +261,7 @@ refresh_source(struct fetcher *f, const struct target *t,
 	if (strcmp(st->url, url) == 0 && strcmp(st->etag, t->etag) == 0 &&
 	    strcmp(st->last_modified, t->last_modified) == 0)
 		return;
-	e = store_crl_set_source(f->store, t->id, url,
+	e = store_crl_set_source(f->store, t->id, st->sha256, url,
 				 t->etag[0] ? t->etag : NULL,
 				 t->last_modified[0] ? t->last_modified : NULL);
 	if (e != STORE_OK)

@@ -338,7 +338,7 @@ admin(struct http_exchange *x)
 		json_error(x, 404, "no CA of that name is fetched");
 	else
 		send_json(x, 202,
-			  json_pack("{s:i}", "refreshing", (json_int_t)n));
+			  json_pack("{s:I}", "refreshing", (json_int_t)n));
 }
 
 /* ---- /v1/status ------------------------------------------------------- */

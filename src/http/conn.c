@@ -58,6 +58,8 @@
  * (503 beyond). */
 #define SPOOL_MIN (256 * 1024)
 #define SPOOL_BUDGET 8
+/* Body octets counted one by one before a body's whole length is. */
+#define SPOOL_PROBE (64 * 1024)
 
 struct conn {
 	struct worker *w;
@@ -398,14 +400,24 @@ spool_more(struct conn *c)
 
 	if (n > c->spool_left)
 		n = c->spool_left;
-	/* The budget is taken as octets arrive, not as the head promises
-	 * them: heads alone cannot spend it. */
-	if (n > 0 && !spool_reserve(c->w->srv, n)) {
-		log_warn("event=spool_budget_spent bytes=%zu", c->spool_len);
-		fail(c, 503, "Service Unavailable");
-		return 0;
+	/* The budget is not spent by heads alone: octets are counted as
+	 * they arrive, up to SPOOL_PROBE, then the rest of the declared
+	 * length at once, so that an upload under way is not refused
+	 * halfway. */
+	if (n > 0 && c->spool_reserved < c->spool_len) {
+		size_t got = c->spool_len - c->spool_left;
+		size_t want = got + n < SPOOL_PROBE
+				  ? n
+				  : c->spool_len - c->spool_reserved;
+
+		if (!spool_reserve(c->w->srv, want)) {
+			log_warn("event=spool_budget_spent bytes=%zu",
+				 c->spool_len);
+			fail(c, 503, "Service Unavailable");
+			return 0;
+		}
+		c->spool_reserved += want;
 	}
-	c->spool_reserved += n;
 	while (n > 0) {
 		w = evbuffer_write_atmost(in, c->spool_fd, (ev_ssize_t)n);
 		if (w <= 0) {

@@ -304,7 +304,7 @@ ready_one(const struct store_issuer *is, void *arg)
 	case REPORT_FAILING:
 		return 0;
 	}
-	json_array_append_new(r->reasons, json_pack("{s:s, s:i, s:s}", "ca",
+	json_array_append_new(r->reasons, json_pack("{s:s, s:I, s:s}", "ca",
 						    name       ? name
 						    : is->name ? is->name
 							       : "",

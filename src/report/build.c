@@ -295,7 +295,7 @@ tsl_json(struct store_txn *t)
 	if (f.attempt_at != 0)
 		json_object_set_new(
 		    o, "fetch",
-		    json_pack("{s:o, s:o, s:i, s:o}", "last_attempt",
+		    json_pack("{s:o, s:o, s:I, s:o}", "last_attempt",
 			      time_or_null(f.attempt_at), "last_success",
 			      time_or_null(f.success_at), "failures",
 			      (json_int_t)f.failures, "last_error",

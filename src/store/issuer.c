@@ -453,6 +453,7 @@ store_issuer_unconfigure(struct store *s, uint32_t id)
 }
 
 struct source {
+	const uint8_t *sha256;
 	const char *url, *etag, *last_modified;
 };
 
@@ -461,7 +462,7 @@ set_source(struct store_issuer *is, const void *arg)
 {
 	const struct source *src = arg;
 
-	if (!is->crl.present)
+	if (!is->crl.present || memcmp(is->crl.sha256, src->sha256, 32) != 0)
 		return;
 	is->crl.url = src->url;
 	is->crl.etag = src->etag;
@@ -469,10 +470,11 @@ set_source(struct store_issuer *is, const void *arg)
 }
 
 enum store_err
-store_crl_set_source(struct store *s, uint32_t id, const char *url,
-		     const char *etag, const char *last_modified)
+store_crl_set_source(struct store *s, uint32_t id, const uint8_t sha256[32],
+		     const char *url, const char *etag,
+		     const char *last_modified)
 {
-	struct source src = {url, etag, last_modified};
+	struct source src = {sha256, url, etag, last_modified};
 
 	return issuer_update(s, id, set_source, &src, NULL);
 }

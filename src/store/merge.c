@@ -170,7 +170,7 @@ imported_event(uint32_t id, const struct store_crl_meta *meta,
 
 	hex_encode(meta->number.v, meta->number.len, num);
 	return json_pack(
-	    "{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s?}", "type",
+	    "{s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s?}", "type",
 	    "crl_imported", "issuer", (json_int_t)id, "crl_number", num,
 	    "this_update", time_format(meta->this_update, tu), "next_update",
 	    meta->next_update ? time_format(meta->next_update, nu) : "",

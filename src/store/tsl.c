@@ -259,7 +259,10 @@ store_tsl_fetched(struct store *s, int ok, const char *error, int64_t now,
 
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return store_err_from_mdb(rc);
-	if ((e = tsl_fetch_get_txn(txn, s, &f)) != STORE_OK)
+	/* A record that does not decode is replaced, not kept for ever. */
+	if ((e = tsl_fetch_get_txn(txn, s, &f)) == STORE_CORRUPT)
+		memset(&f, 0, sizeof(f));
+	else if (e != STORE_OK)
 		goto out;
 	o = json_pack("{s:I, s:I, s:I, s:s}", "attempt_at", (json_int_t)now,
 		      "success_at", (json_int_t)(ok ? now : f.success_at),

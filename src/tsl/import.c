@@ -184,7 +184,7 @@ journal_status(struct store *s, uint32_t id, const char *was,
 	if (was[0] == '\0' || now->status == NULL ||
 	    strcmp(was, now->status) == 0)
 		return;
-	ev = json_pack("{s:s, s:i, s:s, s:s, s:o}", "type",
+	ev = json_pack("{s:s, s:I, s:s, s:s, s:o}", "type",
 		       "accreditation_changed", "issuer", (json_int_t)id, "was",
 		       was, "status", now->status, "since",
 		       now->from ? json_string(time_format(now->from, ts))
@@ -339,20 +339,23 @@ unlist(struct store *s, uint32_t id, int64_t at, uint64_t *count)
 {
 	struct store_txn *t;
 	struct store_issuer is;
-	char *text = NULL, ts[32];
+	char *text = NULL, ts[32], was[128] = "";
 	json_t *ev;
 	enum store_err e;
 
 	if ((e = store_read_begin(s, &t)) != STORE_OK)
 		return e;
-	if ((e = store_issuer_get(t, id, &is)) == STORE_OK)
+	if ((e = store_issuer_get(t, id, &is)) == STORE_OK) {
 		text = unlisted_text(is.accreditation, at);
+		status_of(is.accreditation, was, sizeof(was));
+	}
 	store_txn_end(t);
 	if (e != STORE_OK || text == NULL)
 		return e;
-	ev = json_pack("{s:s, s:i, s:s, s:s}", "type", "accreditation_changed",
-		       "issuer", (json_int_t)id, "status", TSL_UNLISTED,
-		       "since", time_format(at, ts));
+	ev = json_pack("{s:s, s:I, s:s, s:s, s:s}", "type",
+		       "accreditation_changed", "issuer", (json_int_t)id, "was",
+		       was, "status", TSL_UNLISTED, "since",
+		       time_format(at, ts));
 	e = store_issuer_set_accreditation(s, id, text, ev);
 	json_decref(ev);
 	free(text);
@@ -364,7 +367,7 @@ unlist(struct store *s, uint32_t id, int64_t at, uint64_t *count)
  * The list's CAs that this list no longer names, or that are now
  * excluded, stop being accredited at `at`, the previous list's date
  * (the last time one was seen named): a certificate they issue later
- * is not qualified, nor is their root a trust anchor of the list.
+ * is not qualified.
  */
 static enum store_err
 unlist_the_rest(struct import_ctx *c, int64_t at)
