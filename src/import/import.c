@@ -100,6 +100,23 @@ stored_id(struct job *j)
 	store_txn_end(t);
 }
 
+/* store_issuer_find's `fits`: the CA certificate's key verifies the
+ * CRL (CAs that share a name, and a CRL without AKI to tell them). */
+static int
+signed_crl(const uint8_t *ca_der, size_t len, void *arg)
+{
+	const struct job *j = arg;
+	const unsigned char *p = ca_der;
+	X509 *ca = d2i_X509(NULL, &p, (long)len);
+	struct crl_error err;
+	EVP_PKEY *key = ca ? X509_get0_pubkey(ca) : NULL;
+	int ok = key != NULL && crl_verify_signature(&j->crl, key, &err);
+
+	X509_free(ca);
+	ERR_clear_error();
+	return ok;
+}
+
 /* The issuer: the CA given in opts, or looked up by name and AKI. */
 static enum import_status
 find_issuer(struct job *j)
@@ -120,10 +137,17 @@ find_issuer(struct job *j)
 	if ((e = store_read_begin(j->s, &t)) != STORE_OK)
 		return finish(j, IMPORT_ERROR, "%s: %s", j->label,
 			      store_strerror(e));
-	if (id == 0)
+	if (id == 0) {
+		/* Without an AKI, the CA whose key signed it; when none
+		 * did, the name's, for verify() to say so. */
 		e = store_issuer_find(t, j->crl.issuer, j->crl.issuer_len,
-				      j->crl.aki, j->crl.aki_len, NULL, NULL,
-				      &id);
+				      j->crl.aki, j->crl.aki_len,
+				      j->crl.aki ? NULL : signed_crl, j, &id);
+		if (e == STORE_NOTFOUND && j->crl.aki == NULL)
+			e = store_issuer_find(t, j->crl.issuer,
+					      j->crl.issuer_len, NULL, 0, NULL,
+					      NULL, &id);
+	}
 	if (e == STORE_OK && (e = store_issuer_get(t, id, &is)) == STORE_OK) {
 		p = is.cert;
 		j->ca = d2i_X509(NULL, &p, (long)is.cert_len);

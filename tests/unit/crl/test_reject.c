@@ -341,6 +341,38 @@ Test(crl_reject, twin_issuer)
 	ctx_close(&c);
 }
 
+/* Two stored CAs share a name (twin-ca has ecdsa-ca's), and a CRL
+ * without AKI comes without --issuer: it is the CA whose key signed it
+ * that it is imported for, not the one stored last. */
+Test(crl_reject, same_name_cas_without_aki)
+{
+	struct ctx c;
+	struct import_result res;
+	struct import_opts o;
+	X509 *twin = load_ca("twin");
+	char *path;
+
+	ctx_open(&c, "ecdsa");
+	path =
+	    make_crl(&c, "twin1.crl", "twin", "--number 1 --this-update @%lld",
+		     (long long)(c.now - 3600));
+	cr_assert_eq(import(&c, path, twin, &res), IMPORT_OK, "%s", res.msg);
+	cr_assert_neq(res.issuer_id, c.id);
+	free(path);
+	path =
+	    make_crl(&c, "noaki.crl", "ecdsa",
+		     "--number 11 --no-aki --this-update @%lld " GOOD_ENTRIES,
+		     (long long)(c.now - 3600));
+	memset(&o, 0, sizeof(o));
+	o.now = c.now;
+	cr_assert_eq(import_crl_file(c.s, path, &o, &res), IMPORT_OK, "%s",
+		     res.msg);
+	cr_assert_eq(res.issuer_id, c.id);
+	free(path);
+	X509_free(twin);
+	ctx_close(&c);
+}
+
 Test(crl_reject, crl_of_another_ca)
 {
 	struct ctx c;
