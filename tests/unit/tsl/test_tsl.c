@@ -848,7 +848,7 @@ Test(tsl, exclusions_by_name_and_key_id)
 	snprintf(path, sizeof(path), "%s/%s", dir, "ex.xml");
 	char thumb[41], keyid[2 * MAX_KEYID_LEN + 1], upper[sizeof(keyid)];
 	const char *ex[2];
-	struct tsl_import_opts o = {ex, 2, NULL};
+	struct tsl_import_opts o = {ex, 2, NULL, 0};
 	size_t i;
 
 	free(pem_body("gost512", thumb, keyid));
