@@ -370,9 +370,13 @@ print_status(const struct status_answer *a)
 	if (a->scope != STORE_SCOPE_ALL)
 		printf(", of %s certificates only",
 		       a->scope == STORE_SCOPE_USERS ? "end-entity" : "CA");
-	printf(", %s\n", a->why == WHY_SCOPE ? "NOT OF THIS ONE: status unknown"
-			 : a->fresh	     ? "fresh"
-					     : "NOT FRESH: status unknown");
+	printf(", %s\n",
+	       a->why == WHY_SCOPE ? "NOT OF THIS ONE: status unknown"
+	       : a->why == WHY_BEFORE_HISTORY
+		   ? "the certificate expired before the store's first CRL: "
+		     "status unknown"
+	       : a->fresh ? "fresh"
+			  : "NOT FRESH: status unknown");
 }
 
 static int

@@ -38,6 +38,9 @@ enum status_why {
 	WHY_STALE,	    /* the CRL does not cover the instant asked */
 	WHY_SCOPE,	    /* the CRL lists only end-entity or only CA
 			       certificates, and this is of the other kind */
+	WHY_BEFORE_HISTORY, /* the certificate expired before the first CRL
+			       the store has of its CA: a revocation may
+			       have left the CRL before it was seen */
 };
 
 #define STATUS_MAX_HISTORY 32
@@ -100,7 +103,8 @@ struct status_answer {
 	enum status_qualified qualified;
 
 	int has_source;
-	unsigned scope; /* STORE_SCOPE_* of the CRL */
+	unsigned scope;	       /* STORE_SCOPE_* of the CRL */
+	int64_t history_since; /* store_issuer.history_since */
 	struct crl_number crl_number;
 	int64_t this_update, next_update, fetched_at;
 	char url[MAX_URL_LEN];

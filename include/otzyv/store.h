@@ -123,6 +123,11 @@ struct store_issuer {
 	const char *config_urls;
 	int64_t not_after; /* of the certificate; 0 in records that predate
 			      it (read the certificate) */
+	/* thisUpdate of the first CRL the store merged for it: the start
+	 * of its history here (0: not known, a record of an older otzyv).
+	 * A certificate that expired before then may have left the CRL
+	 * already, revoked or not. */
+	int64_t history_since;
 	struct store_fetch fetch;
 };
 

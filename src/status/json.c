@@ -91,6 +91,8 @@ why_name(enum status_why w)
 		return "crl_not_fresh";
 	case WHY_SCOPE:
 		return "crl_scope";
+	case WHY_BEFORE_HISTORY:
+		return "expired_before_history";
 	case WHY_NONE:
 		break;
 	}

@@ -123,7 +123,8 @@ status_cert_decode(const uint8_t *buf, size_t len)
 		x = from_der(buf, len);
 	else if (memmem(buf, len, "-----BEGIN", 10) != NULL)
 		x = from_pem(buf, len);
-	else if (crypto_base64_decode(buf, len, 0, &der, &der_len) && der_len > 0)
+	else if (crypto_base64_decode(buf, len, 0, &der, &der_len) &&
+		 der_len > 0)
 		x = from_der(der, der_len);
 	/* Extensions that do not decode (OpenSSL decodes them on first
 	 * use, leaving an error behind): not a certificate to answer

@@ -64,6 +64,7 @@ copy_issuer(const struct store_issuer *is, struct status_answer *a)
 	a->next_update = m->next_update;
 	a->fetched_at = m->fetched_at;
 	a->scope = m->scope;
+	a->history_since = is->history_since;
 	snprintf(a->url, sizeof(a->url), "%s", m->url ? m->url : "");
 }
 
@@ -240,6 +241,9 @@ status_lookup(struct store *s, const struct status_query *q,
 		out->why = WHY_NO_CRL;
 	} else if (q->cert != NULL && !in_scope(is.crl.scope, q->cert)) {
 		out->why = WHY_SCOPE;
+	} else if (out->has_validity && is.history_since != 0 &&
+		   out->not_after < is.history_since) {
+		out->why = WHY_BEFORE_HISTORY;
 	} else if (!status_crl_covers(&is.crl, q->at, q->now, q->stale_grace)) {
 		out->why = WHY_STALE;
 	} else {

@@ -320,6 +320,8 @@ store_merge_crl(struct store *s, uint32_t id, const struct store_crl_meta *meta,
 	/* Re-read: the merge's writes may have moved the record's page. */
 	if ((e = issuer_get_txn(txn, s, id, &is)) != STORE_OK)
 		goto out;
+	if (!is.crl.present && is.history_since == 0)
+		is.history_since = meta->this_update;
 	is.crl = *meta;
 	is.crl.present = 1;
 	is.crl.entries = entries;

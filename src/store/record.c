@@ -55,6 +55,7 @@ enum {
 	F_CONFIG_URLS,
 	F_CRL_SCOPE,
 	F_CRL_IDP,
+	F_HISTORY_SINCE,
 };
 
 #define ISSUER_MAGIC "OZI1"
@@ -172,6 +173,8 @@ issuer_encode(const struct store_issuer *is, struct buf *out)
 	field_str(out, F_CONFIG_URLS, is->config_urls);
 	if (is->not_after != 0)
 		field_i64(out, F_NOT_AFTER, is->not_after);
+	if (is->history_since != 0)
+		field_i64(out, F_HISTORY_SINCE, is->history_since);
 	fetch_encode(&is->fetch, out);
 }
 
@@ -322,6 +325,9 @@ issuer_decode(uint32_t id, const uint8_t *p, size_t len,
 			break;
 		case F_CONFIG_URLS:
 			ok = get_str(v, n, &out->config_urls);
+			break;
+		case F_HISTORY_SINCE:
+			ok = get_i64(v, n, &out->history_since);
 			break;
 		case F_NOT_AFTER:
 			ok = get_i64(v, n, &out->not_after);

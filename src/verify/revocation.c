@@ -121,6 +121,14 @@ weigh(const struct revocation_ctx *rc, const struct status_answer *a,
 			     name);
 		return;
 	}
+	if (a->why == WHY_BEFORE_HISTORY) {
+		findings_add(f, R_NO_REVOCATION_DATA,
+			     "%s\"%s\" expired before the first CRL of its CA "
+			     "in the store (%s): it may have left the CRL, "
+			     "revoked, before that",
+			     who, name, time_format(a->history_since, ts));
+		return;
+	}
 	if (a->why == WHY_SCOPE) {
 		findings_add(f, R_NO_REVOCATION_DATA,
 			     "%sthe CRL of the CA of \"%s\" lists only %s "

@@ -663,6 +663,47 @@ Test(merge, crl_scope)
 	X509_free(leaf);
 }
 
+/* The store's history of a CA starts at the first CRL it merged: a
+ * certificate that expired before then may have left the CRL revoked,
+ * so its state is not known. */
+Test(merge, expired_before_history)
+{
+	X509 *leaf = load_cert("rsa-leaf.pem");
+	int64_t after = (int64_t)4102444800LL; /* 2100: after its notAfter */
+	struct status_query q = {0};
+	struct status_answer a;
+	struct store_txn *t;
+	struct store_issuer is;
+
+	cr_assert_eq(
+	    merge(fx.ca, meta(1, after, after + 86400, 1), NULL, 0, NULL),
+	    STORE_OK);
+	cr_assert_eq(
+	    merge(fx.ca, meta(2, after + 10, after + 86400, 2), NULL, 0, NULL),
+	    STORE_OK);
+	cr_assert_eq(store_read_begin(fx.s, &t), STORE_OK);
+	cr_assert_eq(store_issuer_get(t, fx.ca, &is), STORE_OK);
+	cr_assert_eq(is.history_since, after, "the first CRL's thisUpdate");
+	store_txn_end(t);
+	q.issuer_id = fx.ca;
+	q.serial = (const uint8_t *)"G";
+	q.serial_len = 1;
+	q.at = q.now = after + 20;
+	q.cert = leaf;
+	cr_assert_eq(status_lookup(fx.s, &q, &a), STORE_OK);
+	cr_assert_eq(a.status, STATUS_UNKNOWN);
+	cr_assert_eq(a.why, WHY_BEFORE_HISTORY);
+	/* A CA whose history began while it was valid: known. */
+	cr_assert_eq(
+	    merge(fx.ca2, meta(1, 1000, after + 86400, 1), NULL, 0, NULL),
+	    STORE_OK);
+	q.issuer_id = fx.ca2;
+	q.at = q.now = 2000;
+	cr_assert_eq(status_lookup(fx.s, &q, &a), STORE_OK);
+	cr_assert_eq(a.status, STATUS_GOOD);
+	X509_free(leaf);
+}
+
 Test(merge, status_freshness_policy)
 {
 	struct store_entry e[] = {ent("R", 500, CRL_REASON_KEY_COMPROMISE)};

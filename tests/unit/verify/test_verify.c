@@ -459,6 +459,22 @@ Test(verify, expired_at_t)
  * path validated at the first is not taken for the second, when the
  * signer has expired. (Every vt_verify() also compares its answer
  * with and without a cache.) */
+/* Signed while the signer was valid (T given), checked long after it
+ * expired by a store whose first CRLs came after that: a revocation
+ * before T may have left the CRL with the expiry, unseen. */
+Test(verify, expired_before_the_store_s_history)
+{
+	int64_t later = vt_now + 400 * DAY; /* the signer lives 365 days */
+	struct vt_opts o = {.content = vt_doc(), .now = later, .at = vt_now};
+	json_t *doc;
+
+	vt_fresh("ecdsa", later - 60, later);
+	vt_sign("ecdsa", "s.der", "");
+	doc = vt_verify("ecdsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "no_revocation_data");
+	json_decref(doc);
+}
+
 Test(verify, cache_respects_validity)
 {
 	int64_t later = vt_now + 400 * DAY, end;
