@@ -199,6 +199,13 @@ enum store_err store_crl_set_source(struct store *s, uint32_t id,
 				    const char *etag,
 				    const char *last_modified);
 
+/* The issuers whose source has every bit of `source` and whose id is
+ * not among keep[0..nkeep): *out (malloc'd, *out_n of them; the caller
+ * frees it). What a list or a config no longer names. */
+enum store_err store_issuers_besides(struct store *s, unsigned source,
+				     const uint32_t *keep, size_t nkeep,
+				     uint32_t **out, size_t *out_n);
+
 /* Issuer `id` is no longer configured (its [ca] section is gone): its
  * STORE_SRC_CONFIG and configured URLs are cleared. */
 enum store_err store_issuer_unconfigure(struct store *s, uint32_t id);

@@ -214,35 +214,28 @@ static enum import_status
 check_policy(struct job *j)
 {
 	const struct crl *c = &j->crl;
+	/* Only the CA's complete list: read as one, what a partial CRL
+	 * leaves out would be "good". */
+	const struct {
+		int bad;
+		const char *why;
+	} partial[] = {
+	    {c->is_delta, "5.2.4: delta CRL; only complete CRLs are imported"},
+	    {c->idp_indirect, "5.2.5: indirect CRLs are not supported"},
+	    {c->idp_some_reasons,
+	     "5.2.5: onlySomeReasons: a CRL of some revocation reasons "
+	     "only; only complete CRLs are imported"},
+	    {c->idp_only_attr, "5.2.5: onlyContainsAttributeCerts: not a CRL "
+			       "of public-key certificates"},
+	    {c->idp_only_user && c->idp_only_ca,
+	     "5.2.5: onlyContainsUserCerts and onlyContainsCACerts both set"},
+	};
+	size_t i;
 
-	if (c->is_delta)
-		return finish(j, IMPORT_REJECTED,
-			      "%s: RFC 5280 5.2.4: delta CRL; only complete "
-			      "CRLs are imported",
-			      j->label);
-	if (c->idp_indirect)
-		return finish(j, IMPORT_REJECTED,
-			      "%s: RFC 5280 5.2.5: indirect CRLs are not "
-			      "supported",
-			      j->label);
-	/* A CRL of some reasons, or of attribute certificates, is not the
-	 * CA's list: read as one, what it leaves out would be "good". */
-	if (c->idp_some_reasons)
-		return finish(j, IMPORT_REJECTED,
-			      "%s: RFC 5280 5.2.5: onlySomeReasons: a CRL of "
-			      "some revocation reasons only; only complete "
-			      "CRLs are imported",
-			      j->label);
-	if (c->idp_only_attr)
-		return finish(j, IMPORT_REJECTED,
-			      "%s: RFC 5280 5.2.5: onlyContainsAttributeCerts: "
-			      "not a CRL of public-key certificates",
-			      j->label);
-	if (c->idp_only_user && c->idp_only_ca)
-		return finish(j, IMPORT_REJECTED,
-			      "%s: RFC 5280 5.2.5: onlyContainsUserCerts and "
-			      "onlyContainsCACerts both set",
-			      j->label);
+	for (i = 0; i < sizeof(partial) / sizeof(partial[0]); i++)
+		if (partial[i].bad)
+			return finish(j, IMPORT_REJECTED, "%s: RFC 5280 %s",
+				      j->label, partial[i].why);
 	if (c->this_update > j->opts->now + IMPORT_CLOCK_SLACK)
 		return finish(j, IMPORT_REJECTED,
 			      "%s: RFC 5280 5.1.2.4: thisUpdate is in the "

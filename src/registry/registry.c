@@ -29,60 +29,19 @@ joined(const struct config_ca *ca)
 	return out;
 }
 
-/* The stored CAs configured before whose section is gone now. */
-struct gone {
-	const uint32_t *ids; /* the configured ones */
-	size_t nids;
-	uint32_t *v;
-	size_t n, cap;
-	int oom;
-};
-
-static int
-collect_gone(const struct store_issuer *is, void *arg)
-{
-	struct gone *g = arg;
-	uint32_t *v;
-	size_t i;
-
-	if (!(is->source & STORE_SRC_CONFIG))
-		return 0;
-	for (i = 0; i < g->nids; i++)
-		if (g->ids[i] == is->id)
-			return 0;
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? 2 * g->cap : 8;
-
-		if ((v = realloc(g->v, cap * sizeof(*v))) == NULL) {
-			g->oom = 1;
-			return 1;
-		}
-		g->v = v;
-		g->cap = cap;
-	}
-	g->v[g->n++] = is->id;
-	return 0;
-}
-
 /* CAs whose [ca] section was removed stop being configured: no longer
  * watched (monitoring, readiness) nor fetched from their old URLs. */
 static enum store_err
 unconfigure_gone(struct store *s, const uint32_t *ids, size_t nids)
 {
-	struct gone g = {ids, nids, NULL, 0, 0, 0};
-	struct store_txn *t;
-	enum store_err e;
-	size_t i;
+	uint32_t *gone;
+	size_t n, i;
+	enum store_err e =
+	    store_issuers_besides(s, STORE_SRC_CONFIG, ids, nids, &gone, &n);
 
-	if ((e = store_read_begin(s, &t)) != STORE_OK)
-		return e;
-	e = store_issuer_foreach(t, collect_gone, &g);
-	store_txn_end(t);
-	if (e == STORE_OK && g.oom)
-		e = STORE_IO;
-	for (i = 0; e == STORE_OK && i < g.n; i++)
-		e = store_issuer_unconfigure(s, g.v[i]);
-	free(g.v);
+	for (i = 0; e == STORE_OK && i < n; i++)
+		e = store_issuer_unconfigure(s, gone[i]);
+	free(gone);
 	return e;
 }
 

@@ -59,6 +59,11 @@ enum store_err issuer_get_txn(MDB_txn *txn, struct store *s, uint32_t id,
 			      struct store_issuer *out);
 enum store_err issuer_put_txn(MDB_txn *txn, struct store *s,
 			      const struct store_issuer *is);
+/* Rewrites issuer `id` with `edit` applied, and `event` (may be NULL),
+ * in one write transaction. */
+enum store_err issuer_update(struct store *s, uint32_t id,
+			     void (*edit)(struct store_issuer *, const void *),
+			     const void *arg, json_t *event);
 
 /* Revocation histories: version octet, then episodes. */
 void history_start(struct buf *out);

@@ -341,9 +341,7 @@ out:
 	return e;
 }
 
-/* Rewrites issuer `id` with `edit` applied, and `event`, in one write
- * transaction. */
-static enum store_err
+enum store_err
 issuer_update(struct store *s, uint32_t id,
 	      void (*edit)(struct store_issuer *, const void *),
 	      const void *arg, json_t *event)
@@ -477,4 +475,64 @@ store_crl_set_source(struct store *s, uint32_t id, const uint8_t sha256[32],
 	struct source src = {sha256, url, etag, last_modified};
 
 	return issuer_update(s, id, set_source, &src, NULL);
+}
+
+struct besides {
+	unsigned source;
+	const uint32_t *keep;
+	size_t nkeep;
+	uint32_t *v;
+	size_t n, cap;
+	int oom;
+};
+
+static int
+collect_besides(const struct store_issuer *is, void *arg)
+{
+	struct besides *b = arg;
+	uint32_t *v;
+	size_t i;
+
+	if ((is->source & b->source) != b->source)
+		return 0;
+	for (i = 0; i < b->nkeep; i++)
+		if (b->keep[i] == is->id)
+			return 0;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 16;
+
+		if ((v = realloc(b->v, cap * sizeof(*v))) == NULL) {
+			b->oom = 1;
+			return 1;
+		}
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = is->id;
+	return 0;
+}
+
+enum store_err
+store_issuers_besides(struct store *s, unsigned source, const uint32_t *keep,
+		      size_t nkeep, uint32_t **out, size_t *out_n)
+{
+	struct besides b = {source, keep, nkeep, NULL, 0, 0, 0};
+	struct store_txn *t;
+	enum store_err e;
+
+	*out = NULL;
+	*out_n = 0;
+	if ((e = store_read_begin(s, &t)) != STORE_OK)
+		return e;
+	e = store_issuer_foreach(t, collect_besides, &b);
+	store_txn_end(t);
+	if (e == STORE_OK && b.oom)
+		e = STORE_IO;
+	if (e != STORE_OK) {
+		free(b.v);
+		return e;
+	}
+	*out = b.v;
+	*out_n = b.n;
+	return STORE_OK;
 }

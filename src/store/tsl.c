@@ -21,60 +21,36 @@
 #define TSL_META_KEY "tsl"
 #define TSL_FETCH_KEY "tsl_fetch"
 
+static void
+set_tsl(struct store_issuer *is, const void *arg)
+{
+	const struct store_tsl_info *info = arg;
+
+	is->short_name = info->short_name;
+	is->inn = info->inn;
+	is->ogrn = info->ogrn;
+	is->accreditation = info->accreditation;
+	is->crl_urls = info->crl_urls;
+}
+
 enum store_err
 store_issuer_set_tsl(struct store *s, uint32_t id,
 		     const struct store_tsl_info *info)
 {
-	MDB_txn *txn;
-	struct store_issuer is;
-	enum store_err e;
-	int rc;
+	return issuer_update(s, id, set_tsl, info, NULL);
+}
 
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
-		return store_err_from_mdb(rc);
-	if ((e = issuer_get_txn(txn, s, id, &is)) != STORE_OK)
-		goto out;
-	is.short_name = info->short_name;
-	is.inn = info->inn;
-	is.ogrn = info->ogrn;
-	is.accreditation = info->accreditation;
-	is.crl_urls = info->crl_urls;
-	/* issuer_put_txn encodes (from map pointers) before it writes. */
-	if ((e = issuer_put_txn(txn, s, &is)) != STORE_OK)
-		goto out;
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	e = store_err_from_mdb(rc);
-out:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	return e;
+static void
+set_accreditation(struct store_issuer *is, const void *text)
+{
+	is->accreditation = text;
 }
 
 enum store_err
 store_issuer_set_accreditation(struct store *s, uint32_t id,
 			       const char *accreditation, json_t *event)
 {
-	MDB_txn *txn;
-	struct store_issuer is;
-	enum store_err e;
-	int rc;
-
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
-		return store_err_from_mdb(rc);
-	if ((e = issuer_get_txn(txn, s, id, &is)) != STORE_OK)
-		goto out;
-	is.accreditation = accreditation;
-	if ((e = issuer_put_txn(txn, s, &is)) != STORE_OK ||
-	    (event != NULL && (e = event_put_txn(txn, s, event)) != STORE_OK))
-		goto out;
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	e = store_err_from_mdb(rc);
-out:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	return e;
+	return issuer_update(s, id, set_accreditation, accreditation, event);
 }
 
 int
@@ -103,24 +79,65 @@ store_tsl_lock(struct store *s, int wait)
 	return fd;
 }
 
+/* Meta record `key` as JSON: *out a new reference, NULL when there is
+ * none; STORE_CORRUPT when it is not JSON. */
 static enum store_err
-tsl_get_txn(MDB_txn *txn, struct store *s, struct store_tsl_meta *out)
+meta_get_json(MDB_txn *txn, struct store *s, const char *key, json_t **out)
 {
-	MDB_val k = {sizeof(TSL_META_KEY) - 1, TSL_META_KEY}, v;
-	json_t *o;
-	json_error_t jerr;
-	const char *sha;
-	json_int_t version = 0, date = 0, size = 0, at = 0;
+	MDB_val k = {strlen(key), (void *)key}, v;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	*out = NULL;
 	if ((rc = mdb_get(txn, s->meta, &k, &v)) == MDB_NOTFOUND)
 		return STORE_OK;
 	if (rc != 0)
 		return store_err_from_mdb(rc);
-	o = json_loadb(v.mv_data, v.mv_size, 0, &jerr);
-	if (o == NULL ||
-	    json_unpack(o, "{s:I, s:I, s:s, s:I, s:I}", "version", &version,
+	*out = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+	return *out != NULL ? STORE_OK : STORE_CORRUPT;
+}
+
+/* Writes meta record `key` as o (taken over; NULL: out of memory) and
+ * `event` (may be NULL), then commits txn (aborted on any failure). */
+static enum store_err
+meta_put_json_commit(MDB_txn *txn, struct store *s, const char *key, json_t *o,
+		     json_t *event)
+{
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	MDB_val k = {strlen(key), (void *)key}, v;
+	enum store_err e = STORE_INVALID;
+	int rc;
+
+	json_decref(o);
+	if (text != NULL) {
+		v.mv_data = text;
+		v.mv_size = strlen(text);
+		if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0)
+			e = store_err_from_mdb(rc);
+		else if (event == NULL ||
+			 (e = event_put_txn(txn, s, event)) == STORE_OK) {
+			e = store_err_from_mdb(mdb_txn_commit(txn));
+			txn = NULL;
+		}
+	}
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(text);
+	return e;
+}
+
+static enum store_err
+tsl_get_txn(MDB_txn *txn, struct store *s, struct store_tsl_meta *out)
+{
+	json_t *o;
+	const char *sha;
+	json_int_t version = 0, date = 0, size = 0, at = 0;
+	enum store_err e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = meta_get_json(txn, s, TSL_META_KEY, &o)) != STORE_OK ||
+	    o == NULL)
+		return e;
+	if (json_unpack(o, "{s:I, s:I, s:s, s:I, s:I}", "version", &version,
 			"date", &date, "sha256", &sha, "size", &size,
 			"imported_at", &at) != 0 ||
 	    hex_decode(sha, out->sha256, 32) != 32) {
@@ -168,64 +185,41 @@ enum store_err
 store_tsl_set(struct store *s, const struct store_tsl_meta *m, json_t *event)
 {
 	MDB_txn *txn;
-	MDB_val k = {sizeof(TSL_META_KEY) - 1, TSL_META_KEY}, v;
 	struct store_tsl_meta cur;
-	char hex[65], *text = NULL;
-	json_t *o = NULL;
+	char hex[65];
 	enum store_err e;
 	int rc;
 
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return store_err_from_mdb(rc);
 	if ((e = tsl_get_txn(txn, s, &cur)) != STORE_OK ||
-	    (e = rule(&cur, m)) != STORE_OK)
-		goto out;
-	o = json_pack("{s:I, s:I, s:s, s:I, s:I}", "version",
+	    (e = rule(&cur, m)) != STORE_OK) {
+		mdb_txn_abort(txn);
+		return e;
+	}
+	return meta_put_json_commit(
+	    txn, s, TSL_META_KEY,
+	    json_pack("{s:I, s:I, s:s, s:I, s:I}", "version",
 		      (json_int_t)m->version, "date", (json_int_t)m->date,
 		      "sha256", hex_encode(m->sha256, 32, hex), "size",
 		      (json_int_t)m->size, "imported_at",
-		      (json_int_t)m->imported_at);
-	if (o == NULL ||
-	    (text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
-		e = STORE_INVALID;
-		goto out;
-	}
-	v.mv_data = text;
-	v.mv_size = strlen(text);
-	if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0) {
-		e = store_err_from_mdb(rc);
-		goto out;
-	}
-	if (event != NULL && (e = event_put_txn(txn, s, event)) != STORE_OK)
-		goto out;
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	e = store_err_from_mdb(rc);
-out:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	json_decref(o);
-	free(text);
-	return e;
+		      (json_int_t)m->imported_at),
+	    event);
 }
 
 static enum store_err
 tsl_fetch_get_txn(MDB_txn *txn, struct store *s, struct store_tsl_fetch *out)
 {
-	MDB_val k = {sizeof(TSL_FETCH_KEY) - 1, TSL_FETCH_KEY}, v;
 	json_int_t attempt = 0, success = 0, failures = 0;
 	const char *error = "";
 	json_t *o;
-	int rc;
+	enum store_err e;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = mdb_get(txn, s->meta, &k, &v)) == MDB_NOTFOUND)
-		return STORE_OK;
-	if (rc != 0)
-		return store_err_from_mdb(rc);
-	o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-	if (o == NULL ||
-	    json_unpack(o, "{s:I, s:I, s:I, s:s}", "attempt_at", &attempt,
+	if ((e = meta_get_json(txn, s, TSL_FETCH_KEY, &o)) != STORE_OK ||
+	    o == NULL)
+		return e;
+	if (json_unpack(o, "{s:I, s:I, s:I, s:s}", "attempt_at", &attempt,
 			"success_at", &success, "failures", &failures, "error",
 			&error) != 0) {
 		json_decref(o);
@@ -250,44 +244,24 @@ store_tsl_fetched(struct store *s, int ok, const char *error, int64_t now,
 		  json_t *event)
 {
 	MDB_txn *txn;
-	MDB_val k = {sizeof(TSL_FETCH_KEY) - 1, TSL_FETCH_KEY}, v;
 	struct store_tsl_fetch f;
-	char *text = NULL;
-	json_t *o;
 	enum store_err e;
 	int rc;
 
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return store_err_from_mdb(rc);
 	/* A record that does not decode is replaced, not kept for ever. */
-	if ((e = tsl_fetch_get_txn(txn, s, &f)) == STORE_CORRUPT)
+	if ((e = tsl_fetch_get_txn(txn, s, &f)) == STORE_CORRUPT) {
 		memset(&f, 0, sizeof(f));
-	else if (e != STORE_OK)
-		goto out;
-	o = json_pack("{s:I, s:I, s:I, s:s}", "attempt_at", (json_int_t)now,
+	} else if (e != STORE_OK) {
+		mdb_txn_abort(txn);
+		return e;
+	}
+	return meta_put_json_commit(
+	    txn, s, TSL_FETCH_KEY,
+	    json_pack("{s:I, s:I, s:I, s:s}", "attempt_at", (json_int_t)now,
 		      "success_at", (json_int_t)(ok ? now : f.success_at),
 		      "failures", (json_int_t)(ok ? 0 : f.failures + 1),
-		      "error", ok || error == NULL ? "" : error);
-	text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(o);
-	if (text == NULL) {
-		e = STORE_INVALID;
-		goto out;
-	}
-	v.mv_data = text;
-	v.mv_size = strlen(text);
-	if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0) {
-		e = store_err_from_mdb(rc);
-		goto out;
-	}
-	if (event != NULL && (e = event_put_txn(txn, s, event)) != STORE_OK)
-		goto out;
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	e = store_err_from_mdb(rc);
-out:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	free(text);
-	return e;
+		      "error", ok || error == NULL ? "" : error),
+	    event);
 }

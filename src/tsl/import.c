@@ -299,39 +299,6 @@ out:
 	return text;
 }
 
-struct unlisted {
-	const struct import_ctx *c;
-	uint32_t *ids;
-	size_t n, cap;
-	int oom;
-};
-
-static int
-collect_unlisted(const struct store_issuer *is, void *arg)
-{
-	struct unlisted *u = arg;
-	uint32_t *v;
-	size_t i;
-
-	if (!(is->source & STORE_SRC_TSL))
-		return 0;
-	for (i = 0; i < u->c->nlisted; i++)
-		if (u->c->listed[i] == is->id)
-			return 0;
-	if (u->n == u->cap) {
-		size_t cap = u->cap ? 2 * u->cap : 16;
-
-		if ((v = realloc(u->ids, cap * sizeof(*v))) == NULL) {
-			u->oom = 1;
-			return 1;
-		}
-		u->ids = v;
-		u->cap = cap;
-	}
-	u->ids[u->n++] = is->id;
-	return 0;
-}
-
 /* One issuer the list no longer names: TSL_UNLISTED since `at` (counted
  * in *count when it was not already). */
 static enum store_err
@@ -372,20 +339,14 @@ unlist(struct store *s, uint32_t id, int64_t at, uint64_t *count)
 static enum store_err
 unlist_the_rest(struct import_ctx *c, int64_t at)
 {
-	struct unlisted u = {c, NULL, 0, 0, 0};
-	struct store_txn *t;
-	enum store_err e;
-	size_t i;
+	uint32_t *ids;
+	size_t n, i;
+	enum store_err e = store_issuers_besides(c->s, STORE_SRC_TSL, c->listed,
+						 c->nlisted, &ids, &n);
 
-	if ((e = store_read_begin(c->s, &t)) != STORE_OK)
-		return e;
-	e = store_issuer_foreach(t, collect_unlisted, &u);
-	store_txn_end(t);
-	if (e == STORE_OK && u.oom)
-		e = STORE_IO;
-	for (i = 0; e == STORE_OK && i < u.n; i++)
-		e = unlist(c->s, u.ids[i], at, &c->out->unlisted);
-	free(u.ids);
+	for (i = 0; e == STORE_OK && i < n; i++)
+		e = unlist(c->s, ids[i], at, &c->out->unlisted);
+	free(ids);
 	return e;
 }
 

@@ -456,6 +456,18 @@ warn_cert(struct parser *p, const char *why)
 	p->info->skipped++;
 }
 
+/* A value of the list left out, `why`, with the value (escaped) and the
+ * line it is on. */
+static void
+warn_skipped(struct parser *p, const char *why, const char *value)
+{
+	char text[256];
+
+	log_escape(value, strlen(value), text, sizeof(text));
+	log_warn("tsl=%s line=%d %s: \"%s\"", p->label,
+		 xmlTextReaderGetParserLineNumber(p->r), why, text);
+}
+
 /* ДанныеСертификата closed: decode, check the thumbprint, keep it. */
 static void
 cert_close(struct parser *p)
@@ -672,13 +684,8 @@ field_close(struct parser *p, enum el e)
 		 * FIFO would stall the fetcher; a file would be read). */
 		if (strncasecmp(s, "http://", 7) != 0 &&
 		    strncasecmp(s, "https://", 8) != 0) {
-			char url[256];
-
-			log_escape(s, strlen(s), url, sizeof(url));
-			log_warn("tsl=%s line=%d CRL address skipped, not http "
-				 "or https: \"%s\"",
-				 p->label,
-				 xmlTextReaderGetParserLineNumber(p->r), url);
+			warn_skipped(
+			    p, "CRL address skipped, not http or https", s);
 			return;
 		}
 		if (p->key->nurls == TSL_MAX_URLS) {
@@ -692,15 +699,11 @@ field_close(struct parser *p, enum el e)
 		 * an odd one costs a warning, not the list. */
 		if (*s != '\0' &&
 		    !tsl_time(s, e == E_NOT_BEFORE ? &p->cert->not_before
-						   : &p->cert->not_after)) {
-			char text[128];
-
-			log_escape(s, strlen(s), text, sizeof(text));
-			log_warn("tsl=%s line=%d certificate validity date "
-				 "ignored, not a date: \"%s\"",
-				 p->label,
-				 xmlTextReaderGetParserLineNumber(p->r), text);
-		}
+						   : &p->cert->not_after))
+			warn_skipped(p,
+				     "certificate validity date ignored, "
+				     "not a date",
+				     s);
 	} else {
 		set_str(e == E_THUMB	   ? &p->cert->thumb
 			: e == E_ISSUED_BY ? &p->cert->issued_by

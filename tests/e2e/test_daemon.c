@@ -1039,6 +1039,44 @@ curl_get(const char *path, const char *name, const char *extra, char **hdr)
 	return code;
 }
 
+/* The GET path encoding (get_encode) of the request that openssl ocsp
+ * makes for `what` (its -issuer and -cert or -serial options), without
+ * a nonce. The caller frees it. */
+static char *
+get_request(const char *what, int b64url)
+{
+	char *out = NULL, *enc;
+	uint8_t *req;
+	size_t len;
+
+	cr_assert_eq(sh(&out, "openssl ocsp %s -no_nonce -reqout '%s/req.der'",
+			what, dir),
+		     0, "%s", out);
+	free(out);
+	req = read_file(path_in(dir, "req.der"), &len);
+	cr_assert_not_null(req);
+	enc = get_encode(req, len, b64url);
+	free(req);
+	return enc;
+}
+
+/* The answer in DIR/get.der verifies and says the test PKI's RSA leaf
+ * is revoked. */
+static void
+expect_get_revoked(void)
+{
+	const char *p = test_pki();
+	char args[2048], *out = NULL;
+
+	snprintf(args, sizeof(args),
+		 "-respin '%s/get.der' -issuer '%s/rsa-ca.pem' -cert "
+		 "'%s/rsa-leaf.pem' -CAfile '%s/rsa-ca.pem'",
+		 dir, p, p, p);
+	cr_assert_eq(openssl_ocsp(&out, args), 0, "%s", out);
+	assert_has(out, "rsa-leaf.pem: revoked");
+	free(out);
+}
+
 Test(daemon, get_with_caching_headers)
 {
 	const char *p = test_pki();
@@ -1135,13 +1173,7 @@ Test(daemon, get_with_caching_headers)
 	snprintf(path, sizeof(path), "/ocsp/%s", enc);
 	cr_assert_eq(curl_get(path, "get", NULL, &hdr), 200, "%s", hdr);
 	free(hdr);
-	snprintf(args, sizeof(args),
-		 "-respin '%s/get.der' -issuer '%s/rsa-ca.pem' -cert "
-		 "'%s/rsa-leaf.pem' -CAfile '%s/rsa-ca.pem'",
-		 dir, p, p, p);
-	cr_assert_eq(openssl_ocsp(&out, args), 0, "%s", out);
-	assert_has(out, "rsa-leaf.pem: revoked");
-	free(out);
+	expect_get_revoked();
 	free(enc);
 	free(req);
 
@@ -1174,8 +1206,7 @@ Test(daemon, get_under_ocsp_is_always_an_answer)
 {
 	const char *p = test_pki();
 	char args[2048], *out = NULL, *hdr = NULL, *enc, path[4096];
-	uint8_t *req;
-	size_t len, i, k;
+	size_t i, k;
 	static const char *const bad[] = {"/ocsp/%ZZ", "/ocsp/abc%",
 					  "/ocsp/AAAA", "/ocsp/%0A"};
 
@@ -1202,14 +1233,8 @@ Test(daemon, get_under_ocsp_is_always_an_answer)
 	free(hdr);
 
 	snprintf(args, sizeof(args),
-		 "openssl ocsp -issuer '%s/rsa-ca.pem' -cert '%s/rsa-leaf.pem' "
-		 "-no_nonce -reqout '%s/req.der'",
-		 p, p, dir);
-	cr_assert_eq(sh(&out, "%s", args), 0, "%s", out);
-	free(out);
-	req = read_file(path_in(dir, "req.der"), &len);
-	cr_assert_not_null(req);
-	enc = get_encode(req, len, 1); /* no escapes of its own */
+		 "-issuer '%s/rsa-ca.pem' -cert '%s/rsa-leaf.pem'", p, p);
+	enc = get_request(args, 1); /* no escapes of its own */
 	/* A line break (%0A) after every 8 characters of the encoding. */
 	k = (size_t)snprintf(path, sizeof(path), "/ocsp/");
 	for (i = 0; enc[i] != '\0'; i++) {
@@ -1221,15 +1246,8 @@ Test(daemon, get_under_ocsp_is_always_an_answer)
 	path[k] = '\0';
 	cr_assert_eq(curl_get(path, "get", NULL, &hdr), 200, "%s", hdr);
 	free(hdr);
-	snprintf(args, sizeof(args),
-		 "-respin '%s/get.der' -issuer '%s/rsa-ca.pem' -cert "
-		 "'%s/rsa-leaf.pem' -CAfile '%s/rsa-ca.pem'",
-		 dir, p, p, p);
-	cr_assert_eq(openssl_ocsp(&out, args), 0, "%s", out);
-	assert_has(out, "rsa-leaf.pem: revoked");
-	free(out);
+	expect_get_revoked();
 	free(enc);
-	free(req);
 }
 
 /* A CA whose clock runs ahead: its CRL's thisUpdate and the date of a
@@ -1241,8 +1259,6 @@ Test(daemon, crl_dated_ahead_revokes_now)
 	const char *p = test_pki();
 	char crl[1024], args[2048], *out = NULL, *hdr = NULL, *enc, path[4096];
 	long long now = (long long)time(NULL);
-	uint8_t *req;
-	size_t len;
 	int i;
 
 	dthreads = 1;
@@ -1268,20 +1284,14 @@ Test(daemon, crl_dated_ahead_revokes_now)
 		free(out);
 	}
 	snprintf(args, sizeof(args),
-		 "openssl ocsp -issuer '%s/rsa-ca.pem' -cert '%s/rsa-leaf.pem' "
-		 "-no_nonce -reqout '%s/req.der'",
-		 p, p, dir);
-	cr_assert_eq(sh(&out, "%s", args), 0, "%s", out);
-	free(out);
-	req = read_file(path_in(dir, "req.der"), &len);
-	enc = get_encode(req, len, 0);
+		 "-issuer '%s/rsa-ca.pem' -cert '%s/rsa-leaf.pem'", p, p);
+	enc = get_request(args, 0);
 	snprintf(path, sizeof(path), "/ocsp/%s", enc);
 	cr_assert_eq(curl_get(path, "get", NULL, &hdr), 200, "%s", hdr);
 	cr_assert_leq(http_time(dump_header(hdr, "Last-Modified")),
 		      http_time(dump_header(hdr, "Date")), "%s", hdr);
 	free(hdr);
 	free(enc);
-	free(req);
 }
 
 /* RFC 9110 6.6.1: an origin server with a clock sends Date in its 2xx,

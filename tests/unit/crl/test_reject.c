@@ -421,30 +421,35 @@ Test(crl_reject, issuer_without_crlsign)
 	ctx_close(&c);
 }
 
-Test(crl_reject, unknown_critical_crl_extension)
+/* ALG's good CRL stored, then a bad one (bad_crl() with `more`) refused
+ * with messages that hold each of rules[] (NULL-terminated), the store
+ * unchanged. */
+static void
+refused(const char *alg, const char *more, const char *const *rules)
 {
 	struct ctx c;
 	char *path;
 
-	ctx_open(&c, "ecdsa");
-	path = bad_crl(&c, "crit.crl", "ecdsa", "--crit-ext");
-	expect_rejected(&c, path, NULL, "RFC 5280 5.2:");
-	expect_rejected(&c, path, NULL, "1.3.6.1.4.1.99999.1");
+	ctx_open(&c, alg);
+	path = bad_crl(&c, "bad.crl", alg, more);
+	for (; *rules != NULL; rules++)
+		expect_rejected(&c, path, NULL, *rules);
 	free(path);
 	ctx_close(&c);
 }
 
+#define REFUSED(alg, more, ...)                                                \
+	refused(alg, more, (const char *const[]){__VA_ARGS__, NULL})
+
+Test(crl_reject, unknown_critical_crl_extension)
+{
+	REFUSED("ecdsa", "--crit-ext", "RFC 5280 5.2:", "1.3.6.1.4.1.99999.1");
+}
+
 Test(crl_reject, unknown_critical_entry_extension)
 {
-	struct ctx c;
-	char *path;
-
-	ctx_open(&c, "ecdsa");
-	path = bad_crl(&c, "ecrit.crl", "ecdsa", "--entry-crit-ext");
-	expect_rejected(&c, path, NULL, "RFC 5280 5.3:");
-	expect_rejected(&c, path, NULL, "1.3.6.1.4.1.99999.1");
-	free(path);
-	ctx_close(&c);
+	REFUSED("ecdsa", "--entry-crit-ext",
+		"RFC 5280 5.3:", "1.3.6.1.4.1.99999.1");
 }
 
 static void
@@ -491,14 +496,7 @@ Test(crl_reject, trailing_garbage)
 
 Test(crl_reject, delta_crl)
 {
-	struct ctx c;
-	char *path;
-
-	ctx_open(&c, "ecdsa");
-	path = bad_crl(&c, "delta.crl", "ecdsa", "--delta 10");
-	expect_rejected(&c, path, NULL, "RFC 5280 5.2.4");
-	free(path);
-	ctx_close(&c);
+	REFUSED("ecdsa", "--delta 10", "RFC 5280 5.2.4");
 }
 
 /* A serial listed twice, on hold and revoked: the revocation counts,
@@ -536,17 +534,8 @@ Test(crl_reject, listed_twice_the_revocation_counts)
  * is not the CA's list of revoked certificates. */
 Test(crl_reject, partial_scope)
 {
-	struct ctx c;
-	char *path;
-
-	ctx_open(&c, "ecdsa");
-	path = bad_crl(&c, "reasons.crl", "ecdsa", "--idp-scope reasons");
-	expect_rejected(&c, path, NULL, "onlySomeReasons");
-	free(path);
-	path = bad_crl(&c, "attr.crl", "ecdsa", "--idp-scope attr");
-	expect_rejected(&c, path, NULL, "onlyContainsAttributeCerts");
-	free(path);
-	ctx_close(&c);
+	REFUSED("ecdsa", "--idp-scope reasons", "onlySomeReasons");
+	REFUSED("ecdsa", "--idp-scope attr", "onlyContainsAttributeCerts");
 }
 
 /* A CRL of another scope (here: of end-entity certificates only) is not
@@ -576,27 +565,12 @@ Test(crl_reject, another_scope_while_current)
 /* A signature over MD5 proves nothing (RFC 6151). */
 Test(crl_reject, md5_signature)
 {
-	struct ctx c;
-	char *path;
-
-	ctx_open(&c, "rsa");
-	path = bad_crl(&c, "md5.crl", "rsa", "--md md5");
-	expect_rejected(&c, path, NULL, "RFC 6151");
-	expect_rejected(&c, path, NULL, "md5");
-	free(path);
-	ctx_close(&c);
+	REFUSED("rsa", "--md md5", "RFC 6151", "md5");
 }
 
 Test(crl_reject, certificate_issuer_entry)
 {
-	struct ctx c;
-	char *path;
-
-	ctx_open(&c, "ecdsa");
-	path = bad_crl(&c, "ci.crl", "ecdsa", "--cert-issuer");
-	expect_rejected(&c, path, NULL, "RFC 5280 5.3.3");
-	free(path);
-	ctx_close(&c);
+	REFUSED("ecdsa", "--cert-issuer", "RFC 5280 5.3.3");
 }
 
 Test(crl_reject, this_update_in_future)
