@@ -96,8 +96,11 @@ reason_of(int code)
 char *
 http_json_text(json_t *doc)
 {
+	/* Compact: the answers are read by programs (`jq` shows them to a
+	 * person), and jansson's indentation cost a verification 8% of its
+	 * throughput. */
 	char *text =
-		 doc ? json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(6) |
+		 doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(6) |
 					   JSON_PRESERVE_ORDER)
 		     : NULL,
 	     *nl;
