@@ -375,6 +375,9 @@ print_status(const struct status_answer *a)
 	       : a->why == WHY_BEFORE_HISTORY
 		   ? "the certificate expired before the store's first CRL: "
 		     "status unknown"
+	       : a->why == WHY_DIST_POINT
+		   ? "of other distribution points than the certificate's: "
+		     "status unknown"
 	       : a->fresh ? "fresh"
 			  : "NOT FRESH: status unknown");
 }

@@ -81,6 +81,10 @@ struct crl {
 	/* issuingDistributionPoint contents (RFC 5280 5.2.5), or NULL. */
 	const uint8_t *idp;
 	size_t idp_len;
+	/* Its distributionPoint (a DistributionPointName), NULL when it
+	 * names none: the part of a partitioned CRL it is. */
+	const uint8_t *idp_dp;
+	size_t idp_dp_len;
 	int idp_only_user, idp_only_ca, idp_only_attr, idp_indirect;
 	int idp_some_reasons;
 
@@ -134,5 +138,14 @@ int crl_check_issuer(const struct crl *crl, X509 *ca, struct crl_error *err);
  * RSA PKCS#1 v1.5, RSA-PSS, ECDSA, Ed25519, GOST R 34.10-2012. */
 int crl_verify_signature(const struct crl *crl, EVP_PKEY *key,
 			 struct crl_error *err);
+
+/* A CRL's issuingDistributionPoint distributionPoint (struct crl's
+ * idp_dp) decodes as a DistributionPointName. */
+int crl_dp_valid(const uint8_t *dp, size_t len);
+
+/* The CRL whose distributionPoint is dp speaks for `cert`: it names one
+ * of the distribution points of the certificate's cRLDistributionPoints
+ * (RFC 5280 6.3.3 (b)(2)(i)). */
+int crl_dp_covers(const uint8_t *dp, size_t len, X509 *cert);
 
 #endif

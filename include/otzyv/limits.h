@@ -18,6 +18,10 @@
 /* CRL number octets: RFC 5280 5.2.3 says at most 20. */
 #define MAX_CRL_NUMBER_LEN 20
 
+/* Octets of a CRL's issuingDistributionPoint distributionPoint, kept
+ * with the CRL to tell which certificates it speaks for. */
+#define MAX_CRL_IDP_DP 4096
+
 /* Key identifiers (AKI / SKI) octets. */
 #define MAX_KEYID_LEN 64
 

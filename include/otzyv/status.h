@@ -41,6 +41,9 @@ enum status_why {
 	WHY_BEFORE_HISTORY, /* the certificate expired before the first CRL
 			       the store has of its CA: a revocation may
 			       have left the CRL before it was seen */
+	WHY_DIST_POINT,	    /* the CRL is the part of a partitioned CRL
+			       of other distribution points than the
+			       certificate's */
 };
 
 #define STATUS_MAX_HISTORY 32

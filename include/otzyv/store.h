@@ -78,6 +78,9 @@ struct store_crl_meta {
 				   zeros without one */
 	int idp_known;		/* idp_sha256 is set (0: a record of an older
 				   otzyv, whose scope is not known) */
+	const uint8_t *idp_dp;	/* its distributionPoint (crl.h), or NULL:
+				   it speaks for every certificate */
+	size_t idp_dp_len;
 };
 
 /* RFC 5280 5.2.5: a CRL whose issuingDistributionPoint says it lists

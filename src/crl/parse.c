@@ -209,7 +209,8 @@ ext_aki(struct crl *crl, const struct der_cursor *vc, struct crl_error *err)
 	return 1;
 }
 
-/* RFC 5280 5.2.5: the IDP's flags; scope is reported, not applied. */
+/* RFC 5280 5.2.5: the IDP's flags and distribution point; scope is
+ * reported, not applied. */
 static int
 ext_idp(struct crl *crl, const struct der_cursor *vc, struct crl_error *err)
 {
@@ -234,10 +235,20 @@ ext_idp(struct crl *crl, const struct der_cursor *vc, struct crl_error *err)
 					     "DistributionPoint fields out of "
 					     "order");
 		last = num;
-		if (num == 3)
-			crl->idp_some_reasons = 1;
-		if (num == 0 || num == 3)
+		if (num == 0) {
+			if (t.tag != DER_CTX_CONS(0))
+				return crl_fail(err, "RFC 5280 5.2.5: issuing"
+						     "DistributionPoint's "
+						     "distributionPoint is "
+						     "not constructed");
+			crl->idp_dp = t.val;
+			crl->idp_dp_len = t.len;
 			continue;
+		}
+		if (num == 3) {
+			crl->idp_some_reasons = 1;
+			continue;
+		}
 		if (t.tag != DER_CTX_PRIM(num) || !der_get_bool_ber(&t, &b))
 			return crl_fail(err, "RFC 5280 5.2.5: issuing"
 					     "DistributionPoint flag is not a "

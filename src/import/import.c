@@ -236,6 +236,14 @@ check_policy(struct job *j)
 		if (partial[i].bad)
 			return finish(j, IMPORT_REJECTED, "%s: RFC 5280 %s",
 				      j->label, partial[i].why);
+	/* Kept with the CRL, to tell which certificates it speaks for. */
+	if (c->idp_dp != NULL && (c->idp_dp_len > MAX_CRL_IDP_DP ||
+				  !crl_dp_valid(c->idp_dp, c->idp_dp_len)))
+		return finish(j, IMPORT_REJECTED,
+			      "%s: RFC 5280 5.2.5: the issuingDistributionPoint"
+			      "'s distributionPoint is not a "
+			      "DistributionPointName of at most %d octets",
+			      j->label, MAX_CRL_IDP_DP);
 	if (c->this_update > j->opts->now + IMPORT_CLOCK_SLACK)
 		return finish(j, IMPORT_REJECTED,
 			      "%s: RFC 5280 5.1.2.4: thisUpdate is in the "
@@ -400,6 +408,8 @@ merge(struct job *j)
 	meta.idp_known = 1;
 	if (j->crl.idp != NULL)
 		SHA256(j->crl.idp, j->crl.idp_len, meta.idp_sha256);
+	meta.idp_dp = j->crl.idp_dp;
+	meta.idp_dp_len = j->crl.idp_dp_len;
 	meta.etag = j->opts->etag;
 	meta.last_modified = j->opts->last_modified;
 	e = store_merge_crl(j->s, r->issuer_id, &meta, next_entry, j,

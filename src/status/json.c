@@ -93,6 +93,8 @@ why_name(enum status_why w)
 		return "crl_scope";
 	case WHY_BEFORE_HISTORY:
 		return "expired_before_history";
+	case WHY_DIST_POINT:
+		return "crl_distribution_point";
 	case WHY_NONE:
 		break;
 	}

@@ -8,6 +8,7 @@
 
 #include <openssl/x509v3.h>
 
+#include "otzyv/crl.h"
 #include "otzyv/crypto.h"
 #include "otzyv/status.h"
 #include "otzyv/util.h"
@@ -241,6 +242,9 @@ status_lookup(struct store *s, const struct status_query *q,
 		out->why = WHY_NO_CRL;
 	} else if (q->cert != NULL && !in_scope(is.crl.scope, q->cert)) {
 		out->why = WHY_SCOPE;
+	} else if (q->cert != NULL && is.crl.idp_dp != NULL &&
+		   !crl_dp_covers(is.crl.idp_dp, is.crl.idp_dp_len, q->cert)) {
+		out->why = WHY_DIST_POINT;
 	} else if (out->has_validity && is.history_since != 0 &&
 		   out->not_after < is.history_since) {
 		out->why = WHY_BEFORE_HISTORY;

@@ -56,6 +56,7 @@ enum {
 	F_CRL_SCOPE,
 	F_CRL_IDP,
 	F_HISTORY_SINCE,
+	F_CRL_IDP_DP,
 };
 
 #define ISSUER_MAGIC "OZI1"
@@ -160,6 +161,8 @@ issuer_encode(const struct store_issuer *is, struct buf *out)
 			field_i64(out, F_CRL_SCOPE, (int64_t)m->scope);
 		if (m->idp_known)
 			field(out, F_CRL_IDP, m->idp_sha256, 32);
+		if (m->idp_dp != NULL)
+			field(out, F_CRL_IDP_DP, m->idp_dp, m->idp_dp_len);
 	}
 	if (is->last_error != NULL) {
 		field_str(out, F_LAST_ERROR, is->last_error);
@@ -339,6 +342,10 @@ issuer_decode(uint32_t id, const uint8_t *p, size_t len,
 			ok = m->idp_known = n == 32;
 			if (ok)
 				memcpy(m->idp_sha256, v, 32);
+			break;
+		case F_CRL_IDP_DP:
+			m->idp_dp = v;
+			m->idp_dp_len = n;
 			break;
 		case F_CRL_SCOPE:
 			ok = get_u64v(v, n, &u) && u <= STORE_SCOPE_CAS;

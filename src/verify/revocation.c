@@ -138,6 +138,14 @@ weigh(const struct revocation_ctx *rc, const struct status_answer *a,
 							   : "CA");
 		return;
 	}
+	if (a->why == WHY_DIST_POINT) {
+		findings_add(f, R_NO_REVOCATION_DATA,
+			     "%sthe CRL of the CA of \"%s\" is the part of "
+			     "other distribution points than the "
+			     "certificate's",
+			     who, name);
+		return;
+	}
 	if (!usable(rc, a)) {
 		if (rc->t_is_now || rc->tsa)
 			findings_add(f, R_REVOCATION_DATA_NOT_FRESH,

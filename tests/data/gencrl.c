@@ -71,6 +71,7 @@ struct opts {
 	int has_this, has_next, no_next;
 	int v1, pss, pem, no_aki, idp, crit_ext, entry_crit_ext, cert_issuer;
 	const char *idp_scope; /* user (default), ca, attr, reasons, all */
+	const char *idp_dp;    /* its distributionPoint: uri:U, ou:V, none */
 	const char *md;
 	enum time_format tf;
 	struct source *sources;
@@ -150,6 +151,9 @@ usage(FILE *f)
 	    "  --idp               critical issuingDistributionPoint\n"
 	    "  --idp-scope S       its scope: user (default), ca, attr,\n"
 	    "                      reasons (keyCompromise only), all\n"
+	    "  --idp-dp NAME       its distributionPoint: uri:URL (default\n"
+	    "                      uri:" IDP_URI "),\n"
+	    "                      ou:VALUE (relative to the issuer), none\n"
 	    "  --cert-issuer       certificateIssuer on the first entry\n"
 	    "  --pem               PEM instead of DER\n",
 	    f);
@@ -173,6 +177,46 @@ set_idp_scope(ISSUING_DIST_POINT *idp, const char *scope)
 	} else if (strcmp(scope, "all") != 0) {
 		die("--idp-scope: user, ca, attr, reasons or all");
 	}
+}
+
+/* --idp-dp: a fullName of one URI, a name relative to the issuer (one
+ * OU), or none. */
+static DIST_POINT_NAME *
+idp_name(const char *spec)
+{
+	DIST_POINT_NAME *n;
+
+	if (strcmp(spec, "none") == 0)
+		return NULL;
+	if ((n = DIST_POINT_NAME_new()) == NULL)
+		die("out of memory");
+	if (strncmp(spec, "uri:", 4) == 0) {
+		GENERAL_NAME *gn = GENERAL_NAME_new();
+		ASN1_IA5STRING *uri = ASN1_IA5STRING_new();
+
+		n->type = 0; /* fullName */
+		if (gn == NULL || uri == NULL ||
+		    (n->name.fullname = GENERAL_NAMES_new()) == NULL ||
+		    !ASN1_STRING_set(uri, spec + 4, -1))
+			die("out of memory");
+		GENERAL_NAME_set0_value(gn, GEN_URI, uri);
+		if (!sk_GENERAL_NAME_push(n->name.fullname, gn))
+			die("out of memory");
+	} else if (strncmp(spec, "ou:", 3) == 0) {
+		X509_NAME_ENTRY *e = X509_NAME_ENTRY_create_by_NID(
+		    NULL, NID_organizationalUnitName, MBSTRING_UTF8,
+		    (const unsigned char *)spec + 3, -1);
+
+		n->type = 1; /* nameRelativeToCRLIssuer */
+		if (e == NULL ||
+		    (n->name.relativename = sk_X509_NAME_ENTRY_new_null()) ==
+			NULL ||
+		    !sk_X509_NAME_ENTRY_push(n->name.relativename, e))
+			die("out of memory");
+	} else {
+		die("--idp-dp: uri:URL, ou:VALUE or none");
+	}
+	return n;
 }
 
 /* ---- deterministic randomness (splitmix64) ---------------------------- */
@@ -665,19 +709,11 @@ add_crl_extensions(X509_CRL *crl, const struct opts *o, X509 *ca)
 	}
 	if (o->idp) {
 		ISSUING_DIST_POINT *idp = ISSUING_DIST_POINT_new();
-		GENERAL_NAME *gn = GENERAL_NAME_new();
-		ASN1_IA5STRING *uri = ASN1_IA5STRING_new();
 
-		if (idp == NULL || gn == NULL || uri == NULL ||
-		    (idp->distpoint = DIST_POINT_NAME_new()) == NULL ||
-		    (idp->distpoint->name.fullname = GENERAL_NAMES_new()) ==
-			NULL ||
-		    !ASN1_STRING_set(uri, IDP_URI, -1))
+		if (idp == NULL)
 			die("out of memory");
-		idp->distpoint->type = 0; /* fullName */
-		GENERAL_NAME_set0_value(gn, GEN_URI, uri);
-		if (!sk_GENERAL_NAME_push(idp->distpoint->name.fullname, gn))
-			die("out of memory");
+		idp->distpoint =
+		    idp_name(o->idp_dp ? o->idp_dp : "uri:" IDP_URI);
 		set_idp_scope(idp, o->idp_scope ? o->idp_scope : "user");
 		if (!X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point,
 					   idp, 1, 0))
@@ -796,6 +832,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		O_DELTA,
 		O_IDP,
 		O_IDP_SCOPE,
+		O_IDP_DP,
 		O_CISSUER,
 		O_PEM,
 		O_HELP
@@ -823,6 +860,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	    {"delta", required_argument, NULL, O_DELTA},
 	    {"idp", no_argument, NULL, O_IDP},
 	    {"idp-scope", required_argument, NULL, O_IDP_SCOPE},
+	    {"idp-dp", required_argument, NULL, O_IDP_DP},
 	    {"cert-issuer", no_argument, NULL, O_CISSUER},
 	    {"pem", no_argument, NULL, O_PEM},
 	    {"help", no_argument, NULL, O_HELP},
@@ -916,6 +954,10 @@ parse_args(int argc, char **argv, struct opts *o)
 		case O_IDP_SCOPE:
 			o->idp = 1;
 			o->idp_scope = optarg;
+			break;
+		case O_IDP_DP:
+			o->idp = 1;
+			o->idp_dp = optarg;
 			break;
 		case O_CISSUER:
 			o->cert_issuer = 1;

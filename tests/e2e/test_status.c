@@ -759,6 +759,108 @@ Test(status, same_name_cas_told_apart_by_signature)
 	daemon_stop_clean();
 }
 
+/* Issues DIR/NAME.pem: ALG-ca's end-entity certificate SERIAL whose
+ * cRLDistributionPoints is the extension value CDP (none when NULL);
+ * SECTIONS adds openssl.cnf sections it names. */
+static void
+issue_with_cdp(const char *alg, const char *name, const char *serial,
+	       const char *cdp, const char *sections)
+{
+	const char *p = test_pki();
+	char *out = NULL;
+
+	cr_assert_eq(
+	    sh(&out,
+	       "cd '%s' && printf '[ext]\nbasicConstraints = CA:false\n"
+	       "authorityKeyIdentifier = keyid\n%s%s\n%s\n' > %s.cnf && "
+	       "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	       "-nodes -keyout %s.key -subj /CN=%s 2>/dev/null | openssl x509 "
+	       "-req -CA '%s/%s-ca.pem' -CAkey '%s/%s-ca.key' -set_serial 0x%s "
+	       "-days 30 -extfile %s.cnf -extensions ext -out %s.pem 2>&1",
+	       dir, cdp ? "crlDistributionPoints = " : "", cdp ? cdp : "",
+	       sections ? sections : "", name, name, name, p, alg, p, alg,
+	       serial, name, name),
+	    0, "%s", out);
+	free(out);
+}
+
+/* The status of DIR/NAME.pem through POST /v1/status and `otzyv
+ * status`, which exits 0 good, 1 revoked, 2 unknown. */
+static void
+expect_cert_status(const char *name, const char *status, const char *why)
+{
+	char file[256], *pem, *out = NULL;
+	size_t len;
+	json_t *o;
+	int rc;
+
+	snprintf(file, sizeof(file), "%s.pem", name);
+	pem = slurp(path_in(dir, file), &len);
+	o = ask_json(200, "POST", "/v1/status", NULL, pem, len);
+	expect_str(o, "status", status);
+	if (why != NULL)
+		expect_str(o, "unknown_reason", why);
+	else
+		cr_expect_null(jget(o, "unknown_reason"), "%s: %s", name,
+			       jdump(o));
+	json_decref(o);
+	free(pem);
+	rc = otzyv(&out, "status '%s'", path_in(dir, file));
+	cr_expect_eq(rc,
+		     strcmp(status, "good") == 0      ? 0
+		     : strcmp(status, "unknown") == 0 ? 2
+						      : 1,
+		     "%s: exit %d: %s", name, rc, out);
+	if (why != NULL)
+		assert_has(out, "of other distribution points");
+	free(out);
+}
+
+/*
+ * A partitioned CRL (RFC 5280 6.3.3 (b)(2)(i)): the stored CRL names its
+ * part in issuingDistributionPoint, and speaks only for the certificates
+ * whose cRLDistributionPoints name it. One of another part, revoked on
+ * its own part's CRL, is not "good" here; one without the extension
+ * does not say where it is listed. Names relative to the issuer are
+ * made whole with the issuer's name: as a dirName they meet.
+ */
+Test(status, crl_of_another_distribution_point)
+{
+	daemon_start();
+	issue_with_cdp("ecdsa", "in-a", "4101",
+		       "URI:ldap://crl.example.test/a,"
+		       "URI:http://crl.example.test/a.crl",
+		       NULL);
+	issue_with_cdp("ecdsa", "in-a-revoked", "4102",
+		       "URI:http://crl.example.test/a.crl", NULL);
+	issue_with_cdp("ecdsa", "in-b", "4103",
+		       "URI:http://crl.example.test/b.crl", NULL);
+	issue_with_cdp("ecdsa", "no-cdp", "4104", NULL, NULL);
+	import_crl("ecdsa", "a.crl",
+		   "--idp-scope all --idp-dp uri:http://crl.example.test/a.crl "
+		   "--entry 4102,,keyCompromise");
+	expect_cert_status("in-a", "good", NULL);
+	expect_cert_status("in-a-revoked", "revoked", NULL);
+	expect_cert_status("in-b", "unknown", "crl_distribution_point");
+	expect_cert_status("no-cdp", "unknown", "crl_distribution_point");
+
+	issue_with_cdp("rsa", "rel-a", "4201", "dp_a",
+		       "[dp_a]\n"
+		       "relativename = rdn_a\n[rdn_a]\nOU = part-a\n");
+	issue_with_cdp("rsa", "rel-b", "4202", "dp_b",
+		       "[dp_b]\n"
+		       "relativename = rdn_b\n[rdn_b]\nOU = part-b\n");
+	issue_with_cdp("rsa", "full-a", "4203", "dp_f",
+		       "[dp_f]\n"
+		       "fullname = dirName:dn_f\n[dn_f]\nC = RU\n"
+		       "O = otzyv test\nCN = Test CA rsa\nOU = part-a\n");
+	import_crl("rsa", "rsa-a.crl", "--idp-scope all --idp-dp ou:part-a");
+	expect_cert_status("rel-a", "good", NULL);
+	expect_cert_status("rel-b", "unknown", "crl_distribution_point");
+	expect_cert_status("full-a", "good", NULL);
+	daemon_stop_clean();
+}
+
 /* Not certificates: each a 400. */
 Test(status, post_not_a_certificate)
 {

@@ -1,11 +1,13 @@
 /*
- * libFuzzer driver for the CRL reader (src/crl/parse.c) and the
- * signature check (src/crl/verify.c). On every input crl_parse() must
- * either fail with a message or give a struct crl whose pointers all lie
- * in the input; then every entry crl_iter_next() yields must lie inside
- * revokedCertificates, have a minimal serial of at most MAX_SERIAL_LEN
- * octets that status_serial_format/parse round-trip, a defined reason,
- * and decode identically through crl_entry_at(offset). The signature
+ * libFuzzer driver for the CRL reader (src/crl/parse.c), the signature
+ * check (src/crl/verify.c) and the decoding of a partitioned CRL's
+ * distribution point name (src/crl/distpoint.c). On every input
+ * crl_parse() must either fail with a message or give a struct crl whose
+ * pointers all lie in the input; then every entry crl_iter_next()
+ * yields must lie inside revokedCertificates, have a minimal serial of
+ * at most MAX_SERIAL_LEN octets that status_serial_format/parse
+ * round-trip, a defined reason, and decode identically through
+ * crl_entry_at(offset). The signature
  * check runs against a fixed P-256 key made once and must fail cleanly:
  * no input is signed by it.
  *
@@ -106,6 +108,14 @@ check_crl(const struct crl *crl, const uint8_t *data, size_t size)
 		      inside(crl->aki, crl->aki_len, crl->tbs, crl->tbs_len));
 	if (crl->idp != NULL)
 		CHECK(inside(crl->idp, crl->idp_len, crl->tbs, crl->tbs_len));
+	/* The distribution point's name lies in the IDP; import decodes
+	 * it, whatever it holds. */
+	if (crl->idp_dp != NULL) {
+		CHECK(crl->idp != NULL &&
+		      inside(crl->idp_dp, crl->idp_dp_len, crl->idp,
+			     crl->idp_len));
+		(void)crl_dp_valid(crl->idp_dp, crl->idp_dp_len);
+	}
 	if (crl->entries != NULL)
 		CHECK(inside(crl->entries, crl->entries_len, crl->tbs,
 			     crl->tbs_len));

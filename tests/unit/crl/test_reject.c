@@ -562,6 +562,19 @@ Test(crl_reject, another_scope_while_current)
 	ctx_close(&c);
 }
 
+/* The name of the part a partitioned CRL is for is kept with it: one
+ * beyond MAX_CRL_IDP_DP octets is refused, not cut. */
+Test(crl_reject, distribution_point_name_too_long)
+{
+	char more[MAX_CRL_IDP_DP + 64];
+	size_t n = (size_t)snprintf(more, sizeof(more),
+				    "--idp-scope all --idp-dp uri:http://x/");
+
+	memset(more + n, 'a', MAX_CRL_IDP_DP);
+	more[n + MAX_CRL_IDP_DP] = '\0';
+	REFUSED("ecdsa", more, "RFC 5280 5.2.5", "DistributionPointName");
+}
+
 /* A signature over MD5 proves nothing (RFC 6151). */
 Test(crl_reject, md5_signature)
 {

@@ -597,6 +597,33 @@ Test(verify, crl_of_end_entities_only)
 	json_decref(doc);
 }
 
+/* The root's CRL is one part of a partitioned CRL (its issuing
+ * distribution point is named) and the intermediate's certificate names
+ * no distribution point: the CRL does not speak for it. */
+Test(verify, crl_of_another_distribution_point)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	char args[256];
+	json_t *doc;
+
+	snprintf(args, sizeof(args), "--this-update %s --idp-scope all",
+		 vt_t(vt_now - 60));
+	vt_crl("rsa-ca", vt_now, args);
+	snprintf(args, sizeof(args), "--this-update %s", vt_t(vt_now - 60));
+	vt_crl("rsa-int", vt_now, args);
+	vt_sign("rsa", "s.der", "");
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "no_revocation_data");
+	{
+		char *text = json_dumps(doc, 0);
+
+		cr_expect(strstr(text, "other distribution points") != NULL,
+			  "%s", text);
+		free(text);
+	}
+	json_decref(doc);
+}
+
 Test(verify, signer_revoked_now)
 {
 	struct vt_opts o = {.content = vt_doc()};
