@@ -69,11 +69,13 @@ copy_issuer(const struct store_issuer *is, struct status_answer *a)
 	snprintf(a->url, sizeof(a->url), "%s", m->url ? m->url : "");
 }
 
-/* Whether a CRL of `scope` lists `cert`'s kind of certificate. */
+/* Whether a CRL of `scope` lists `cert`'s kind of certificate. A CA is
+ * one whose basicConstraints says cA (RFC 5280 6.3.3 (b)(2)(iii)), not
+ * one whose keyUsage merely allows keyCertSign. */
 static int
 in_scope(unsigned scope, X509 *cert)
 {
-	int ca = X509_check_ca(cert) != 0;
+	int ca = (X509_get_extension_flags(cert) & EXFLAG_CA) != 0;
 
 	return scope == STORE_SCOPE_ALL ||
 	       (scope == STORE_SCOPE_CAS ? ca : !ca);

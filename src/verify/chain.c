@@ -235,6 +235,9 @@ STACK_OF(X509) * chain_validate(struct chain_ctx *cx, X509 *leaf, int64_t at,
 	X509_VERIFY_PARAM_set_time(param, (time_t)at);
 	/* OpenSSL's depth counts the intermediates. */
 	X509_VERIFY_PARAM_set_depth(param, MAX_VERIFY_CHAIN_DEPTH - 2);
+	/* 80 bits at least: no MD5-signed certificate, no RSA key under
+	 * 1024 bits (a signature such a key makes can be forged). */
+	X509_VERIFY_PARAM_set_auth_level(param, 1);
 	X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_PARTIAL_CHAIN |
 						 X509_V_FLAG_CRL_CHECK |
 						 X509_V_FLAG_CRL_CHECK_ALL);
@@ -258,6 +261,13 @@ STACK_OF(X509) * chain_validate(struct chain_ctx *cx, X509 *leaf, int64_t at,
 	    f->ndetail == before)
 		cache_path_put(cx->cache, leaf, purpose, chain, cx->pool);
 out:
+	/* No path and nothing said why (memory, an OpenSSL failure): the
+	 * signer must not pass for one without findings. */
+	if (chain == NULL && *out_store_err == STORE_OK && f->reasons == had &&
+	    f->ndetail == before)
+		findings_add(f, R_UNTRUSTED_CHAIN,
+			     "the path could not be validated (out of memory "
+			     "or a library failure)");
 	X509_STORE_CTX_free(ctx);
 	sk_X509_pop_free(pool, X509_free);
 	ERR_clear_error();

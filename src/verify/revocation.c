@@ -17,8 +17,8 @@
  * later (art. 14 of 63-FZ: suspended certificates are not valid).
  *
  * For a TSA's path (rc->tsa), a revocation for key compromise (or
- * without a reason) at any time makes its tokens worthless: whoever has
- * the key can backdate them. So its CRL must be fresh now, not issued
+ * without a reason) at any time, or a hold that lasts now, makes its
+ * tokens worthless: whoever has the key can backdate them. So its CRL must be fresh now, not issued
  * after genTime (usable() below).
  */
 #include "config.h"
@@ -105,7 +105,7 @@ weigh(const struct revocation_ctx *rc, const struct status_answer *a,
 			     reason ? ")" : "", time_format(rc->t, ts2));
 		return;
 	}
-	for (i = 0; rc->tsa && i < a->nhistory; i++)
+	for (i = 0; rc->tsa && i < a->nhistory; i++) {
 		if (a->history[i].status == STATUS_REVOKED &&
 		    compromise(a->history[i].reason)) {
 			findings_add(f, R_BAD_TIMESTAMP,
@@ -115,6 +115,18 @@ weigh(const struct revocation_ctx *rc, const struct status_answer *a,
 				     time_format(a->history[i].from, ts));
 			return;
 		}
+		/* Suspended now: a hold is how a CA answers a suspected
+		 * compromise, and a token can be backdated with the key. */
+		if (a->history[i].status == STATUS_ON_HOLD &&
+		    a->history[i].to == 0) {
+			findings_add(f, R_BAD_TIMESTAMP,
+				     "%s\"%s\" is on hold (suspended) since "
+				     "%s: its tokens prove nothing while it is",
+				     who, name,
+				     time_format(a->history[i].from, ts));
+			return;
+		}
+	}
 	if (!a->has_source) {
 		findings_add(f, R_NO_REVOCATION_DATA,
 			     "%sno CRL of the CA of \"%s\" in the store", who,

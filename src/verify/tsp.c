@@ -111,6 +111,12 @@ check_tstinfo(const uint8_t *der, size_t len, CMS_SignerInfo *si,
 			     "the token's imprint algorithm is not available");
 		goto out;
 	}
+	if (cms_broken_digest(md)) {
+		findings_add(f, R_BAD_TIMESTAMP,
+			     "the token's imprint is an MD2/MD4/MD5 digest "
+			     "(RFC 6151): it proves nothing");
+		goto out;
+	}
 	if (!EVP_Digest(ASN1_STRING_get0_data(sig),
 			(size_t)ASN1_STRING_length(sig), d, &dlen, md, NULL) ||
 	    (unsigned int)ASN1_STRING_length(h) != dlen ||
@@ -241,7 +247,10 @@ check_token(CMS_SignerInfo *si, const ASN1_TYPE *v, struct chain_ctx *cx,
 	e = revocation_check(&rc, chain, out->chain, &sf, &q);
 out:
 	merge(out, &sf);
-	out->ok = e == STORE_OK && sf.reasons == 0 && out->gen_time != 0;
+	/* Only a token whose TSA path was validated and checked proves a
+	 * time. */
+	out->ok = e == STORE_OK && chain != NULL && sf.reasons == 0 &&
+		  out->gen_time != 0;
 	sk_X509_pop_free(chain, X509_free);
 	sk_X509_pop_free(pool, X509_free);
 	CMS_ContentInfo_free(tok);

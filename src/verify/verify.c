@@ -36,17 +36,45 @@ struct run {
 
 /* RFC 5280 4.2.1.3: a key that signs documents has digitalSignature or
  * nonRepudiation (contentCommitment) when keyUsage is present. */
+/* Whether every purpose of `eku` binds the key to another protocol
+ * than signing documents: time-stamping, OCSP signing. */
+static int
+other_protocols_only(EXTENDED_KEY_USAGE *eku)
+{
+	int i, nid;
+
+	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+		nid = OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i));
+		if (nid != NID_time_stamp && nid != NID_OCSP_sign)
+			return 0;
+	}
+	return i > 0;
+}
+
 static void
 check_key_usage(X509 *x, struct findings *f)
 {
-	if (!(X509_get_extension_flags(x) & EXFLAG_KUSAGE))
-		return;
-	if (X509_get_key_usage(x) & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION))
-		return;
-	findings_add(f, R_BAD_KEY_USAGE,
-		     "the signer certificate's keyUsage allows neither "
-		     "digitalSignature nor nonRepudiation (RFC 5280 "
-		     "4.2.1.3)");
+	EXTENDED_KEY_USAGE *eku;
+	int crit = 0;
+
+	if ((X509_get_extension_flags(x) & EXFLAG_KUSAGE) &&
+	    !(X509_get_key_usage(x) &
+	      (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)))
+		findings_add(f, R_BAD_KEY_USAGE,
+			     "the signer certificate's keyUsage allows neither "
+			     "digitalSignature nor nonRepudiation (RFC 5280 "
+			     "4.2.1.3)");
+	/* A critical extendedKeyUsage binds the key to its purposes (RFC
+	 * 5280 4.2.1.12); a TSA's (RFC 3161 2.3) or an OCSP responder's
+	 * signs tokens and responses, not documents. */
+	eku = X509_get_ext_d2i(x, NID_ext_key_usage, &crit, NULL);
+	if (crit == 1 && eku != NULL && other_protocols_only(eku))
+		findings_add(f, R_BAD_KEY_USAGE,
+			     "the signer certificate's critical "
+			     "extendedKeyUsage is for time-stamping or OCSP "
+			     "signing only (RFC 5280 4.2.1.12)");
+	EXTENDED_KEY_USAGE_free(eku);
+	ERR_clear_error();
 }
 
 /* What the SignerInfo says of its signer when no certificate matched. */
@@ -129,7 +157,11 @@ check_signer(struct run *r, struct store *s, CMS_SignerInfo *si, json_t **out,
 	size_t i;
 
 	*out = NULL;
-	sig = cms_check_signature(r->cms, si, &r->c, 0, &f);
+	/* RFC 5652 5.3: content of another type than id-data is signed
+	 * through signed attributes only (they bind its type). */
+	sig = cms_check_signature(
+	    r->cms, si, &r->c,
+	    OBJ_obj2nid(CMS_get0_eContentType(r->cms)) != NID_pkcs7_data, &f);
 	CMS_SignerInfo_get0_algs(si, NULL, &signer, &dig, NULL);
 	has_claimed = cms_signing_time(si, &claimed);
 	if ((e = tsp_check(si, &r->cx, o, &ts)) != STORE_OK)
@@ -146,7 +178,8 @@ check_signer(struct run *r, struct store *s, CMS_SignerInfo *si, json_t **out,
 	} else if (ts.present && ts.ok) {
 		t = ts.gen_time;
 		src = "timestamp";
-	} else if (has_claimed && o->trust_claimed_signing_time) {
+	} else if (has_claimed && o->trust_claimed_signing_time &&
+		   claimed <= o->now + VERIFY_CLOCK_SLACK) {
 		t = claimed;
 		src = "claimed";
 	} else {
@@ -160,12 +193,21 @@ check_signer(struct run *r, struct store *s, CMS_SignerInfo *si, json_t **out,
 	if (t >= o->now)
 		t_is_now = 1;
 
+	if (has_claimed && o->trust_claimed_signing_time &&
+	    claimed > o->now + VERIFY_CLOCK_SLACK)
+		findings_add(&f, R_COUNT,
+			     "the claimed signingTime lies in the future: "
+			     "not trusted");
 	if (signer != NULL) {
 		chain = chain_validate(&r->cx, signer, t, 0, &f, &e);
 		if (e != STORE_OK)
 			goto store_fail;
 		check_key_usage(signer, &f);
 	}
+	/* Never "valid" without a validated path (chain_validate says why
+	 * it has none; this holds whatever it said). */
+	if (chain == NULL && findings_verdict(&f) == V_VALID)
+		findings_add(&f, R_UNTRUSTED_CHAIN, "no validated path");
 	if (chain != NULL) {
 		cms_check_ess(si, chain, 0, &f);
 		rc.store = s;

@@ -759,29 +759,40 @@ Test(status, same_name_cas_told_apart_by_signature)
 	daemon_stop_clean();
 }
 
-/* Issues DIR/NAME.pem: ALG-ca's end-entity certificate SERIAL whose
- * cRLDistributionPoints is the extension value CDP (none when NULL);
- * SECTIONS adds openssl.cnf sections it names. */
+/* Issues DIR/NAME.pem: ALG-ca's certificate SERIAL with the extension
+ * lines EXTS (`printf` text) and the openssl.cnf SECTIONS they name. */
 static void
-issue_with_cdp(const char *alg, const char *name, const char *serial,
-	       const char *cdp, const char *sections)
+issue_cert(const char *alg, const char *name, const char *serial,
+	   const char *exts, const char *sections)
 {
 	const char *p = test_pki();
 	char *out = NULL;
 
 	cr_assert_eq(
 	    sh(&out,
-	       "cd '%s' && printf '[ext]\nbasicConstraints = CA:false\n"
-	       "authorityKeyIdentifier = keyid\n%s%s\n%s\n' > %s.cnf && "
-	       "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-	       "-nodes -keyout %s.key -subj /CN=%s 2>/dev/null | openssl x509 "
-	       "-req -CA '%s/%s-ca.pem' -CAkey '%s/%s-ca.key' -set_serial 0x%s "
-	       "-days 30 -extfile %s.cnf -extensions ext -out %s.pem 2>&1",
-	       dir, cdp ? "crlDistributionPoints = " : "", cdp ? cdp : "",
-	       sections ? sections : "", name, name, name, p, alg, p, alg,
-	       serial, name, name),
+	       "cd '%s' && printf '[ext]\\nauthorityKeyIdentifier = keyid\\n"
+	       "%s\\n%s\\n' > %s.cnf && openssl req -new -newkey ec "
+	       "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s.key -subj "
+	       "/CN=%s 2>/dev/null | openssl x509 -req -CA '%s/%s-ca.pem' "
+	       "-CAkey '%s/%s-ca.key' -set_serial 0x%s -days 30 -extfile "
+	       "%s.cnf -extensions ext -out %s.pem 2>&1",
+	       dir, exts, sections ? sections : "", name, name, name, p, alg, p,
+	       alg, serial, name, name),
 	    0, "%s", out);
 	free(out);
+}
+
+/* An end-entity certificate whose cRLDistributionPoints is the
+ * extension value CDP (none when NULL). */
+static void
+issue_with_cdp(const char *alg, const char *name, const char *serial,
+	       const char *cdp, const char *sections)
+{
+	char exts[512];
+
+	snprintf(exts, sizeof(exts), "basicConstraints = CA:false\\n%s%s",
+		 cdp ? "crlDistributionPoints = " : "", cdp ? cdp : "");
+	issue_cert(alg, name, serial, exts, sections);
 }
 
 /* The status of DIR/NAME.pem through POST /v1/status and `otzyv
@@ -812,7 +823,9 @@ expect_cert_status(const char *name, const char *status, const char *why)
 						      : 1,
 		     "%s: exit %d: %s", name, rc, out);
 	if (why != NULL)
-		assert_has(out, "of other distribution points");
+		assert_has(out, strcmp(why, "crl_scope") == 0
+				    ? "NOT OF THIS ONE"
+				    : "of other distribution points");
 	free(out);
 }
 
@@ -858,6 +871,25 @@ Test(status, crl_of_another_distribution_point)
 	expect_cert_status("rel-a", "good", NULL);
 	expect_cert_status("rel-b", "unknown", "crl_distribution_point");
 	expect_cert_status("full-a", "good", NULL);
+	daemon_stop_clean();
+}
+
+/* A CRL of CA certificates only speaks for those whose basicConstraints
+ * says cA (RFC 5280 6.3.3 (b)(2)(iii)); keyUsage keyCertSign without
+ * basicConstraints does not make a CA. */
+Test(status, crl_of_cas_only)
+{
+	daemon_start();
+	issue_cert("ecdsa", "ku-only", "4301",
+		   "keyUsage = digitalSignature, keyCertSign", NULL);
+	issue_cert("ecdsa", "sub-ca", "4302",
+		   "basicConstraints = critical, CA:true\\n"
+		   "keyUsage = keyCertSign, cRLSign",
+		   NULL);
+	import_crl("ecdsa", "arl.crl",
+		   "--idp-scope ca --idp-dp none --entry 4302,,cACompromise");
+	expect_cert_status("ku-only", "unknown", "crl_scope");
+	expect_cert_status("sub-ca", "revoked", NULL);
 	daemon_stop_clean();
 }
 

@@ -923,9 +923,37 @@ Test(verify, timestamp_tsa_revoked)
 	json_decref(doc);
 }
 
+/* The TSA is on hold now (since after genTime): a hold is how a CA
+ * answers a suspected compromise, so its tokens prove nothing while it
+ * lasts. */
+Test(verify, timestamp_tsa_on_hold_now)
+{
+	int64_t t0, t1;
+	struct vt_opts o = {.content = vt_doc()};
+	const char *sig;
+	char args[256];
+	json_t *doc;
+
+	sig = stamped("ecdsa", &t0, &t1);
+	o.anchors[0] = "ecdsa-ca.pem";
+	o.anchors[1] = "rsa-ca.pem";
+	o.now = t1 + 7200;
+	all_crls("ecdsa", t1 + 3600, o.now, "");
+	snprintf(args, sizeof(args),
+		 "--this-update %s --entry 0x3001,%s,certificateHold",
+		 vt_t(t1 + 3601), vt_t(t1 + 1800));
+	vt_crl("rsa-int", o.now, args);
+	doc = vt_verify("ecdsa", sig, &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "bad_timestamp");
+	cr_assert_str_neq(vt_signer_str(doc, 0, "signing_time_source"),
+			  "timestamp");
+	json_decref(doc);
+}
+
 Test(verify, claimed_time_trusted_only_when_asked)
 {
 	struct vt_opts o = {.content = vt_doc(), .now = vt_now + 120};
+	char ts[32];
 	json_t *doc;
 
 	/* A current CRL, issued before the signature was made. */
@@ -947,6 +975,84 @@ Test(verify, claimed_time_trusted_only_when_asked)
 	assert_verdict(doc, "indeterminate", "revocation_data_not_fresh");
 	cr_assert_str_eq(vt_signer_str(doc, 0, "validation_time"),
 			 vt_signer_str(doc, 0, "signing_time"));
+	json_decref(doc);
+
+	/* Even trusted, a claim ahead of the clock is no moment of signing:
+	 * T is the time of the check. */
+	o.now = vt_now - 3600;
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	cr_assert_str_eq(vt_signer_str(doc, 0, "validation_time"),
+			 time_format(o.now, ts));
+	cr_assert_str_neq(vt_signer_str(doc, 0, "signing_time"), ts);
+	json_decref(doc);
+}
+
+/* ---- what the signer's certificate and algorithms allow ----------------- */
+
+/* A TSA's certificate (critical extendedKeyUsage timeStamping) signs
+ * tokens, not documents (RFC 5280 4.2.1.12). */
+Test(verify, time_stamping_certificate_signs_no_document)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	json_t *doc;
+
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	vt_sign_as("rsa", "tsa", "s.der", "");
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "bad_key_usage");
+	json_decref(doc);
+}
+
+/* A 512-bit RSA key is factored in hours: a certificate of one is no
+ * path (OpenSSL's security level 1, 80 bits). */
+Test(verify, rsa_512_signer)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	json_t *doc;
+
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	cr_assert_eq(
+	    run("cd '%s' && printf '[ext]\\nkeyUsage = digitalSignature\\n"
+		"authorityKeyIdentifier = keyid\\n' > weak.cnf && "
+		"openssl req -new -newkey rsa:512 -nodes -keyout weak.key "
+		"-subj /CN=weak 2>/dev/null | openssl x509 -req -CA '%s' "
+		"-CAkey '%s' -set_serial 0x2101 -days 30 -extfile weak.cnf "
+		"-extensions ext -out weak.pem 2>/dev/null && openssl cms "
+		"-sign -binary -in '%s' -signer weak.pem -inkey weak.key "
+		"-certfile '%s' -outform DER -out s.der",
+		vt_dir, vt_pki("rsa-int.pem"), vt_pki("rsa-int.key"), vt_doc(),
+		vt_pki("rsa-int.pem")),
+	    0);
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "bad_chain");
+	json_decref(doc);
+}
+
+/* MD5 proves nothing (RFC 6151): not valid, however well it verifies. */
+Test(verify, md5_digest)
+{
+	struct vt_opts o = {.content = vt_doc()};
+	json_t *doc;
+
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	vt_sign("rsa", "s.der", "-md md5");
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "indeterminate", "unsupported_algorithm");
+	json_decref(doc);
+}
+
+/* Content of another type than id-data, signed without signed
+ * attributes, which alone would bind its type (RFC 5652 5.3). */
+Test(verify, other_content_type_needs_signed_attributes)
+{
+	struct vt_opts o = {0};
+	json_t *doc;
+
+	vt_fresh("rsa", vt_now - 60, vt_now);
+	vt_sign("rsa", "s.der",
+		"-nodetach -noattr -econtent_type 1.2.840.113549.1.9.16.1.4");
+	doc = vt_verify("rsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "invalid", "bad_signature");
 	json_decref(doc);
 }
 
