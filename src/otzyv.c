@@ -610,8 +610,9 @@ print_verify(const json_t *doc)
 			: "not known",
 		    json_string_value(
 			json_object_get(si, "signing_time_source")));
-		printf("  checked at: %s\n", json_string_value(json_object_get(
-						 si, "validation_time")));
+		printf(
+		    "  validated as of: %s\n",
+		    json_string_value(json_object_get(si, "validation_time")));
 		json_array_foreach(json_object_get(si, "chain"), j, x)
 		    printf("  %s %s [%s]\n", j ? "<-" : "chain:",
 			   json_string_value(json_object_get(x, "subject")),
