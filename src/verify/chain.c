@@ -261,13 +261,6 @@ STACK_OF(X509) * chain_validate(struct chain_ctx *cx, X509 *leaf, int64_t at,
 	    f->ndetail == before)
 		cache_path_put(cx->cache, leaf, purpose, chain, cx->pool);
 out:
-	/* No path and nothing said why (memory, an OpenSSL failure): the
-	 * signer must not pass for one without findings. */
-	if (chain == NULL && *out_store_err == STORE_OK && f->reasons == had &&
-	    f->ndetail == before)
-		findings_add(f, R_UNTRUSTED_CHAIN,
-			     "the path could not be validated (out of memory "
-			     "or a library failure)");
 	X509_STORE_CTX_free(ctx);
 	sk_X509_pop_free(pool, X509_free);
 	ERR_clear_error();

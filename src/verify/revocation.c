@@ -18,8 +18,8 @@
  *
  * For a TSA's path (rc->tsa), a revocation for key compromise (or
  * without a reason) at any time, or a hold that lasts now, makes its
- * tokens worthless: whoever has the key can backdate them. So its CRL must be fresh now, not issued
- * after genTime (usable() below).
+ * tokens worthless: whoever has the key can backdate them. So its CRL
+ * must be fresh now, not issued after genTime (usable() below).
  */
 #include "config.h"
 
@@ -61,6 +61,20 @@ compromise(int reason)
 	       reason == CRL_REASON_AA_COMPROMISE;
 }
 
+/* Why a TSA's key cannot be trusted for any of its tokens, or NULL: a
+ * revocation for compromise at any time, or a hold that lasts now (how
+ * a CA answers a suspected compromise). Whoever has the key can
+ * backdate a token. */
+static const char *
+key_in_doubt(const struct status_period *p)
+{
+	if (p->status == STATUS_REVOKED && compromise(p->reason))
+		return "was revoked for key compromise";
+	if (p->status == STATUS_ON_HOLD && p->to == 0)
+		return "is on hold (suspended)";
+	return NULL;
+}
+
 /*
  * Whether the issuer's CRL behind `a` can tell the state at rc->t. For a
  * TSA the question is rather "is its key still good now?": the CRL must
@@ -88,7 +102,7 @@ weigh(const struct revocation_ctx *rc, const struct status_answer *a,
 {
 	char ts[32], ts2[32];
 	const char *reason = crl_reason_name(a->reason);
-	const char *who = rc->tsa ? "TSA path: " : "";
+	const char *who = rc->tsa ? "TSA path: " : "", *doubt;
 	size_t i;
 
 	if (a->why == WHY_UNKNOWN_ISSUER) {
@@ -105,28 +119,15 @@ weigh(const struct revocation_ctx *rc, const struct status_answer *a,
 			     reason ? ")" : "", time_format(rc->t, ts2));
 		return;
 	}
-	for (i = 0; rc->tsa && i < a->nhistory; i++) {
-		if (a->history[i].status == STATUS_REVOKED &&
-		    compromise(a->history[i].reason)) {
+	for (i = 0; rc->tsa && i < a->nhistory; i++)
+		if ((doubt = key_in_doubt(&a->history[i])) != NULL) {
 			findings_add(f, R_BAD_TIMESTAMP,
-				     "%s\"%s\" was revoked %s for key "
-				     "compromise: its tokens prove nothing",
-				     who, name,
+				     "%s\"%s\" %s from %s: its tokens prove "
+				     "nothing",
+				     who, name, doubt,
 				     time_format(a->history[i].from, ts));
 			return;
 		}
-		/* Suspended now: a hold is how a CA answers a suspected
-		 * compromise, and a token can be backdated with the key. */
-		if (a->history[i].status == STATUS_ON_HOLD &&
-		    a->history[i].to == 0) {
-			findings_add(f, R_BAD_TIMESTAMP,
-				     "%s\"%s\" is on hold (suspended) since "
-				     "%s: its tokens prove nothing while it is",
-				     who, name,
-				     time_format(a->history[i].from, ts));
-			return;
-		}
-	}
 	if (!a->has_source) {
 		findings_add(f, R_NO_REVOCATION_DATA,
 			     "%sno CRL of the CA of \"%s\" in the store", who,

@@ -66,7 +66,12 @@ check_key_usage(X509 *x, struct findings *f)
 			     "4.2.1.3)");
 	/* A critical extendedKeyUsage binds the key to its purposes (RFC
 	 * 5280 4.2.1.12); a TSA's (RFC 3161 2.3) or an OCSP responder's
-	 * signs tokens and responses, not documents. */
+	 * signs tokens and responses, not documents. OpenSSL's cached
+	 * purposes settle most certificates without decoding the
+	 * extension; only its own OIDs need a look. */
+	if (!(X509_get_extension_flags(x) & EXFLAG_XKUSAGE) ||
+	    (X509_get_extended_key_usage(x) & ~(XKU_TIMESTAMP | XKU_OCSP_SIGN)))
+		return;
 	eku = X509_get_ext_d2i(x, NID_ext_key_usage, &crit, NULL);
 	if (crit == 1 && eku != NULL && other_protocols_only(eku))
 		findings_add(f, R_BAD_KEY_USAGE,
@@ -153,7 +158,7 @@ check_signer(struct run *r, struct store *s, CMS_SignerInfo *si, json_t **out,
 	json_t *js = NULL, *chainj = json_array();
 	const char *src;
 	int64_t claimed = 0, t;
-	int sig, has_claimed, t_is_now = 0;
+	int sig, has_claimed, trust_claim, t_is_now = 0;
 	size_t i;
 
 	*out = NULL;
@@ -164,6 +169,13 @@ check_signer(struct run *r, struct store *s, CMS_SignerInfo *si, json_t **out,
 	    OBJ_obj2nid(CMS_get0_eContentType(r->cms)) != NID_pkcs7_data, &f);
 	CMS_SignerInfo_get0_algs(si, NULL, &signer, &dig, NULL);
 	has_claimed = cms_signing_time(si, &claimed);
+	trust_claim = has_claimed && o->trust_claimed_signing_time;
+	if (trust_claim && claimed > o->now + VERIFY_CLOCK_SLACK) {
+		findings_add(&f, R_COUNT,
+			     "the claimed signingTime lies in the future: "
+			     "not trusted");
+		trust_claim = 0;
+	}
 	if ((e = tsp_check(si, &r->cx, o, &ts)) != STORE_OK)
 		goto store_fail;
 	if (ts.present) {
@@ -178,8 +190,7 @@ check_signer(struct run *r, struct store *s, CMS_SignerInfo *si, json_t **out,
 	} else if (ts.present && ts.ok) {
 		t = ts.gen_time;
 		src = "timestamp";
-	} else if (has_claimed && o->trust_claimed_signing_time &&
-		   claimed <= o->now + VERIFY_CLOCK_SLACK) {
+	} else if (trust_claim) {
 		t = claimed;
 		src = "claimed";
 	} else {
@@ -193,21 +204,18 @@ check_signer(struct run *r, struct store *s, CMS_SignerInfo *si, json_t **out,
 	if (t >= o->now)
 		t_is_now = 1;
 
-	if (has_claimed && o->trust_claimed_signing_time &&
-	    claimed > o->now + VERIFY_CLOCK_SLACK)
-		findings_add(&f, R_COUNT,
-			     "the claimed signingTime lies in the future: "
-			     "not trusted");
 	if (signer != NULL) {
 		chain = chain_validate(&r->cx, signer, t, 0, &f, &e);
 		if (e != STORE_OK)
 			goto store_fail;
 		check_key_usage(signer, &f);
 	}
-	/* Never "valid" without a validated path (chain_validate says why
-	 * it has none; this holds whatever it said). */
+	/* Never "valid" without a validated path, whatever failed on the
+	 * way (memory, a library failure) without a reason of its own. */
 	if (chain == NULL && findings_verdict(&f) == V_VALID)
-		findings_add(&f, R_UNTRUSTED_CHAIN, "no validated path");
+		findings_add(&f, R_UNTRUSTED_CHAIN,
+			     "no validated path (out of memory or a library "
+			     "failure)");
 	if (chain != NULL) {
 		cms_check_ess(si, chain, 0, &f);
 		rc.store = s;

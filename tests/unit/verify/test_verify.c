@@ -899,34 +899,10 @@ Test(verify, two_timestamps)
 	json_decref(doc);
 }
 
-Test(verify, timestamp_tsa_revoked)
-{
-	int64_t t0, t1;
-	struct vt_opts o = {.content = vt_doc()};
-	const char *sig;
-	char args[256];
-	json_t *doc;
-
-	sig = stamped("ecdsa", &t0, &t1);
-	o.anchors[0] = "ecdsa-ca.pem";
-	o.anchors[1] = "rsa-ca.pem";
-	o.now = t1 + 7200;
-	/* The TSA's key was compromised after genTime: the token proves
-	 * nothing, whatever it says. */
-	all_crls("ecdsa", t1 + 3600, o.now, "");
-	snprintf(args, sizeof(args),
-		 "--this-update %s --entry 0x3001,%s,keyCompromise",
-		 vt_t(t1 + 3601), vt_t(t1 + 1800));
-	vt_crl("rsa-int", o.now, args);
-	doc = vt_verify("ecdsa", sig, &o, VERIFY_OK);
-	assert_verdict(doc, "invalid", "bad_timestamp");
-	json_decref(doc);
-}
-
-/* The TSA is on hold now (since after genTime): a hold is how a CA
- * answers a suspected compromise, so its tokens prove nothing while it
- * lasts. */
-Test(verify, timestamp_tsa_on_hold_now)
+/* The TSA (0x3001) listed with `reason` after genTime, by a CRL issued
+ * since: its token proves nothing, and T is not its genTime. */
+static void
+tsa_listed_after_gen_time(const char *reason)
 {
 	int64_t t0, t1;
 	struct vt_opts o = {.content = vt_doc()};
@@ -939,15 +915,28 @@ Test(verify, timestamp_tsa_on_hold_now)
 	o.anchors[1] = "rsa-ca.pem";
 	o.now = t1 + 7200;
 	all_crls("ecdsa", t1 + 3600, o.now, "");
-	snprintf(args, sizeof(args),
-		 "--this-update %s --entry 0x3001,%s,certificateHold",
-		 vt_t(t1 + 3601), vt_t(t1 + 1800));
+	snprintf(args, sizeof(args), "--this-update %s --entry 0x3001,%s,%s",
+		 vt_t(t1 + 3601), vt_t(t1 + 1800), reason);
 	vt_crl("rsa-int", o.now, args);
 	doc = vt_verify("ecdsa", sig, &o, VERIFY_OK);
 	assert_verdict(doc, "invalid", "bad_timestamp");
 	cr_assert_str_neq(vt_signer_str(doc, 0, "signing_time_source"),
 			  "timestamp");
 	json_decref(doc);
+}
+
+/* The TSA's key was compromised after genTime: whoever has it can
+ * backdate tokens. */
+Test(verify, timestamp_tsa_revoked)
+{
+	tsa_listed_after_gen_time("keyCompromise");
+}
+
+/* The TSA is on hold now: a hold is how a CA answers a suspected
+ * compromise, so its tokens prove nothing while it lasts. */
+Test(verify, timestamp_tsa_on_hold_now)
+{
+	tsa_listed_after_gen_time("certificateHold");
 }
 
 Test(verify, claimed_time_trusted_only_when_asked)
