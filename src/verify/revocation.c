@@ -181,6 +181,16 @@ weigh(const struct revocation_ctx *rc, const struct status_answer *a,
 			     time_format(a->revoked_at, ts2));
 		return;
 	}
+	/* A hold is seen only on a CRL the store took in: one lifted
+	 * before the store's first CRL of the CA left no trace here. The
+	 * answer stands on the CRLs after T (as any CRL-based check
+	 * does), and says so. */
+	if (!rc->t_is_now && a->history_since > rc->t)
+		findings_add(f, R_COUNT,
+			     "%s\"%s\": its CA's CRLs in the store begin %s, "
+			     "after T; a suspension lifted before then "
+			     "would not show",
+			     who, name, time_format(a->history_since, ts));
 	for (i = 0; i < a->nhistory; i++)
 		if (a->history[i].from > rc->t)
 			findings_add(f, R_COUNT,

@@ -455,10 +455,6 @@ Test(verify, expired_at_t)
 	json_decref(doc);
 }
 
-/* A cache (verify.h) shared by verifications at two instants: the
- * path validated at the first is not taken for the second, when the
- * signer has expired. (Every vt_verify() also compares its answer
- * with and without a cache.) */
 /* Signed while the signer was valid (T given), checked long after it
  * expired by a store whose first CRLs came after that: a revocation
  * before T may have left the CRL with the expiry, unseen. */
@@ -475,6 +471,43 @@ Test(verify, expired_before_the_store_s_history)
 	json_decref(doc);
 }
 
+/* The same signer still valid: the CRLs after T speak for it, and the
+ * answer says that the store's history of its CA begins after T. */
+Test(verify, valid_before_the_store_s_history)
+{
+	int64_t later = vt_now + 2 * DAY;
+	struct vt_opts o = {.content = vt_doc(), .now = later, .at = vt_now};
+	json_t *doc, *details;
+	const char *line;
+
+	vt_fresh("ecdsa", later - 60, later);
+	vt_sign("ecdsa", "s.der", "");
+	doc = vt_verify("ecdsa", vt_path("s.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	details = json_object_get(signer(doc, 0), "details");
+	cr_assert_geq(json_array_size(details), 1);
+	line = json_string_value(json_array_get(details, 0));
+	cr_assert(line != NULL &&
+		      strstr(line, "CRLs in the store begin ") != NULL &&
+		      strstr(line, "suspension lifted before then") != NULL,
+		  "%s", line ? line : "(none)");
+	json_decref(doc);
+
+	/* With history from before T, no such line. */
+	vt_fresh("rsa", vt_now - DAY, vt_now - DAY);
+	vt_fresh("rsa", later - 60, later);
+	vt_sign("rsa", "r.der", "");
+	doc = vt_verify("rsa", vt_path("r.der"), &o, VERIFY_OK);
+	assert_verdict(doc, "valid", NULL);
+	cr_assert_eq(
+	    json_array_size(json_object_get(signer(doc, 0), "details")), 0);
+	json_decref(doc);
+}
+
+/* A cache (verify.h) shared by verifications at two instants: the
+ * path validated at the first is not taken for the second, when the
+ * signer has expired. (Every vt_verify() also compares its answer
+ * with and without a cache.) */
 Test(verify, cache_respects_validity)
 {
 	int64_t later = vt_now + 400 * DAY, end;
