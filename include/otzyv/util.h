@@ -21,6 +21,11 @@ int hex_digit(char c);
  * into out[cap]; returns the length, or -1 on bad input or overflow. */
 long hex_decode(const char *s, uint8_t *out, size_t cap);
 
+/* The length of s[0..len) less a UTF-8 sequence that a cut at len
+ * split: what is left of a string cut to fit a buffer ends on a whole
+ * character. */
+size_t utf8_whole(const char *s, size_t len);
+
 /* "2026-11-21T05:41:43Z" into out[32]. Returns out. */
 char *time_format(int64_t t, char *out);
 

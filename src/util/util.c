@@ -89,6 +89,22 @@ hex_decode(const char *s, uint8_t *out, size_t cap)
 	return (long)n;
 }
 
+size_t
+utf8_whole(const char *s, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = len, cont = 0, need;
+
+	while (i > 0 && cont < 3 && (p[i - 1] & 0xC0) == 0x80) {
+		i--;
+		cont++;
+	}
+	if (i == 0 || p[i - 1] < 0xC0)
+		return len; /* ends on ASCII, or is not UTF-8 anyway */
+	need = p[i - 1] >= 0xF0 ? 3 : p[i - 1] >= 0xE0 ? 2 : 1;
+	return cont >= need ? len : i - 1;
+}
+
 char *
 time_format(int64_t t, char *out)
 {

@@ -44,27 +44,6 @@ chain_anchor_store(const struct verify_opts *o)
 	return xs;
 }
 
-/* A one-line name of x for diagnostics: its subject's CN, else the
- * whole subject, cut to fit. */
-static void
-short_name(X509 *x, char *out, size_t len)
-{
-	X509_NAME *n = X509_get_subject_name(x);
-	int i = X509_NAME_get_index_by_NID(n, NID_commonName, -1);
-	unsigned char *utf = NULL;
-
-	out[0] = '\0';
-	if (i >= 0 &&
-	    ASN1_STRING_to_UTF8(&utf, X509_NAME_ENTRY_get_data(
-					  X509_NAME_get_entry(n, i))) >= 0) {
-		snprintf(out, len, "%s", (char *)utf);
-		OPENSSL_free(utf);
-	} else {
-		X509_NAME_oneline(n, out, (int)len);
-	}
-	ERR_clear_error();
-}
-
 /* The reason an OpenSSL path error stands for. */
 static enum reason
 reason_of(int err)
@@ -99,7 +78,7 @@ verify_cb(int ok, X509_STORE_CTX *ctx)
 	if (ok)
 		return 1;
 	if (x != NULL)
-		short_name(x, name, sizeof(name));
+		report_short_name(x, name, sizeof(name));
 	switch (err) {
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 		findings_add(

@@ -232,6 +232,11 @@ void tsp_result_clear(struct tsp_result *r);
 const char *reason_name(enum reason r);
 const char *verdict_name(enum verdict v);
 json_t *report_name(const X509_NAME *n);
+
+/* report.c. A one-line name of x for details: its subject's CN (cut
+ * at a whole UTF-8 character to fit out[len]), else the whole subject
+ * escaped by OpenSSL. */
+void report_short_name(X509 *x, char *out, size_t len);
 json_t *report_serial(X509 *x);
 json_t *report_time(int64_t t);
 json_t *report_reasons(const struct findings *f);

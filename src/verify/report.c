@@ -68,14 +68,20 @@ void
 findings_add(struct findings *f, enum reason r, const char *fmt, ...)
 {
 	va_list ap;
+	char *d;
+	int n;
 
 	if (r < R_COUNT)
 		f->reasons |= UINT32_C(1) << r;
 	if (fmt == NULL || f->ndetail == MAX_VERIFY_DETAILS)
 		return;
+	d = f->detail[f->ndetail++];
 	va_start(ap, fmt);
-	vsnprintf(f->detail[f->ndetail++], sizeof(f->detail[0]), fmt, ap);
+	n = vsnprintf(d, sizeof(f->detail[0]), fmt, ap);
 	va_end(ap);
+	/* A line cut inside a name must stay UTF-8 (or JSON drops it). */
+	if (n >= (int)sizeof(f->detail[0]))
+		d[utf8_whole(d, sizeof(f->detail[0]) - 1)] = '\0';
 }
 
 int
@@ -130,6 +136,30 @@ report_details(const struct findings *f)
 	return arr;
 }
 
+void
+report_short_name(X509 *x, char *out, size_t len)
+{
+	X509_NAME *n = X509_get_subject_name(x);
+	int i = X509_NAME_get_index_by_NID(n, NID_commonName, -1);
+	unsigned char *utf = NULL;
+	size_t k;
+
+	out[0] = '\0';
+	if (i >= 0 &&
+	    ASN1_STRING_to_UTF8(&utf, X509_NAME_ENTRY_get_data(
+					  X509_NAME_get_entry(n, i))) >= 0 &&
+	    utf != NULL) {
+		if ((k = strlen((char *)utf)) >= len)
+			k = utf8_whole((char *)utf, len - 1);
+		memcpy(out, utf, k);
+		out[k] = '\0';
+		OPENSSL_free(utf);
+	} else {
+		X509_NAME_oneline(n, out, (int)len);
+	}
+	ERR_clear_error();
+}
+
 /* The RFC 2253 text of n into buf (UTF-8 as is, cut at a whole
  * character), "(not UTF-8)" when it is not UTF-8. */
 static void
@@ -147,13 +177,8 @@ name_text(const X509_NAME *n, char buf[MAX_NAME_LEN])
 	ERR_clear_error();
 	if (len < 0)
 		len = 0;
-	if (len == MAX_NAME_LEN - 1) {
-		/* Cut: drop a UTF-8 sequence the cut split. */
-		while (len > 0 && ((uint8_t)buf[len - 1] & 0xC0) == 0x80)
-			len--;
-		if (len > 0 && ((uint8_t)buf[len - 1] & 0x80))
-			len--;
-	}
+	if (len == MAX_NAME_LEN - 1)
+		len = (int)utf8_whole(buf, (size_t)len);
 	buf[len] = '\0';
 	if ((j = json_string(buf)) == NULL)
 		snprintf(buf, MAX_NAME_LEN, "(not UTF-8)");

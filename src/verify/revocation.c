@@ -241,17 +241,7 @@ revocation_check(const struct revocation_ctx *rc, STACK_OF(X509) * chain,
 		return STORE_IO;
 	for (i = 0; i + 1 < n; i++) {
 		X509 *x = sk_X509_value(chain, i);
-		unsigned char *utf = NULL;
-		X509_NAME *nm = X509_get_subject_name(x);
-		int cn = X509_NAME_get_index_by_NID(nm, NID_commonName, -1);
-
-		if (cn >= 0 && ASN1_STRING_to_UTF8(
-				   &utf, X509_NAME_ENTRY_get_data(
-					     X509_NAME_get_entry(nm, cn))) >= 0)
-			snprintf(name, sizeof(name), "%s", (char *)utf);
-		else
-			X509_NAME_oneline(nm, name, sizeof(name));
-		OPENSSL_free(utf);
+		report_short_name(x, name, sizeof(name));
 		memset(&q, 0, sizeof(q));
 		q.issuer_id =
 		    issuer_id(rc->store, sk_X509_value(chain, i + 1), &e);

@@ -140,6 +140,24 @@ Test(hex, round_trip)
 	}
 }
 
+/* ---- utf8_whole ------------------------------------------------------ */
+
+/* Every cut of "aЖ€😀b" (1, 2, 3 and 4 octets a character) keeps the
+ * whole characters before it and none of the one it splits. */
+Test(utf8, whole)
+{
+	static const char s[] = "a\xd0\x96\xe2\x82\xac\xf0\x9f\x98\x80b";
+	static const size_t want[] = {0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10, 11};
+	size_t cut;
+
+	for (cut = 0; cut <= strlen(s); cut++)
+		cr_expect_eq(utf8_whole(s, cut), want[cut], "cut %zu: %zu", cut,
+			     utf8_whole(s, cut));
+	/* Not UTF-8 to begin with: left for the caller to find out. */
+	cr_expect_eq(utf8_whole("\x80\x80\x80\x80", 4), 4);
+	cr_expect_eq(utf8_whole("a\x80", 2), 2);
+}
+
 /* ---- time_format / time_parse ----------------------------------------- */
 
 Test(time, format)

@@ -1393,3 +1393,37 @@ Test(verify, names)
 	}
 	X509_NAME_free(n);
 }
+
+/* A detail or a name cut to fit its buffer ends on a whole character:
+ * Cyrillic names are two octets a letter, and a line that is not UTF-8
+ * would reach the answer as "(not UTF-8)". */
+Test(verify, cut_details_stay_utf8)
+{
+	char cn[301], name[96];
+	struct findings f = {0};
+	X509 *x = X509_new();
+	X509_NAME *n;
+	json_t *j;
+	size_t i;
+
+	for (i = 0; i + 2 < sizeof(cn); i += 2)
+		memcpy(cn + i, "\xd0\x96", 2);
+	cn[i] = '\0';
+	findings_add(&f, R_COUNT, "x\"%s\"", cn); /* odd: cuts a letter */
+	cr_assert_lt(strlen(f.detail[0]), sizeof(f.detail[0]) - 1);
+	cr_assert_not_null(j = json_string(f.detail[0]), "%s", f.detail[0]);
+	json_decref(j);
+
+	cr_assert_not_null(x);
+	n = name_new(V_ASN1_UTF8STRING, cn, -1); /* over ub-common-name */
+	cr_assert(X509_set_subject_name(x, n));
+	report_short_name(x, name, 16); /* 7 letters, then half of one */
+	cr_assert_str_eq(name, "\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96"
+			       "\xd0\x96\xd0\x96");
+	report_short_name(x, name, sizeof(name));
+	cr_assert_eq(strlen(name), 94);
+	cr_assert_not_null(j = json_string(name));
+	json_decref(j);
+	X509_NAME_free(n);
+	X509_free(x);
+}
