@@ -146,7 +146,8 @@ Test(hex, round_trip)
  * whole characters before it and none of the one it splits. */
 Test(utf8, whole)
 {
-	static const char s[] = "a\xd0\x96\xe2\x82\xac\xf0\x9f\x98\x80b";
+	static const char s[] = "a\xd0\x96\xe2\x82\xac\xf0\x9f\x98\x80"
+				"b";
 	static const size_t want[] = {0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10, 11};
 	size_t cut;
 
