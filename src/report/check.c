@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "otzyv/util.h"
+
 #include "internal.h"
 
 enum plugin_rc {
@@ -52,23 +54,6 @@ struct sbuf {
 	size_t len; /* < cap; p[len] == '\0' */
 	int full;   /* something was dropped: append nothing more */
 };
-
-/* The longest prefix of s[0, len) that ends on a whole UTF-8 character
- * (len itself when s[len - 1] completes one). */
-static size_t
-utf8_whole(const char *s, size_t len)
-{
-	size_t lead = len, need;
-	unsigned char c;
-
-	while (lead > 0 && ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
-		lead--;
-	if (lead == 0)
-		return 0;
-	c = (unsigned char)s[--lead];
-	need = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-	return len - lead >= need ? len : lead;
-}
 
 /* Appends; what does not fit is cut on a character boundary, and
  * nothing is appended after that (so no later, shorter piece fills the
