@@ -52,6 +52,13 @@ const char *crypto_hash_name(enum hash_alg alg);
 /* The hash_alg of an EVP_MD / digest NID, or 0. */
 enum hash_alg crypto_hash_from_nid(int nid);
 
+/* 1 for MD2, MD4 and MD5 (digest NIDs): collisions are made at will
+ * (RFC 6151, RFC 6150), so a signature over one proves nothing. SHA-1
+ * is weak too, but CAs still sign with it, and a chosen-prefix
+ * collision on a CA's own CRL or a signer's attributes is out of an
+ * attacker's reach. */
+int crypto_md_broken(int nid);
+
 /* Hashes buf into out (HASH_MAX_LEN bytes); returns the length, 0 when
  * the algorithm is unavailable. */
 size_t crypto_hash(enum hash_alg alg, const void *buf, size_t len,

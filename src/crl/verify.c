@@ -15,6 +15,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "otzyv/crypto.h"
+
 #include "internal.h"
 
 int
@@ -120,16 +122,6 @@ key_matches(EVP_PKEY *key, int pk_nid)
 	return id == pk_nid;
 }
 
-/* Digests whose collisions anyone can compute (RFC 6151, RFC 6150):
- * a signature over one proves nothing. SHA-1 is weak too, but some
- * CAs still sign CRLs with it, and a chosen-prefix collision on a CA's
- * own CRL is out of an attacker's reach. */
-static int
-broken_digest(int nid)
-{
-	return nid == NID_md2 || nid == NID_md4 || nid == NID_md5;
-}
-
 int
 crl_verify_signature(const struct crl *crl, EVP_PKEY *key,
 		     struct crl_error *err)
@@ -193,7 +185,7 @@ crl_verify_signature(const struct crl *crl, EVP_PKEY *key,
 			goto out;
 		md = pss.md;
 	}
-	if (md != NULL && broken_digest(EVP_MD_get_type(md))) {
+	if (md != NULL && crypto_md_broken(EVP_MD_get_type(md))) {
 		crl_fail(err,
 			 "RFC 6151: %s uses %s, whose collisions are known: "
 			 "anyone could forge this CRL",

@@ -125,6 +125,12 @@ crypto_hash_from_nid(int nid)
 	return 0;
 }
 
+int
+crypto_md_broken(int nid)
+{
+	return nid == NID_md2 || nid == NID_md4 || nid == NID_md5;
+}
+
 const EVP_MD *
 crypto_md(enum hash_alg alg)
 {

@@ -186,15 +186,6 @@ verify_attrs(CMS_SignerInfo *si, EVP_PKEY *pkey, const X509_ALGOR *sigalg)
 	return ok;
 }
 
-int
-cms_broken_digest(const EVP_MD *md)
-{
-	int t = EVP_MD_get_type(md);
-
-	return t == NID_md2 || t == NID_md4 || t == NID_md5 ||
-	       t == NID_md5_sha1;
-}
-
 /* The digest under md of content known (held, or hashed before). */
 static int
 content_digest(const struct content *c, const EVP_MD *md, uint8_t *d,
@@ -245,7 +236,7 @@ cms_check_signature(CMS_ContentInfo *cms, CMS_SignerInfo *si,
 			     "digest algorithm %s is not available", name);
 		return -1;
 	}
-	if (cms_broken_digest(md)) {
+	if (crypto_md_broken(EVP_MD_get_type(md))) {
 		findings_add(f, R_UNSUPPORTED_ALGORITHM,
 			     "digest algorithm %s is broken (RFC 6151): it "
 			     "proves nothing",

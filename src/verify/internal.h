@@ -148,9 +148,6 @@ int cms_check_signature(CMS_ContentInfo *cms, CMS_SignerInfo *si,
 			const struct content *c, int require_attrs,
 			struct findings *f);
 
-/* cms.c. MD2, MD4, MD5: collisions are made at will (RFC 6151). */
-int cms_broken_digest(const EVP_MD *md);
-
 /* cms.c. The ESS signingCertificate / signingCertificateV2 attributes
  * of `si` (RFC 2634 5.4, RFC 5035) against `chain` (signer first).
  * Absent attributes pass unless `require`. Returns 1 or 0 (f says). */

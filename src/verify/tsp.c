@@ -111,7 +111,7 @@ check_tstinfo(const uint8_t *der, size_t len, CMS_SignerInfo *si,
 			     "the token's imprint algorithm is not available");
 		goto out;
 	}
-	if (cms_broken_digest(md)) {
+	if (crypto_md_broken(EVP_MD_get_type(md))) {
 		findings_add(f, R_BAD_TIMESTAMP,
 			     "the token's imprint is an MD2/MD4/MD5 digest "
 			     "(RFC 6151): it proves nothing");
