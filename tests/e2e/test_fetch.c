@@ -2083,26 +2083,35 @@ Test(fetch, kill9_during_import, .timeout = 240 * SLOW)
 
 /* ---- 6. the command-line tool -------------------------------------------- */
 
-Test(fetch, cli, .timeout = 90 * SLOW)
+/* One CA "one" whose CRL 1 is served, fetched by one `otzyv fetch`
+ * pass: no daemon. */
+static void
+one_ca_fetched_by_cli(void)
 {
 	char path[1100], *out = NULL;
-	const char *p = test_pki();
-	json_t *doc, *ca, *evs;
 	int rc;
 
 	cdp_start();
 	snprintf(path, sizeof(path), "%s/one.crl", www);
 	make_crl("rsa", path, 1, 2 * 86400, NULL);
-	set_extra("[ca one]\ncert = %s/rsa-ca.pem\ncrl = %s\n", p,
+	set_extra("[ca one]\ncert = %s/rsa-ca.pem\ncrl = %s\n", test_pki(),
 		  cdp_url("/one.crl"));
 	dport = free_loopback_port(); /* no daemon: the ports are not bound */
 	aport = free_loopback_port();
 	conf_write();
-
-	/* One pass: fresh; the table, the JSON, the plugin, the dump. */
 	rc = otzyv(&out, "fetch");
 	cr_assert_eq(rc, 0, "otzyv fetch: exit %d:\n%s", rc, out);
 	free(out);
+}
+
+Test(fetch, cli, .timeout = 90 * SLOW)
+{
+	char *out = NULL;
+	json_t *doc, *ca, *evs;
+	int rc;
+
+	/* One pass: fresh; the table, the JSON, the plugin, the dump. */
+	one_ca_fetched_by_cli();
 	rc = otzyv(&out, "cas");
 	cr_assert_eq(rc, 0, "otzyv cas: %s", out);
 	assert_has(out, "one");
@@ -2177,7 +2186,7 @@ Test(fetch, cli, .timeout = 90 * SLOW)
 		     0);
 	set_extra("[ca one]\ncert = %s/rsa-ca.pem\ncrl = %s\n\n"
 		  "[tsl]\nfile = %s/tsl.xml\n",
-		  p, cdp_url("/one.crl"), www);
+		  test_pki(), cdp_url("/one.crl"), www);
 	conf_write();
 	rc = otzyv(&out, "fetch");
 	cr_assert_eq(rc, 0, "otzyv fetch with [tsl] file: exit %d:\n%s", rc,
@@ -2228,23 +2237,12 @@ Test(fetch, cli, .timeout = 90 * SLOW)
  * kept as the last good file. */
 Test(fetch, pem_spool_recovered, .timeout = 90 * SLOW)
 {
-	char path[1100], pem[1100], spool[1200], der[1100], *out = NULL;
-	const char *p = test_pki();
+	char pem[1100], spool[1200], der[1100], *out = NULL;
 	json_t *doc;
 	long long id;
 	int rc;
 
-	cdp_start();
-	snprintf(path, sizeof(path), "%s/one.crl", www);
-	make_crl("rsa", path, 1, 2 * 86400, NULL);
-	set_extra("[ca one]\ncert = %s/rsa-ca.pem\ncrl = %s\n", p,
-		  cdp_url("/one.crl"));
-	dport = free_loopback_port();
-	aport = free_loopback_port();
-	conf_write();
-	rc = otzyv(&out, "fetch");
-	cr_assert_eq(rc, 0, "otzyv fetch: exit %d:\n%s", rc, out);
-	free(out);
+	one_ca_fetched_by_cli();
 	rc = otzyv(&out, "cas --json 2>/dev/null");
 	doc = json_loads(out, 0, NULL);
 	cr_assert_not_null(doc, "%s", out);
