@@ -143,8 +143,14 @@ send_json(struct http_exchange *x, int code, json_t *doc)
 	free(body);
 }
 
-static void
-json_error(struct http_exchange *x, int code, const char *msg)
+char *
+http_error_text(const char *msg)
+{
+	return http_json_text(json_pack("{s:s}", "error", msg));
+}
+
+void
+http_send_error(struct http_exchange *x, int code, const char *msg)
 {
 	send_json(x, code, json_pack("{s:s}", "error", msg));
 }
@@ -158,7 +164,7 @@ build(struct http_exchange *x)
 				   err, sizeof(err));
 
 	if (doc == NULL)
-		json_error(x, 503, err);
+		http_send_error(x, 503, err);
 	return doc;
 }
 
@@ -181,7 +187,7 @@ one_ca(struct http_exchange *x, uint32_t id)
 
 	if (id == 0 ||
 	    (e = store_read_begin(x->w->srv->store, &t)) != STORE_OK) {
-		json_error(x, 404, "no such CA");
+		http_send_error(x, 404, "no such CA");
 		return;
 	}
 	if ((e = store_issuer_get(t, id, &is)) == STORE_OK)
@@ -189,7 +195,7 @@ one_ca(struct http_exchange *x, uint32_t id)
 			      http_site_for(x->w)->responder_stale_grace);
 	store_txn_end(t);
 	if (e != STORE_OK)
-		json_error(x, 404, "no such CA");
+		http_send_error(x, 404, "no such CA");
 	else
 		send_json(x, 200, o);
 }
@@ -317,7 +323,7 @@ admin(struct http_exchange *x)
 	}
 	if (path_is(x->head, "/v1/admin/reload")) {
 		if (site->admin_reload == NULL) {
-			json_error(x, 503, "reload is not available");
+			http_send_error(x, 503, "reload is not available");
 			return;
 		}
 		site->admin_reload(site->admin_arg);
@@ -325,20 +331,20 @@ admin(struct http_exchange *x)
 		return;
 	}
 	if (!path_is(x->head, "/v1/admin/refresh")) {
-		json_error(x, 404, "no such action");
+		http_send_error(x, 404, "no such action");
 		return;
 	}
 	if ((has_ca = http_query_param(x->head, "ca", ca, sizeof(ca))) < 0) {
-		json_error(x, 400, "ca: too long, or holds %00");
+		http_send_error(x, 400, "ca: too long, or holds %00");
 		return;
 	}
 	n = site->admin_refresh == NULL
 		? -1
 		: site->admin_refresh(site->admin_arg, has_ca ? ca : NULL);
 	if (n < 0)
-		json_error(x, 503, "no fetcher: nothing to refresh");
+		http_send_error(x, 503, "no fetcher: nothing to refresh");
 	else if (n == 0)
-		json_error(x, 404, "no CA of that name is fetched");
+		http_send_error(x, 404, "no CA of that name is fetched");
 	else
 		send_json(x, 202,
 			  json_pack("{s:I}", "refreshing", (json_int_t)n));
@@ -358,9 +364,9 @@ send_answer(struct http_exchange *x, enum status_asked why, json_t *o,
 	if (why == STATUS_ASKED_OK)
 		send_json(x, 200, o);
 	else if (why == STATUS_ASKED_BAD)
-		json_error(x, 400, err);
+		http_send_error(x, 400, err);
 	else
-		json_error(x, 503, err);
+		http_send_error(x, 503, err);
 }
 
 /* status_ask() with this exchange's store and policy. */
@@ -383,7 +389,7 @@ status_param(struct http_exchange *x, const char *name, char *out)
 
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "%s: too long, or holds %%00", name);
-		json_error(x, 400, msg);
+		http_send_error(x, 400, msg);
 	}
 	return r;
 }
@@ -418,9 +424,10 @@ status_get(struct http_exchange *x)
 	    (ha = status_param(x, "at", at)) < 0)
 		return;
 	if (!hi || !hs) {
-		json_error(x, 400,
-			   "give issuer (id, or hex SHA-1 or SHA-256 of the "
-			   "issuer's public key) and serial (hex)");
+		http_send_error(
+		    x, 400,
+		    "give issuer (id, or hex SHA-1 or SHA-256 of the "
+		    "issuer's public key) and serial (hex)");
 		return;
 	}
 	if (ha) {
@@ -449,9 +456,9 @@ status_post(struct http_exchange *x)
 		qn.at = at;
 	}
 	if ((qn.cert = status_cert_decode(x->body, x->body_len)) == NULL) {
-		json_error(x, 400,
-			   "the body is not a certificate (DER, PEM, or "
-			   "base64 of the DER)");
+		http_send_error(x, 400,
+				"the body is not a certificate (DER, PEM, or "
+				"base64 of the DER)");
 		return;
 	}
 	why = ask(x, &qn, clock_now(), NULL, &o, err, sizeof(err));
@@ -478,7 +485,8 @@ status_api(struct http_exchange *x)
 			http_status_batch(x);
 		} else {
 			http_header(x, "Allow", "POST");
-			json_error(x, 405, "POST a JSON array of questions");
+			http_send_error(x, 405,
+					"POST a JSON array of questions");
 		}
 		return 1;
 	}

@@ -59,7 +59,7 @@ job_run(struct http_job *hj)
 	http_body_drop(&j->body);
 	if (in == NULL) {
 		j->code = 400;
-		j->answer = http_json_text(json_pack("{s:s}", "error", msg));
+		j->answer = http_error_text(msg);
 		return;
 	}
 	out = json_array();
@@ -97,7 +97,6 @@ void
 http_status_batch(struct http_exchange *x)
 {
 	struct batch_job *j;
-	char *busy;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    !http_body_take(x, &j->body)) {
@@ -115,10 +114,7 @@ http_status_batch(struct http_exchange *x)
 	j->job.free = job_free;
 	if (!http_defer(x, &j->job)) {
 		job_free(&j->job);
-		busy = http_json_text(json_pack(
-		    "{s:s}", "error", "too many questions waiting; retry"));
 		http_header(x, "Retry-After", "1");
-		http_send_json(x, 503, busy);
-		free(busy);
+		http_send_error(x, 503, "too many questions waiting; retry");
 	}
 }

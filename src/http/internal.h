@@ -146,9 +146,15 @@ void http_date(int64_t t, char *out, size_t size);
 /* The site in force for this worker's next request. */
 struct http_site *http_site_for(struct worker *w);
 
-/* api.c. doc (taken) as the body of a JSON answer: indented, members
+/* api.c. doc (taken) as the body of a JSON answer: compact, members
  * in order, a final newline. malloc'd; NULL when out of memory. */
 char *http_json_text(json_t *doc);
+
+/* api.c. {"error": msg} as http_json_text() makes it. */
+char *http_error_text(const char *msg);
+
+/* api.c. Sends {"error": msg} with `code`. */
+void http_send_error(struct http_exchange *x, int code, const char *msg);
 
 /* api.c. Sends body (from http_json_text(); NULL: a 500) as
  * application/json, not to be cached. */

@@ -124,13 +124,6 @@ out:
 	return c;
 }
 
-/* {"error": msg}, the body of an answer (NULL when out of memory). */
-static char *
-error_doc(const char *msg)
-{
-	return http_json_text(json_pack("{s:s}", "error", msg));
-}
-
 /* In a pool thread: decode, verify, encode. */
 static void
 job_run(struct http_job *hj)
@@ -152,7 +145,7 @@ job_run(struct http_job *hj)
 		if (!verify_request_parse(j->body.p, j->body.len, &rq, err,
 					  sizeof(err))) {
 			j->code = 400;
-			j->answer = error_doc(err);
+			j->answer = http_error_text(err);
 			goto out;
 		}
 		/* The content stays where it is, in the body or (a
@@ -173,7 +166,7 @@ job_run(struct http_job *hj)
 	if ((cache = cache_now(j->trust, j->store, &se)) == NULL) {
 		snprintf(err, sizeof(err), "store: %s", store_strerror(se));
 		j->code = 503;
-		j->answer = error_doc(err);
+		j->answer = http_error_text(err);
 		goto out;
 	}
 	vo.cache = cache;
@@ -191,15 +184,15 @@ job_run(struct http_job *hj)
 		break;
 	case VERIFY_BAD_INPUT:
 		j->code = 400;
-		j->answer = error_doc(err);
+		j->answer = http_error_text(err);
 		break;
 	case VERIFY_STORE:
 		j->code = 503;
-		j->answer = error_doc(err);
+		j->answer = http_error_text(err);
 		break;
 	default:
 		j->code = 500;
-		j->answer = error_doc(err);
+		j->answer = http_error_text(err);
 		break;
 	}
 out:
@@ -237,7 +230,7 @@ static void
 reply_error(struct http_exchange *x, struct verify_audit *audit, int code,
 	    const char *msg)
 {
-	char *body = error_doc(msg), id[VERIFY_AUDIT_ID_LEN];
+	char *body = http_error_text(msg), id[VERIFY_AUDIT_ID_LEN];
 
 	verify_audit_id(id);
 	verify_audit_write(audit, id, NULL, msg);
