@@ -29,27 +29,9 @@ joined(const struct config_ca *ca)
 	return out;
 }
 
-/* CAs whose [ca] section was removed stop being configured: no longer
- * watched (monitoring, readiness) nor fetched from their old URLs. */
-static enum store_err
-unconfigure_gone(struct store *s, const uint32_t *ids, size_t nids)
-{
-	uint32_t *gone;
-	size_t n, i;
-	enum store_err e =
-	    store_issuers_besides(s, STORE_SRC_CONFIG, ids, nids, &gone, &n);
-
-	for (i = 0; e == STORE_OK && i < n; i++)
-		e = store_issuer_unconfigure(s, gone[i]);
-	free(gone);
-	return e;
-}
-
-/* Registers every [ca] section's certificate and URLs; ids[i] the
- * stored id of section i. */
-static int
-register_all(const struct config *cfg, struct store *s, uint32_t *ids,
-	     char *err, size_t errlen)
+int
+registry_sync(const struct config *cfg, struct store *s, uint32_t *out_ids,
+	      char *err, size_t errlen)
 {
 	size_t i;
 
@@ -81,35 +63,26 @@ register_all(const struct config *cfg, struct store *s, uint32_t *ids,
 				 cfg->store_path, ca->name, store_strerror(e));
 			return 0;
 		}
-		ids[i] = id;
+		if (out_ids != NULL)
+			out_ids[i] = id;
 	}
 	return 1;
 }
 
-int
-registry_sync(const struct config *cfg, struct store *s, uint32_t *out_ids,
-	      char *err, size_t errlen)
-{
-	uint32_t *ids = out_ids;
-	int ok;
-
-	if (ids == NULL &&
-	    (ids = calloc(cfg->ncas + 1, sizeof(*ids))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return 0;
-	}
-	ok = register_all(cfg, s, ids, err, errlen);
-	if (ids != out_ids)
-		free(ids);
-	return ok;
-}
-
+/* CAs whose [ca] section was removed stop being configured: no longer
+ * watched (monitoring, readiness) nor fetched from their old URLs. */
 int
 registry_forget_gone(const struct config *cfg, struct store *s,
 		     const uint32_t *ids, char *err, size_t errlen)
 {
-	enum store_err e = unconfigure_gone(s, ids, cfg->ncas);
+	uint32_t *gone = NULL;
+	size_t n = 0, i;
+	enum store_err e = store_issuers_besides(s, STORE_SRC_CONFIG, ids,
+						 cfg->ncas, &gone, &n);
 
+	for (i = 0; e == STORE_OK && i < n; i++)
+		e = store_issuer_unconfigure(s, gone[i]);
+	free(gone);
 	if (e != STORE_OK) {
 		snprintf(err, errlen, "%s: %s", cfg->store_path,
 			 store_strerror(e));
