@@ -42,6 +42,7 @@ struct job {
 	const char *label;
 	struct crl crl;
 	X509 *ca;
+	int signed_by_ca;    /* find_issuer chose ca by its key's signature */
 	int64_t stored_next; /* the stored CRL's nextUpdate; 0: none, or
 				without one */
 	struct slot *slots;
@@ -101,11 +102,12 @@ stored_id(struct job *j)
 }
 
 /* store_issuer_find's `fits`: the CA certificate's key verifies the
- * CRL (CAs that share a name, and a CRL without AKI to tell them). */
+ * CRL (CAs that share a name, and a CRL without AKI to tell them).
+ * The CA found is one that verified it: verify() need not again. */
 static int
 signed_crl(const uint8_t *ca_der, size_t len, void *arg)
 {
-	const struct job *j = arg;
+	struct job *j = arg;
 	const unsigned char *p = ca_der;
 	X509 *ca = d2i_X509(NULL, &p, (long)len);
 	struct crl_error err;
@@ -114,6 +116,7 @@ signed_crl(const uint8_t *ca_der, size_t len, void *arg)
 
 	X509_free(ca);
 	ERR_clear_error();
+	j->signed_by_ca |= ok;
 	return ok;
 }
 
@@ -202,7 +205,8 @@ verify(struct job *j)
 			      "%s: the CA's public key is not usable here "
 			      "(a GOST key needs libengine-gost-openssl)",
 			      j->label);
-	ok = crl_verify_signature(&j->crl, key, &err);
+	/* A hash of the whole CRL: not twice. */
+	ok = j->signed_by_ca || crl_verify_signature(&j->crl, key, &err);
 	ERR_clear_error();
 	if (!ok)
 		return finish(j, IMPORT_REJECTED, "%s: %s", j->label, err.msg);
