@@ -172,23 +172,31 @@ known(struct store *s, X509 *x, unsigned *out_source, char *status, size_t len)
 	return found;
 }
 
-/* DESIGN's journal of accreditation changes: a CA the list names anew
- * with another status than before. */
+/* DESIGN's journal entry of an accreditation change (since 0: not
+ * known). NULL when out of memory. */
+static json_t *
+accreditation_event(uint32_t id, const char *was, const char *status,
+		    int64_t since)
+{
+	char ts[32];
+
+	return json_pack(
+	    "{s:s, s:I, s:s, s:s, s:o}", "type", "accreditation_changed",
+	    "issuer", (json_int_t)id, "was", was, "status", status, "since",
+	    since ? json_string(time_format(since, ts)) : json_null());
+}
+
+/* A CA the list names anew with another status than before. */
 static void
 journal_status(struct store *s, uint32_t id, const char *was,
 	       const struct tsl_status *now)
 {
-	char ts[32];
 	json_t *ev;
 
 	if (was[0] == '\0' || now->status == NULL ||
 	    strcmp(was, now->status) == 0)
 		return;
-	ev = json_pack("{s:s, s:I, s:s, s:s, s:o}", "type",
-		       "accreditation_changed", "issuer", (json_int_t)id, "was",
-		       was, "status", now->status, "since",
-		       now->from ? json_string(time_format(now->from, ts))
-				 : json_null());
+	ev = accreditation_event(id, was, now->status, now->from);
 	if (ev != NULL)
 		store_event_log(s, ev);
 	json_decref(ev);
@@ -265,10 +273,11 @@ import_ca(const struct tsl_ca *ca, void *arg)
 
 /* The accreditation text of a CA the list stopped naming: its current
  * period closed at `at`, TSL_UNLISTED from then on (status_qualified()
- * keeps what it issued before accredited). NULL when it is TSL_UNLISTED
- * already, or the text does not decode. */
+ * keeps what it issued before accredited); the status it had into
+ * was[wlen]. NULL when it is TSL_UNLISTED already, or the text does
+ * not decode. */
 static char *
-unlisted_text(const char *accreditation, int64_t at)
+unlisted_text(const char *accreditation, int64_t at, char *was, size_t wlen)
 {
 	json_t *doc = accreditation ? json_loads(accreditation, 0, NULL) : NULL;
 	json_t *hist, *since, *status;
@@ -281,6 +290,7 @@ unlisted_text(const char *accreditation, int64_t at)
 	if (!json_is_string(status) ||
 	    strcmp(json_string_value(status), TSL_UNLISTED) == 0)
 		goto out;
+	snprintf(was, wlen, "%s", json_string_value(status));
 	if ((hist = json_object_get(doc, "history")) == NULL) {
 		hist = json_array();
 		json_object_set_new(doc, "history", hist);
@@ -306,23 +316,18 @@ unlist(struct store *s, uint32_t id, int64_t at, uint64_t *count)
 {
 	struct store_txn *t;
 	struct store_issuer is;
-	char *text = NULL, ts[32], was[128] = "";
+	char *text = NULL, was[128] = "";
 	json_t *ev;
 	enum store_err e;
 
 	if ((e = store_read_begin(s, &t)) != STORE_OK)
 		return e;
-	if ((e = store_issuer_get(t, id, &is)) == STORE_OK) {
-		text = unlisted_text(is.accreditation, at);
-		status_of(is.accreditation, was, sizeof(was));
-	}
+	if ((e = store_issuer_get(t, id, &is)) == STORE_OK)
+		text = unlisted_text(is.accreditation, at, was, sizeof(was));
 	store_txn_end(t);
 	if (e != STORE_OK || text == NULL)
 		return e;
-	ev = json_pack("{s:s, s:I, s:s, s:s, s:s}", "type",
-		       "accreditation_changed", "issuer", (json_int_t)id, "was",
-		       was, "status", TSL_UNLISTED, "since",
-		       time_format(at, ts));
+	ev = accreditation_event(id, was, TSL_UNLISTED, at);
 	e = store_issuer_set_accreditation(s, id, text, ev);
 	json_decref(ev);
 	free(text);
