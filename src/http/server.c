@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/thread.h>
@@ -74,6 +75,25 @@ on_resume(evutil_socket_t fd, short what, void *arg)
 		evconnlistener_enable(w->ls[i]);
 }
 
+/* Whether a socket listens on the address already. The workers share
+ * each main port (SO_REUSEPORT), which would let a second daemon of the
+ * same user bind it too and take half the clients, silently; a socket
+ * without SO_REUSEPORT cannot bind a port that anyone listens on. */
+static int
+address_taken(const struct sockaddr *sa, int len)
+{
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	int taken;
+
+	if (fd < 0)
+		return 0; /* the listener's own bind reports the error */
+	/* Not refused for a connection of a previous run in TIME_WAIT. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	taken = bind(fd, sa, (socklen_t)len) != 0 && errno == EADDRINUSE;
+	close(fd);
+	return taken;
+}
+
 static int
 bind_worker(struct http_server *srv, struct worker *w, char *err, size_t errlen)
 {
@@ -109,6 +129,14 @@ bind_worker(struct http_server *srv, struct worker *w, char *err, size_t errlen)
 			    "listen %s: not an address:port (127.0.0.1:8080,"
 			    " [::1]:8080)",
 			    srv->o.listen[i]);
+			return 0;
+		}
+		if (w == srv->workers &&
+		    address_taken((struct sockaddr *)&ss, sslen)) {
+			snprintf(err, errlen,
+				 "listen %s: address already in use (another "
+				 "otzyvd?)",
+				 srv->o.listen[i]);
 			return 0;
 		}
 		w->ls[i] = evconnlistener_new_bind(

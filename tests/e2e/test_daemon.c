@@ -2832,6 +2832,14 @@ Test(daemon, bad_start)
 	assert_has(out, "listen");
 	free(out);
 	close(fd);
+
+	/* Another otzyvd holds it: the port is shared among one daemon's
+	 * workers only. */
+	daemon_start();
+	cr_assert_eq(daemon_refuses(&out), 4, "%s", out);
+	assert_has(out, "address already in use (another otzyvd?)");
+	free(out);
+	cr_assert_eq(http_get_code("/healthz", 1000), 200);
 }
 
 /* Started as root with [server] user, it binds, then runs as that user,
