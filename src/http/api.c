@@ -343,9 +343,9 @@ admin(struct http_exchange *x)
 		: site->admin_refresh(site->admin_arg, has_ca ? ca : NULL);
 	if (n < 0)
 		http_send_error(x, 503, "no fetcher: nothing to refresh");
-	else if (n == 0)
+	else if (n == 0 && has_ca)
 		http_send_error(x, 404, "no CA of that name is fetched");
-	else
+	else /* without a name, none watched is no error: 0 refreshing */
 		send_json(x, 202,
 			  json_pack("{s:I}", "refreshing", (json_int_t)n));
 }

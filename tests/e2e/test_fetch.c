@@ -2272,3 +2272,22 @@ Test(fetch, pem_spool_recovered, .timeout = 90 * SLOW)
 		     0, "the last good file is not CRL 2: %s", out);
 	free(out);
 }
+
+/* A daemon that watches nothing (a CA without crl =, no [tsl]): a
+ * refresh of everything is no error and refreshes nothing; one of a
+ * name nobody fetches is 404. */
+Test(fetch, refresh_with_nothing_watched, .timeout = 60 * SLOW)
+{
+	char *body = NULL;
+
+	set_extra("[ca alone]\ncert = %s/rsa-ca.pem\n", test_pki());
+	daemon_start();
+	cr_assert_eq(admin_post("/v1/admin/refresh", &body), 202, "%s", body);
+	assert_has(body, "\"refreshing\":0");
+	free(body);
+	cr_assert_eq(admin_post("/v1/admin/refresh?ca=alone", &body), 404,
+		     "%s", body);
+	assert_has(body, "no CA of that name is fetched");
+	free(body);
+	daemon_stop_clean();
+}
