@@ -487,7 +487,7 @@ on_ca(struct parse *p, const char *name, const char *value)
 		    ca->max_crl_size > MAX_CRL_FILE_SIZE)
 			return refuse(p,
 				      "max_crl_size: \"%s\" is not a size from "
-				      "1K to 4G (64K, 512M)",
+				      "1024 to 4294967295 bytes (64K, 512M)",
 				      value);
 		return 1;
 	}
@@ -601,6 +601,20 @@ check_empty_section(struct parse *p)
 }
 
 /* ini_reader that counts lines and notes section headers. */
+/* Whether a line that filled the buffer ends here: at the end of f, or
+ * at a newline, which is taken (else inih would count it as a line of
+ * its own, and every later line number would be one too high). */
+static int
+at_line_end(FILE *f)
+{
+	int ch = getc(f);
+
+	if (ch == EOF || ch == '\n')
+		return 1;
+	ungetc(ch, f);
+	return 0;
+}
+
 static char *
 reader(char *str, int num, void *stream)
 {
@@ -613,6 +627,10 @@ reader(char *str, int num, void *stream)
 		return NULL;
 	}
 	p->lineno++;
+	/* A longer line would come in pieces, inih counting its rest as
+	 * the next line: refused here, at its own number. */
+	if (strchr(r, '\n') == NULL && !at_line_end(p->f))
+		refuse(p, "line longer than %d characters", num - 1);
 	if (is_header(p, str, name, sizeof(name))) {
 		check_empty_section(p);
 		p->header = p->lineno;

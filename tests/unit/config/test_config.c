@@ -363,7 +363,8 @@ static const struct bad_row bad[] = {
      "cautionary_period: \"8d\" is not a duration from 0s to 604800s (30s, "
      "15m, 12h, 7d)"},
     {"[ca a]\ncert = a.pem\nmax_crl_size = 1\n", 3,
-     "max_crl_size: \"1\" is not a size from 1K to 4G (64K, 512M)"},
+     "max_crl_size: \"1\" is not a size from 1024 to 4294967295 bytes (64K, "
+     "512M)"},
     {"[ca a]\ncert = a.pem\nmax_crl_size = 1M\nmax_crl_size = 2M\n", 4,
      "max_crl_size: given twice in [ca a]"},
     /* [verify] */
@@ -513,6 +514,40 @@ Test(config_load, missing_file)
 	snprintf(want, sizeof(want),
 		 "%s: cannot open: No such file or "
 		 "directory",
+		 path);
+	cr_expect_str_eq(err, want);
+	tmpdir_remove(dir);
+}
+
+/* Lines of up to 199 characters are read whole and counted once; a
+ * longer one is refused at its own line. */
+Test(config_load, long_lines)
+{
+	char *dir = tmpdir_new("config");
+	char text[1024], err[512], want[512], value[256];
+	const char *path;
+	struct config *c;
+
+	memset(value, 'x', sizeof(value));
+	/* "path = /" is 8 characters: a line of 199, then one of 200. */
+	snprintf(text, sizeof(text), "[store]\npath = /%.*s\nmap_size = 1X\n",
+		 191, value);
+	path = put(dir, "otzyv.conf", text);
+	cr_expect_null(c = config_load(path, err, sizeof(err)));
+	config_free(c);
+	snprintf(want, sizeof(want), "%s:3: map_size: \"1X\" is not a size",
+		 path);
+	cr_expect(strncmp(err, want, strlen(want)) == 0, "%s", err);
+	snprintf(text, sizeof(text), "[store]\npath = /%.*s\n", 191, value);
+	cr_assert_not_null(c = load_text(dir, text, err, sizeof(err)), "%s",
+			   err);
+	cr_expect_eq(strlen(c->store_path), 192);
+	config_free(c);
+	snprintf(text, sizeof(text), "[store]\npath = /%.*s\n\n", 192, value);
+	path = put(dir, "otzyv.conf", text);
+	cr_expect_null(c = config_load(path, err, sizeof(err)));
+	config_free(c);
+	snprintf(want, sizeof(want), "%s:2: line longer than 199 characters",
 		 path);
 	cr_expect_str_eq(err, want);
 	tmpdir_remove(dir);
