@@ -255,8 +255,11 @@ cmd_import_tsl(struct ctx *c, int argc, char **argv)
 	io.exclude = exclude;
 	io.source = argv[optind];
 	file = argv[optind];
+	/* URLs as [tsl] url takes them; file:// too, as the daemon reads
+	 * it (size limit included). */
 	if (strncmp(argv[optind], "http://", 7) == 0 ||
-	    strncmp(argv[optind], "https://", 8) == 0) {
+	    strncmp(argv[optind], "https://", 8) == 0 ||
+	    strncmp(argv[optind], "file://", 7) == 0) {
 		if (!download_tsl(c, argv[optind], path, sizeof(path)))
 			return EXIT_STORE;
 		file = path;

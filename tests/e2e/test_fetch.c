@@ -2211,6 +2211,11 @@ Test(fetch, cli, .timeout = 90 * SLOW)
 		     out);
 	assert_has(out, "rollback");
 	free(out);
+	/* A file:// URL, as [tsl] url takes it. */
+	rc = otzyv(&out, "import-tsl 'file://%s/tsl-101.xml'", www);
+	cr_assert_eq(rc, 0, "import-tsl file:// URL: exit %d:\n%s", rc, out);
+	assert_has(out, "unchanged file://");
+	free(out);
 	evs = events("tsl_imported", 0);
 	cr_assert_eq(json_array_size(evs), 2, "%s", jdump(evs));
 	cr_assert_eq(jint(json_array_get(evs, 1), "version"), 101);
