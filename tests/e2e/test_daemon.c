@@ -1303,6 +1303,26 @@ Test(daemon, crl_dated_ahead_revokes_now)
 /* RFC 9110 6.6.1: an origin server with a clock sends Date in its 2xx,
  * 3xx and 4xx responses; HTTP caches in front (RFC 5019 6.2) need it
  * to judge Expires and max-age. */
+/* $OTZYV_NOW (a test hook) pins the daemon's clock too: it says so in
+ * its log, and its answers are as of that instant. */
+Test(daemon, pinned_clock_is_logged)
+{
+	char *out = NULL;
+
+	set_std(NULL);
+	cr_assert_eq(setenv("OTZYV_NOW", "2030-01-01T00:00:00Z", 1), 0);
+	daemon_start();
+	unsetenv("OTZYV_NOW");
+	cr_assert_eq(count_in_log("level=warn event=clock_pinned "
+				  "now=\"2030-01-01T00:00:00Z\""),
+		     1, "%s", daemon_log());
+	cr_assert_eq(run_capture(&out, "curl -s 'http://127.0.0.1:%d/v1/cas'",
+				 dport),
+		     0);
+	assert_has(out, "\"generated_at\":\"2030-01-01T00:00:00Z\"");
+	free(out);
+}
+
 Test(daemon, responses_carry_date)
 {
 	static const char *const reqs[] = {
