@@ -16,7 +16,9 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pthread.h>
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -325,29 +328,116 @@ raise_nofile(unsigned want)
 	}
 }
 
-/* After binding: become `user` when started as root. */
+/* Gives what fd (O_PATH) is to uid:gid when it is a regular file with
+ * one link: a hard link to a file elsewhere must not be given away, nor
+ * anything but the store's own files. 0 with errno on failure. */
 static int
-drop_privileges(const char *user)
+give_file(int fd, uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return 0;
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (st.st_uid == uid && st.st_gid == gid))
+		return 1;
+	return fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == 0;
+}
+
+/* Gives the directory open at dfd, and what is in it down to `depth`
+ * levels more, to uid:gid; never through a symbolic link. 0 with errno
+ * on failure, the entry's name in `where`. */
+static int
+give_tree(int dfd, int depth, uid_t uid, gid_t gid, char *where, size_t wlen)
+{
+	struct stat st;
+	struct dirent *e;
+	DIR *d;
+	int fd, ok = 1;
+
+	if (fstat(dfd, &st) != 0 || ((st.st_uid != uid || st.st_gid != gid) &&
+				     fchown(dfd, uid, gid) != 0))
+		return 0;
+	if (depth == 0)
+		return 1;
+	if ((fd = dup(dfd)) < 0 || (d = fdopendir(fd)) == NULL)
+		return 0;
+	while (ok && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		fd = openat(dirfd(d), e->d_name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0) {
+			ok = give_tree(fd, depth - 1, uid, gid, where, wlen);
+		} else if (errno == ENOTDIR || errno == ELOOP) {
+			/* O_PATH opens a symbolic link itself: not followed,
+			 * and give_file() leaves it. */
+			fd = openat(dirfd(d), e->d_name,
+				    O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			ok =
+			    fd >= 0 ? give_file(fd, uid, gid) : errno == ENOENT;
+		} else {
+			ok = errno == ENOENT; /* gone meanwhile */
+		}
+		if (!ok && where[0] == '\0')
+			snprintf(where, wlen, "%s", e->d_name);
+		if (fd >= 0)
+			close(fd);
+	}
+	closedir(d);
+	return ok;
+}
+
+/* Started as root to run as pw: the state directory becomes pw's. It
+ * was opened, maybe created, as root, and `otzyv` run as root leaves
+ * its files there too; the fetcher, running as pw, writes spool/, crl/
+ * and tsl.xml. Given: the directory, what is in it and what is in its
+ * subdirectories (the layout's depth), never through a link. 1, or 0
+ * when something could not be given (logged). */
+static int
+give_state_dir(const char *dir, const struct passwd *pw)
+{
+	char where[256] = "";
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ok;
+
+	ok = fd >= 0 &&
+	     give_tree(fd, 2, pw->pw_uid, pw->pw_gid, where, sizeof(where));
+	if (!ok)
+		log_error("event=start_failed reason=\"cannot give the state "
+			  "directory to its user: %s\" path=\"%s\" "
+			  "entry=\"%s\" user=%s",
+			  strerror(errno), dir, where, pw->pw_name);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* After binding: become `user` when started as root, the state
+ * directory given to it first. 0, or the exit status (logged). */
+static int
+drop_privileges(const char *user, const char *state_dir)
 {
 	struct passwd *pw;
 
 	if (getuid() != 0 || user == NULL)
-		return 1;
+		return 0;
 	if ((pw = getpwnam(user)) == NULL) {
 		log_error("event=start_failed reason=\"no such user\" user=%s",
 			  user);
-		return 0;
+		return 3;
 	}
+	if (!give_state_dir(state_dir, pw))
+		return 4;
 	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0) {
 		log_error("event=start_failed reason=\"cannot drop privileges: "
 			  "%s\"",
 			  strerror(errno));
-		return 0;
+		return 3;
 	}
 	log_info("event=privileges_dropped user=%s uid=%u", user,
 		 (unsigned)pw->pw_uid);
-	return 1;
+	return 0;
 }
 
 static void
@@ -445,6 +535,7 @@ run(struct daemon *d)
 	static char *default_listen[] = {"127.0.0.1:8080"};
 	char err[1024];
 	enum store_err e;
+	int rc;
 
 	if (!crypto_init(d->cfg->gost, err, sizeof(err))) {
 		log_error("event=start_failed error=\"%s: %s\"", d->conf_path,
@@ -488,8 +579,8 @@ run(struct daemon *d)
 		log_error("event=start_failed error=\"%s\"", err);
 		return 4;
 	}
-	if (!drop_privileges(d->cfg->user))
-		return 3;
+	if ((rc = drop_privileges(d->cfg->user, d->cfg->store_path)) != 0)
+		return rc;
 	if ((d->base = event_base_new()) == NULL)
 		return 4;
 	ev_term = evsignal_new(d->base, SIGTERM, on_stop, d);

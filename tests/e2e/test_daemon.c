@@ -1316,9 +1316,9 @@ Test(daemon, pinned_clock_is_logged)
 	cr_assert_eq(count_in_log("level=warn event=clock_pinned "
 				  "now=\"2030-01-01T00:00:00Z\""),
 		     1, "%s", daemon_log());
-	cr_assert_eq(run_capture(&out, "curl -s 'http://127.0.0.1:%d/v1/cas'",
-				 dport),
-		     0);
+	cr_assert_eq(
+	    run_capture(&out, "curl -s 'http://127.0.0.1:%d/v1/cas'", dport),
+	    0);
 	assert_has(out, "\"generated_at\":\"2030-01-01T00:00:00Z\"");
 	free(out);
 }
@@ -2862,25 +2862,66 @@ Test(daemon, bad_start)
 	cr_assert_eq(http_get_code("/healthz", 1000), 200);
 }
 
-/* Started as root with [server] user, it binds, then runs as that user,
- * and still answers from the store it opened. */
+/* Started as root with [server] user, it binds, gives its state
+ * directory to that user (as root left it: created by `otzyv`, with a
+ * spool/ of root's), then runs as that user: it answers from the store
+ * it opened, and its fetcher writes there. */
 Test(daemon, drops_privileges_after_binding)
 {
-	char path[64], *status = NULL, *out = NULL, args[2048];
+	char path[1100], *status = NULL, *out = NULL, args[2048], crl[1024];
 	const char *p = test_pki();
+	static const char *const given[] = {"store", "store/data.mdb",
+					    "store/lock.mdb", "store/spool"};
+	long long now = (long long)time(NULL);
+	double end;
+	struct stat st;
+	size_t i;
 
 	if (geteuid() != 0)
 		cr_skip_test("needs root");
-	set_std("");
+	/* The user must reach the state directory and the CDP's file. */
+	cr_assert_eq(chmod(dir, 0755), 0);
+	snprintf(crl, sizeof(crl), "%s/ecdsa-cdp.crl", dir);
+	cr_assert_eq(gencrl("ecdsa", crl,
+			    "--number 1 --this-update @%lld --next-update "
+			    "@%lld " ENTRIES_1001_2002,
+			    now - 3600, now + 2 * 86400),
+		     0);
+	set_extra("[responder]\ncert = %s/rsa-ocsp.pem\nkey = %s/rsa-ocsp.key\n"
+		  "\n[ca rsa]\ncert = %s/rsa-ca.pem\n\n"
+		  "[ca ecdsa]\ncert = %s/ecdsa-ca.pem\ncrl = file://%s\n",
+		  p, p, p, p, crl);
+	dport = free_port(0);
+	conf_write();
+	import_crl("rsa", 1, ENTRIES_1001_2002);
+	snprintf(path, sizeof(path), "%s/store/spool", dir);
+	cr_assert_eq(mkdir(path, 0750), 0);
+	/* Links to files outside: followed by nobody, given to nobody. */
+	cr_assert_eq(run("cd '%s' && echo x > outside && echo y > outside2 "
+			 "&& ln -s ../outside store/soft && ln outside2 "
+			 "store/spool/hard",
+			 dir),
+		     0);
 	duser = "nobody";
 	daemon_start();
-	import_crl("rsa", 1, ENTRIES_1001_2002);
 	/* /proc files have no size: read through grep. */
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)dpid);
 	cr_assert_eq(run_capture(&status, "grep '^Uid:' %s", path), 0);
 	cr_assert_str_eq(status, "Uid:\t65534\t65534\t65534\t65534\n", "%s",
 			 status);
 	free(status);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir,
+			 i ? "outside2" : "outside");
+		cr_assert_eq(lstat(path, &st), 0, "%s", path);
+		cr_expect_eq(st.st_uid, 0, "%s given away", path);
+	}
+	for (i = 0; i < sizeof(given) / sizeof(given[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, given[i]);
+		cr_assert_eq(lstat(path, &st), 0, "%s", path);
+		cr_expect_eq(st.st_uid, 65534, "%s is uid %u", given[i],
+			     (unsigned)st.st_uid);
+	}
 	snprintf(args, sizeof(args),
 		 "-issuer '%s/rsa-ca.pem' -serial 0x1001 -url '%s' -VAfile "
 		 "'%s/rsa-ocsp.pem'",
@@ -2888,6 +2929,14 @@ Test(daemon, drops_privileges_after_binding)
 	cr_assert_eq(openssl_ocsp(&out, args), 0, "%s", out);
 	assert_has(out, "0x1001: revoked");
 	free(out);
+	/* The fetcher, as nobody, fetched and stored ecdsa's CRL. */
+	end = now_ms() + 10000;
+	while (count_in_log("event=crl_imported") == 0 && now_ms() < end)
+		sleep_ms(50);
+	cr_assert_eq(count_in_log("event=crl_imported"), 1, "%s", daemon_log());
+	snprintf(path, sizeof(path), "%s/store/crl", dir);
+	cr_assert_eq(lstat(path, &st), 0, "%s", path);
+	cr_expect_eq(st.st_uid, 65534);
 }
 
 /* A CRL past its nextUpdate: tryLater, never "good", and /readyz says
