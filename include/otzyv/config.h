@@ -12,7 +12,10 @@
 
 #include "otzyv/crypto.h"
 
+/* SYSCONFDIR/otzyv/otzyv.conf, from the build (Makefile.am). */
+#ifndef CONFIG_DEFAULT_PATH
 #define CONFIG_DEFAULT_PATH "/etc/otzyv/otzyv.conf"
+#endif
 
 struct config_ca {
 	char *name;
