@@ -13,12 +13,20 @@
  * seconds. Errors get a short reply and close the connection.
  *
  * States: READ (waiting for a head or body), DEFERRED (a handler handed
- * the request to the job pool, http_defer(): reading stops, later
- * pipelined requests wait in the input, until the job's completion
- * arrives on this worker's loop and its reply is written), CLOSING (the
- * last reply is being written; then the connection is freed). A
- * connection freed while DEFERRED (client gone, server stopping) clears
- * its job's pointer to it: the completion then only frees the job.
+ * the request to the job pool, http_defer(), until the job's completion
+ * arrives on this worker's loop and its reply is written; reading stops
+ * when a next request arrives meanwhile, which waits in the input),
+ * CLOSING (the last reply is being written; then the connection is
+ * freed). A connection freed while DEFERRED (client gone, server
+ * stopping) clears its job's pointer to it: the completion then only
+ * frees the job.
+ *
+ * Replies are written where they are made, at the end of each event
+ * (send_out()); the write event is enabled only for what the socket
+ * did not take. A reply that fits, the usual case, so costs no
+ * epoll_ctl, nor does a DEFERRED request whose client waits quietly
+ * (measured: 9 us of 184 less CPU per /v1/verify, about 1 us of 24 per
+ * cached OCSP answer).
  *
  * A body of SPOOL_MIN octets or more (the documents of /v1/verify) is
  * not gathered in memory: while in READ, each piece goes to an unnamed
@@ -30,6 +38,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,8 +495,10 @@ process(struct conn *c)
 		const char *p;
 
 		if (c->job != NULL) {
-			/* DEFERRED: the next request waits for its reply. */
-			bufferevent_disable(c->bev, EV_READ);
+			/* DEFERRED: a next request waits for this one's
+			 * reply, unread (TCP holds back the client). */
+			if (avail > 0)
+				bufferevent_disable(c->bev, EV_READ);
 			return;
 		}
 		if (c->spool_head != NULL) {
@@ -582,29 +594,65 @@ process(struct conn *c)
 	bufferevent_disable(c->bev, EV_READ);
 }
 
+/* Whether the connection, its output all written, is done: closing
+ * (and no reply is still being made), or between requests while the
+ * server drains. */
+static int
+done(struct conn *c)
+{
+	return c->job == NULL &&
+	       (c->closing ||
+		(c->w->stopping && !c->deadline_armed &&
+		 evbuffer_get_length(bufferevent_get_input(c->bev)) == 0));
+}
+
+/* At the end of an event: writes the output now, as much as one write
+ * of the bufferevent would (the rest waits for the write event, so one
+ * big reply does not hold the worker); frees the connection when it is
+ * done or its socket failed. c may be gone on return. */
+static void
+send_out(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_get_length(out) > 0 &&
+	    evbuffer_write_atmost(out, bufferevent_getfd(c->bev),
+				  bufferevent_get_max_single_write(c->bev)) <
+		0 &&
+	    errno != EAGAIN && errno != EINTR) {
+		conn_free(c); /* the client is gone (EPIPE, ECONNRESET) */
+		return;
+	}
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->bev, EV_WRITE); /* on_write goes on */
+	else if (done(c))
+		conn_free(c);
+}
+
 static void
 on_read(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
 	process(arg);
+	send_out(arg);
 }
 
-/* Output drained: finish a closing connection, or resume reading. */
+/* The output the socket did not take at once is written: finish a
+ * closing connection, or resume reading. */
 static void
 on_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
-	/* Draining: a connection between requests goes now. */
-	if (c->closing ||
-	    (c->w->stopping && !c->deadline_armed && c->job == NULL &&
-	     evbuffer_get_length(bufferevent_get_input(bev)) == 0)) {
+	bufferevent_disable(bev, EV_WRITE);
+	if (done(c)) {
 		conn_free(c);
 		return;
 	}
 	if (c->job == NULL && !(bufferevent_get_enabled(bev) & EV_READ)) {
 		bufferevent_enable(bev, EV_READ);
 		process(c);
+		send_out(c);
 	}
 }
 
@@ -675,9 +723,11 @@ http_jobs_deliver(evutil_socket_t fd, short what, void *arg)
 		j->reply(j, &x);
 		j->free(j);
 		if (!c->closing) {
-			bufferevent_enable(c->bev, EV_READ);
+			if (!(bufferevent_get_enabled(c->bev) & EV_READ))
+				bufferevent_enable(c->bev, EV_READ);
 			process(c);
 		}
+		send_out(c);
 	}
 }
 
@@ -687,13 +737,19 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 
 	/* A client that half-closed after its requests still gets the
-	 * replies already queued; then the connection goes. */
+	 * replies queued or being made; then the connection goes. */
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+	    (c->job != NULL ||
+	     evbuffer_get_length(bufferevent_get_output(bev)) > 0)) {
 		c->closing = 1;
 		bufferevent_disable(bev, EV_READ);
 		return;
 	}
+	/* Reading went idle while a job makes the reply: it is not the
+	 * client's silence (reading resumes with the reply). */
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    c->job != NULL)
+		return;
 	/* Error, idle timeout, or EOF with nothing left to say. */
 	conn_free(c);
 }
@@ -707,8 +763,10 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	c->deadline_armed = 0;
-	if (!c->closing)
+	if (!c->closing) {
 		fail(c, 408, "Request Timeout");
+		send_out(c);
+	}
 }
 
 void
@@ -718,7 +776,7 @@ http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct worker *w = arg;
 	struct conn *c;
 	struct timeval idle = {w->srv->o.idle_timeout, 0};
-	int admin = l == w->admin_ls;
+	int admin = l == w->admin_ls, one = 1;
 
 	(void)sa;
 	(void)socklen;
@@ -732,6 +790,10 @@ http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		evutil_closesocket(fd);
 		return;
 	}
+	/* Each reply goes in one write: nothing to gain from Nagle, and a
+	 * reply behind an unacknowledged one would wait for the client's
+	 * delayed ACK (40 ms) with it. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->w = w;
 	c->spool_fd = -1;
 	c->admin = admin;
@@ -759,5 +821,7 @@ http_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	/* The read timeout is the idle timeout: it restarts with each
 	 * read; the deadline above bounds a request as a whole. */
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	/* Writing is enabled only while output waits (send_out()). */
+	bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_enable(c->bev, EV_READ);
 }

@@ -3034,6 +3034,81 @@ Test(daemon, half_closed_client_gets_its_replies)
 	conn_close(c);
 }
 
+/* The child of slow_reader_gets_every_reply: sends `len` octets on fd
+ * (blocking until the daemon reads them all) and exits. */
+static void
+send_child(int fd, const char *buf, size_t len)
+{
+	struct timeval tv = {20, 0};
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	_exit(send_all(fd, buf, len) ? 0 : 1);
+}
+
+/* A client that pipelines many requests and then reads nothing for a
+ * while: replies beyond what the sockets hold wait, the daemon stops
+ * reading that client (a writer of its own sends the requests, as the
+ * client would block otherwise), others are answered meanwhile, and
+ * then every reply arrives whole and in order. */
+Test(daemon, slow_reader_gets_every_reply)
+{
+	enum { N = 3000 };
+	size_t l[2], n[2], len = 0;
+	uint8_t *der[2];
+	char *one[2], *all;
+	struct conn *c;
+	struct resp r;
+	pid_t child;
+	int i, rcv = 65536, ws;
+
+	set_std(NULL);
+	daemon_start();
+	import_crl("rsa", 1, ENTRIES_1001_2002);
+	der[0] = ocsp_req("rsa", 0x3003, 0, 0, &l[0]);
+	der[1] = ocsp_req("rsa", 0x1001, 0, 0, &l[1]);
+	for (i = 0; i < 2; i++)
+		one[i] = post_bytes("/", "application/ocsp-request", der[i],
+				    l[i], &n[i]);
+	all = malloc((n[0] + n[1]) * N);
+	cr_assert_not_null(all);
+	for (i = 0; i < N; i++) {
+		memcpy(all + len, one[i & 1], n[i & 1]);
+		len += n[i & 1];
+	}
+	c = conn_open();
+	/* A window far smaller than the replies (some MB). (Not tiny: a
+	 * window under the loopback MSS makes the kernel's sender wait on
+	 * its persist timer.) */
+	cr_assert_eq(
+	    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)), 0);
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0)
+		send_child(c->fd, all, len);
+	sleep_ms(500);
+	assert_alive("a client that does not read", 1000);
+	for (i = 0; i < N; i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "reply %d of %d", i + 1, N);
+		cr_assert_eq(conn_read(c, &r, 5000), 1, "%s", what);
+		assert_ocsp_http(&r, (i & 1) ? 0x1001 : 0x3003,
+				 (i & 1) ? V_OCSP_CERTSTATUS_REVOKED
+					 : V_OCSP_CERTSTATUS_GOOD,
+				 what);
+		resp_free(&r);
+	}
+	cr_assert_eq(waitpid(child, &ws, 0), child);
+	cr_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
+		  "the requests were not all read");
+	conn_close(c);
+	free(all);
+	for (i = 0; i < 2; i++) {
+		free(one[i]);
+		OPENSSL_free(der[i]);
+	}
+}
+
 /* Several CAs in one request: only the default responder may sign; a
  * CA's delegate speaks for that CA alone (RFC 6960 4.2.2.2). */
 Test(daemon, mixed_request_signed_by_default_key)

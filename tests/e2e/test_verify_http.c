@@ -623,6 +623,85 @@ Test(verify_http, client_gone_mid_job)
 	daemon_stop_clean();
 }
 
+/* A client that half-closes right after its request still gets the
+ * verdict: the close is seen while the job runs. */
+Test(verify_http, half_closed_client_gets_its_verdict)
+{
+	char *req, *head;
+	int fd;
+
+	vt_fresh("ecdsa", vt_now - 60, vt_now);
+	req = big_request();
+	daemon_start(1, 8);
+	fd = send_partial(req, strlen(req), 0);
+	cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+	cr_assert_eq(read_code(fd, &head), 200, "%s", head);
+	assert_has(head, "\"verdict\":\"valid\"");
+	close(fd);
+	free(head);
+	free(req);
+	daemon_stop_clean();
+}
+
+/* The whole stream on fd to its end (malloc'd, NUL-terminated). */
+static char *
+read_all(int fd)
+{
+	size_t got = 0, cap = 1 << 16;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	cr_assert_not_null(buf);
+	while ((n = read(fd, buf + got, cap - 1 - got)) > 0)
+		if ((got += (size_t)n) == cap - 1) {
+			cr_assert_not_null(buf = realloc(buf, cap *= 2));
+		}
+	buf[got] = '\0';
+	return buf;
+}
+
+/* Requests behind a verification on its connection wait for its
+ * answer, then are answered in order: one sent with the document, one
+ * sent while the job runs. */
+Test(verify_http, requests_pipelined_behind_a_verification)
+{
+	static const char next[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char last[] = "GET /v1/nothing HTTP/1.1\r\nHost: x\r\n"
+				   "Connection: close\r\n\r\n";
+	char *req, head[256], *out, *second, *third;
+	int fd, n;
+
+	vt_fresh("ecdsa", vt_now - 60, vt_now);
+	req = big_request();
+	daemon_start(1, 8);
+	fd = connect_to(dport);
+	n = snprintf(head, sizeof(head),
+		     "POST /v1/verify HTTP/1.1\r\nHost: x\r\n"
+		     "Content-Type: application/json\r\n"
+		     "Content-Length: %zu\r\n\r\n",
+		     strlen(req));
+	cr_assert(send_all(fd, head, (size_t)n));
+	cr_assert(send_all(fd, req, strlen(req)));
+	cr_assert(send_all(fd, next, strlen(next)));
+	sleep_ms(5);
+	cr_assert(send_all(fd, last, strlen(last)));
+	out = read_all(fd);
+	close(fd);
+	cr_assert(strncmp(out, "HTTP/1.1 200 ", 13) == 0, "%.300s", out);
+	cr_assert_not_null(second = strstr(out + 1, "HTTP/1.1 "), "%s", out);
+	cr_assert_not_null(third = strstr(second + 1, "HTTP/1.1 "), "%s", out);
+	cr_assert_null(strstr(third + 1, "HTTP/1.1 "), "%s", out);
+	*second = *third = '\0';
+	assert_has(out, "\"verdict\":\"valid\"");
+	cr_assert(strncmp(second + 1, "TTP/1.1 200 ", 12) == 0, "%.200s",
+		  second + 1);
+	cr_assert(strncmp(third + 1, "TTP/1.1 404 ", 12) == 0, "%.200s",
+		  third + 1);
+	free(out);
+	free(req);
+	daemon_stop_clean();
+}
+
 Test(verify_http, ocsp_while_verifying)
 {
 	enum { N = 3 };
