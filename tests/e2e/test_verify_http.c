@@ -27,6 +27,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,6 +58,7 @@ static char anchors[1024];
 static int tsl_anchors;
 /* [verify] audit_file of the next daemon_start() ("": no audit). */
 static char audit_file[1024];
+static int didle; /* [server] idle_timeout, seconds */
 
 static void
 setup(void)
@@ -66,6 +69,7 @@ setup(void)
 	snprintf(anchors, sizeof(anchors), "%s", vt_pki("ecdsa-ca.pem"));
 	tsl_anchors = 0;
 	audit_file[0] = '\0';
+	didle = 60;
 	dpid = -1;
 }
 
@@ -89,12 +93,13 @@ conf_write(unsigned threads, unsigned queue)
 	cr_assert_not_null(f);
 	fprintf(f,
 		"[server]\nlisten = 127.0.0.1:%d\nadmin_listen =\nthreads = 2\n"
+		"idle_timeout = %ds\n"
 		"\n[store]\npath = %s\nmap_size = 64M\n\n"
 		"[responder]\ncert = %s/rsa-ocsp.pem\nkey = %s/rsa-ocsp.key\n\n"
 		"[fetch]\nretry_min = 1h\nretry_max = 2h\n\n"
 		"[verify]\nmax_body = %d\n%s%s\ntsl_anchors = %s\n"
 		"threads = %u\nqueue = %u\n%s%s\n",
-		dport, vt_path("store"), p, p, MAX_BODY,
+		dport, didle, vt_path("store"), p, p, MAX_BODY,
 		anchors[0] ? "anchors = " : "", anchors,
 		tsl_anchors ? "yes" : "no", threads, queue,
 		audit_file[0] ? "audit_log = yes\naudit_file = " : "",
@@ -639,6 +644,61 @@ Test(verify_http, half_closed_client_gets_its_verdict)
 	assert_has(head, "\"verdict\":\"valid\"");
 	close(fd);
 	free(head);
+	free(req);
+	daemon_stop_clean();
+}
+
+/* A child that keeps CPU 0 busy for ms milliseconds. */
+static pid_t
+hog_cpu0(int ms)
+{
+	cpu_set_t one;
+	pid_t pid = fork();
+	double end;
+
+	cr_assert_geq(pid, 0);
+	if (pid > 0)
+		return pid;
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one) != 0)
+		_exit(1);
+	for (end = now_ms() + ms; now_ms() < end;)
+		;
+	_exit(0);
+}
+
+/* A verification that waits longer than idle_timeout for the pool (its
+ * threads are SCHED_IDLE: a busy core starves them) is still answered:
+ * the client is not idle, its reply is being made. */
+Test(verify_http, slow_job_outlives_idle_timeout)
+{
+	char *req, *head, *out;
+	double t0;
+	pid_t hog;
+	int fd, ws;
+
+	vt_fresh("ecdsa", vt_now - 60, vt_now);
+	/* Tens of ms of work: at a SCHED_IDLE thread's share of a busy
+	 * core, seconds; so done only once the hog has stopped. */
+	req = big_request();
+	didle = 1;
+	daemon_start(1, 8);
+	cr_assert_eq(sh(&out, "taskset -a -p -c 0 %d", (int)dpid), 0, "%s",
+		     out);
+	free(out);
+	hog = hog_cpu0(3000);
+	sleep_ms(100);
+	t0 = now_ms();
+	fd = send_partial(req, strlen(req), 0);
+	cr_assert_eq(read_code(fd, &head), 200, "%s", head);
+	assert_has(head, "\"verdict\":\"valid\"");
+	/* Else the pool was not starved, and this proves nothing. */
+	cr_expect_gt(now_ms() - t0, 1200, "answered in %.0f ms", now_ms() - t0);
+	close(fd);
+	free(head);
+	cr_assert_eq(waitpid(hog, &ws, 0), hog);
+	cr_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
 	free(req);
 	daemon_stop_clean();
 }
