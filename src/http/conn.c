@@ -25,8 +25,8 @@
  * (send_out()); the write event is enabled only for what the socket
  * did not take. A reply that fits, the usual case, so costs no
  * epoll_ctl, nor does a DEFERRED request whose client waits quietly
- * (measured: 9 us of 184 less CPU per /v1/verify, about 1 us of 24 per
- * cached OCSP answer).
+ * (measured: a /v1/verify 8.5 -> 4.4 system calls, about 6 % less CPU;
+ * a cached OCSP answer 5.1 -> 3.1, about 10 % less).
  *
  * A body of SPOOL_MIN octets or more (the documents of /v1/verify) is
  * not gathered in memory: while in READ, each piece goes to an unnamed
@@ -614,12 +614,20 @@ static void
 send_out(struct conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int n = 0;
 
-	if (evbuffer_get_length(out) > 0 &&
-	    evbuffer_write_atmost(out, bufferevent_getfd(c->bev),
-				  bufferevent_get_max_single_write(c->bev)) <
-		0 &&
-	    errno != EAGAIN && errno != EINTR) {
+	if (evbuffer_get_length(out) > 0) {
+		/* A socket bufferevent keeps its output's start frozen
+		 * but while it writes itself: so here too. */
+		evbuffer_unfreeze(out, 1);
+		n = evbuffer_write_atmost(
+		    out, bufferevent_getfd(c->bev),
+		    bufferevent_get_max_single_write(c->bev));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			n = 0;
+		evbuffer_freeze(out, 1);
+	}
+	if (n < 0) {
 		conn_free(c); /* the client is gone (EPIPE, ECONNRESET) */
 		return;
 	}
