@@ -374,7 +374,10 @@ print_status(const struct status_answer *a)
 		printf(", of %s certificates only",
 		       a->scope == STORE_SCOPE_USERS ? "end-entity" : "CA");
 	printf(", %s\n",
-	       a->why == WHY_SCOPE ? "NOT OF THIS ONE: status unknown"
+	       a->why == WHY_SCOPE && !a->has_validity
+		   ? "not of end-entity certificates, which a serial alone "
+		     "is taken to be: status unknown"
+	       : a->why == WHY_SCOPE ? "NOT OF THIS ONE: status unknown"
 	       : a->why == WHY_BEFORE_HISTORY
 		   ? "the certificate expired before the store's first CRL: "
 		     "status unknown"

@@ -177,7 +177,12 @@ answer_one(struct ocsp_responder *r, struct store_txn *t,
 	one->this_update = is.crl.this_update;
 	one->next_update = is.crl.next_update;
 	if (st == STORE_STATE_NOT_LISTED) {
-		one->status = OCSP_CERT_GOOD;
+		/* A CRL of CA certificates only (an ARL) says nothing of
+		 * the end-entity certificates the questions are nearly all
+		 * about: never "good" from one (status.c does the same). */
+		one->status = is.crl.scope == STORE_SCOPE_CAS
+				  ? OCSP_CERT_UNKNOWN
+				  : OCSP_CERT_GOOD;
 	} else {
 		/* RFC 6960 4.2.1: a hold is "revoked" with reason
 		 * certificateHold. */

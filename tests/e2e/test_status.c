@@ -877,6 +877,57 @@ Test(status, crl_of_another_distribution_point)
 /* A CRL of CA certificates only speaks for those whose basicConstraints
  * says cA (RFC 5280 6.3.3 (b)(2)(iii)); keyUsage keyCertSign without
  * basicConstraints does not make a CA. */
+/* A serial alone and a CRL of CA certificates only (crl_of_cas_only's
+ * ARL of ecdsa): a serial it lists is revoked, any other unknown (it
+ * says nothing of end-entity certificates), through GET /v1/status,
+ * `otzyv status --serial` and OCSP alike. */
+static void
+expect_serial_only_of_arl(void)
+{
+	static const struct {
+		const char *serial, *status, *ocsp;
+	} q[] = {{"4302", "revoked", "revoked"},
+		 {"4301", "unknown", "unknown"},
+		 {"77", "unknown", "unknown"}};
+	const char *p = test_pki();
+	long long id = ca_id("ecdsa");
+	char *out = NULL;
+	json_t *o;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		o = get(200, "/v1/status?issuer=%lld&serial=%s", id,
+			q[i].serial);
+		expect_str(o, "status", q[i].status);
+		if (strcmp(q[i].status, "unknown") == 0)
+			expect_str(o, "unknown_reason", "crl_scope");
+		json_decref(o);
+		rc =
+		    otzyv(&out, "status --issuer '%s/ecdsa-ca.pem' --serial %s",
+			  p, q[i].serial);
+		cr_expect_eq(rc, strcmp(q[i].status, "unknown") == 0 ? 2 : 1,
+			     "serial %s: exit %d: %s", q[i].serial, rc, out);
+		free(out);
+		cr_assert_eq(
+		    sh(&out,
+		       "openssl ocsp -issuer '%s/ecdsa-ca.pem' -serial 0x%s "
+		       "-url http://127.0.0.1:%d/ -VAfile '%s/rsa-ocsp.pem' "
+		       "-no_nonce 2>&1",
+		       p, q[i].serial, dport, p),
+		    0, "%s", out);
+		assert_has(out, "Response verify OK");
+		{
+			char want[64];
+
+			snprintf(want, sizeof(want), "0x%s: %s", q[i].serial,
+				 q[i].ocsp);
+			assert_has(out, want);
+		}
+		free(out);
+	}
+}
+
 Test(status, crl_of_cas_only)
 {
 	daemon_start();
@@ -890,6 +941,7 @@ Test(status, crl_of_cas_only)
 		   "--idp-scope ca --idp-dp none --entry 4302,,cACompromise");
 	expect_cert_status("ku-only", "unknown", "crl_scope");
 	expect_cert_status("sub-ca", "revoked", NULL);
+	expect_serial_only_of_arl();
 	daemon_stop_clean();
 }
 
