@@ -537,6 +537,12 @@ run(struct daemon *d)
 	enum store_err e;
 	int rc;
 
+	/* A test hook left in a service's environment would freeze the
+	 * responder's clock: say so where an operator looks. */
+	if (getenv("OTZYV_NOW") != NULL)
+		log_warn("event=clock_pinned now=\"%s\" reason=\"OTZYV_NOW is "
+			 "set\"",
+			 getenv("OTZYV_NOW"));
 	if (!crypto_init(d->cfg->gost, err, sizeof(err))) {
 		log_error("event=start_failed error=\"%s: %s\"", d->conf_path,
 			  err);
@@ -603,12 +609,6 @@ run(struct daemon *d)
 		log_error("event=start_failed error=\"cannot start workers\"");
 		return 4;
 	}
-	/* A test hook left in a service's environment would freeze the
-	 * responder's clock: say so where an operator looks. */
-	if (getenv("OTZYV_NOW") != NULL)
-		log_warn("event=clock_pinned now=\"%s\" reason=\"OTZYV_NOW is "
-			 "set\"",
-			 getenv("OTZYV_NOW"));
 	log_info("event=start listen=%s threads=%u cas=%zu version=%s",
 		 o.listen[0], o.threads, d->cfg->ncas, PACKAGE_VERSION);
 	event_base_dispatch(d->base);
