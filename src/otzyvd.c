@@ -223,28 +223,73 @@ fail:
 	return NULL;
 }
 
+/* The delegated responder of [ca] section ca, checked against its CA
+ * certificate: 1 with *out set (NULL when it has none), or 0. */
+static int
+load_delegate(const struct config *cfg, const struct config_ca *ca,
+	      struct ocsp_signer **out, char *err, size_t errlen)
+{
+	char why[512];
+	X509 *cert;
+	int ok;
+
+	*out = NULL;
+	if (ca->responder_cert == NULL && ca->responder_key == NULL)
+		return 1;
+	if (ca->responder_cert == NULL || ca->responder_key == NULL) {
+		snprintf(err, errlen,
+			 "%s:%d: [ca %s] needs both responder_cert and "
+			 "responder_key",
+			 cfg->path, ca->line, ca->name);
+		return 0;
+	}
+	if ((*out = ocsp_signer_load(ca->responder_cert, ca->responder_key, why,
+				     sizeof(why))) == NULL) {
+		snprintf(err, errlen, "[ca %s]: %s", ca->name, why);
+		return 0;
+	}
+	cert = crypto_load_cert(ca->cert, why, sizeof(why));
+	ok = cert != NULL &&
+	     ocsp_signer_check_delegated(*out, cert, why, sizeof(why));
+	X509_free(cert);
+	if (!ok) {
+		ocsp_signer_free(*out);
+		*out = NULL;
+		snprintf(err, errlen, "[ca %s] responder_cert: %s", ca->name,
+			 why);
+	}
+	return ok;
+}
+
+/* What serves requests under cfg. Everything is checked before the
+ * store's registry is synced to cfg: a configuration refused (at start,
+ * or by a reload, which keeps the old one) changes nothing in the store,
+ * which the status page, /v1/cas and `otzyv check` read. */
 static struct http_site *
 build_site(struct daemon *d, const struct config *cfg, struct store *s,
 	   char *err, size_t errlen)
 {
 	struct http_site *site = calloc(1, sizeof(*site));
 	struct ocsp_responder_opts o = {0};
-	struct ocsp_signer *signer;
+	struct ocsp_signer *signer = NULL, **delegates;
 	size_t i;
 
-	if (site == NULL ||
+	delegates = calloc(cfg->ncas + 1, sizeof(*delegates));
+	if (site == NULL || delegates == NULL ||
 	    (site->ready_ids = calloc(cfg->ncas + 1, sizeof(uint32_t))) ==
 		NULL ||
 	    (site->ready_names = calloc(cfg->ncas + 1, sizeof(char *))) ==
-		NULL) {
+		NULL ||
+	    (site->state_dir = strdup(cfg->store_path)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (!registry_sync(cfg, s, site->ready_ids, err, errlen))
-		goto fail;
-	if ((site->state_dir = strdup(cfg->store_path)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
+	for (i = 0; i < cfg->ncas; i++) {
+		if ((site->ready_names[i] = strdup(cfg->cas[i].name)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		site->nready = i + 1;
 	}
 	site->admin_refresh = admin_refresh;
 	site->admin_reload = admin_reload;
@@ -260,56 +305,40 @@ build_site(struct daemon *d, const struct config *cfg, struct store *s,
 	if ((signer = ocsp_signer_load(cfg->responder_cert, cfg->responder_key,
 				       err, errlen)) == NULL)
 		goto fail;
+	for (i = 0; i < cfg->ncas; i++)
+		if (!load_delegate(cfg, &cfg->cas[i], &delegates[i], err,
+				   errlen))
+			goto fail;
+	/* Checked: now the store. */
+	if (!registry_sync(cfg, s, site->ready_ids, err, errlen))
+		goto fail;
 	o.max_single = cfg->max_requests;
 	o.stale_grace = cfg->stale_grace;
 	o.stale_serve = cfg->stale_serve;
 	o.nonce_echo = !cfg->nonce_ignore;
 	site->responder_stale_grace = cfg->stale_grace;
 	if ((site->responder = ocsp_responder_new(s, signer, &o)) == NULL) {
-		ocsp_signer_free(signer);
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	signer = NULL; /* the responder's */
 	for (i = 0; i < cfg->ncas; i++) {
-		const struct config_ca *ca = &cfg->cas[i];
-		char why[512];
-		X509 *cert;
-		int ok;
-
-		if ((site->ready_names[i] = strdup(ca->name)) == NULL) {
+		if (delegates[i] == NULL)
+			continue;
+		if (!ocsp_responder_delegate(
+			site->responder, site->ready_ids[i], delegates[i])) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
-		site->nready = i + 1;
-		if (ca->responder_cert == NULL && ca->responder_key == NULL)
-			continue;
-		if (ca->responder_cert == NULL || ca->responder_key == NULL) {
-			snprintf(err, errlen,
-				 "%s:%d: [ca %s] needs both responder_cert and "
-				 "responder_key",
-				 cfg->path, ca->line, ca->name);
-			goto fail;
-		}
-		if ((signer =
-			 ocsp_signer_load(ca->responder_cert, ca->responder_key,
-					  why, sizeof(why))) == NULL) {
-			snprintf(err, errlen, "[ca %s]: %s", ca->name, why);
-			goto fail;
-		}
-		cert = crypto_load_cert(ca->cert, why, sizeof(why));
-		ok = cert != NULL && ocsp_signer_check_delegated(
-					 signer, cert, why, sizeof(why));
-		X509_free(cert);
-		if (!ok || !ocsp_responder_delegate(
-			       site->responder, site->ready_ids[i], signer)) {
-			ocsp_signer_free(signer);
-			snprintf(err, errlen, "[ca %s] responder_cert: %s",
-				 ca->name, why);
-			goto fail;
-		}
+		delegates[i] = NULL; /* the responder's */
 	}
+	free(delegates);
 	return site;
 fail:
+	for (i = 0; delegates != NULL && i < cfg->ncas; i++)
+		ocsp_signer_free(delegates[i]);
+	free(delegates);
+	ocsp_signer_free(signer);
 	http_site_free(site);
 	return NULL;
 }
@@ -463,6 +492,74 @@ free_site_later(evutil_socket_t fd, short what, void *arg)
 	retire_free(arg);
 }
 
+/* Whether two [server] listen lists differ. */
+static int
+listen_changed(const struct config *a, const struct config *b)
+{
+	size_t i;
+
+	if (a->nlisten != b->nlisten)
+		return 1;
+	for (i = 0; i < a->nlisten; i++)
+		if (strcmp(a->listen[i], b->listen[i]) != 0)
+			return 1;
+	return 0;
+}
+
+/* A reload takes the settings that need a restart (otzyvd(8), SIGNALS)
+ * as they run, and says which changed: a new [store] path would send
+ * the fetcher and the CRL mirror to another directory than the store
+ * that is open, and a new read_timeout would misjudge when an old site
+ * is unused. 0 when out of memory. */
+static int
+keep_running_settings(const struct config *run, struct config *cfg)
+{
+	const struct {
+		const char *name;
+		int changed;
+	} restart[] = {
+	    {"[store] path", strcmp(run->store_path, cfg->store_path) != 0},
+	    {"[store] map_size", run->map_size != cfg->map_size},
+	    {"[crypto] gost", run->gost != cfg->gost},
+	    {"[server] listen", listen_changed(run, cfg)},
+	    {"[server] admin_listen",
+	     strcmp(run->admin_listen, cfg->admin_listen) != 0},
+	    {"[server] threads", run->threads != cfg->threads},
+	    {"[server] limits or timeouts",
+	     run->max_header != cfg->max_header ||
+		 run->max_ocsp_request != cfg->max_ocsp_request ||
+		 run->read_timeout != cfg->read_timeout ||
+		 run->idle_timeout != cfg->idle_timeout ||
+		 run->max_connections != cfg->max_connections ||
+		 run->max_keepalive_requests != cfg->max_keepalive_requests},
+	    {"[server] access_log", run->access_log != cfg->access_log},
+	    {"[responder] cache_size or max_age",
+	     run->cache_size != cfg->cache_size ||
+		 run->max_age != cfg->max_age},
+	    {"[verify] max_body, max_batch, threads or queue",
+	     run->verify_max_body != cfg->verify_max_body ||
+		 run->verify_max_batch != cfg->verify_max_batch ||
+		 run->verify_threads != cfg->verify_threads ||
+		 run->verify_queue != cfg->verify_queue},
+	};
+	char *path;
+	size_t i;
+
+	for (i = 0; i < sizeof(restart) / sizeof(restart[0]); i++)
+		if (restart[i].changed)
+			log_warn("event=reload_needs_restart setting=\"%s\" "
+				 "reason=\"kept as it runs until a restart\"",
+				 restart[i].name);
+	if (restart[0].changed) {
+		if ((path = strdup(run->store_path)) == NULL)
+			return 0;
+		free(cfg->store_path);
+		cfg->store_path = path;
+	}
+	cfg->read_timeout = run->read_timeout;
+	return 1;
+}
+
 static void
 on_hup(evutil_socket_t fd, short what, void *arg)
 {
@@ -477,6 +574,11 @@ on_hup(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if ((cfg = config_load(d->conf_path, err, sizeof(err))) == NULL) {
 		log_error("event=reload_failed error=\"%s\"", err);
+		return;
+	}
+	if (!keep_running_settings(d->cfg, cfg)) {
+		log_error("event=reload_failed error=\"out of memory\"");
+		config_free(cfg);
 		return;
 	}
 	if ((site = build_site(d, cfg, d->store, err, sizeof(err))) == NULL) {
