@@ -810,15 +810,23 @@ cmd_fetch(struct ctx *c, int argc, char **argv)
 		return die(EXIT_USAGE, "usage: otzyv fetch [--ca NAME]");
 	if ((ids = calloc(c->cfg->ncas + 1, sizeof(*ids))) == NULL)
 		return die(EXIT_STORE, "out of memory");
-	if (!registry_sync(c->cfg, c->store, ids, err, sizeof(err)) ||
-	    !registry_forget_gone(c->cfg, c->store, ids, err, sizeof(err))) {
+	if (!registry_sync(c->cfg, c->store, ids, err, sizeof(err))) {
 		free(ids);
 		return die(EXIT_USAGE, "%s", err);
 	}
+	/* The spool's lock first: while a daemon fetches into this store,
+	 * its CAs are not this configuration's to un-watch. */
 	f = fetcher_new(c->cfg, c->store, ids, err, sizeof(err));
-	free(ids);
-	if (f == NULL)
+	if (f == NULL) {
+		free(ids);
 		return die(EXIT_STORE, "%s", err);
+	}
+	if (!registry_forget_gone(c->cfg, c->store, ids, err, sizeof(err))) {
+		free(ids);
+		fetcher_free(f);
+		return die(EXIT_USAGE, "%s", err);
+	}
+	free(ids);
 	failed = fetcher_run_once(f, only);
 	fetcher_free(f);
 	if (failed < 0)

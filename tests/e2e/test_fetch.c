@@ -2290,9 +2290,39 @@ Test(fetch, refresh_with_nothing_watched, .timeout = 60 * SLOW)
 	cr_assert_eq(admin_post("/v1/admin/refresh", &body), 202, "%s", body);
 	assert_has(body, "\"refreshing\":0");
 	free(body);
-	cr_assert_eq(admin_post("/v1/admin/refresh?ca=alone", &body), 404,
-		     "%s", body);
+	cr_assert_eq(admin_post("/v1/admin/refresh?ca=alone", &body), 404, "%s",
+		     body);
 	assert_has(body, "no CA of that name is fetched");
 	free(body);
+	daemon_stop_clean();
+}
+
+/* otzyv fetch beside the daemon, with a configuration that lacks one of
+ * the daemon's CAs: refused (the daemon holds the spool's lock), and
+ * the daemon's CA is still watched, its URLs untouched. */
+Test(fetch, cli_fetch_beside_the_daemon, .timeout = 60 * SLOW)
+{
+	char other[1100], *out = NULL;
+	json_t *doc, *ca;
+	int rc;
+
+	set_extra("[ca one]\ncert = %s/rsa-ca.pem\ncrl = %s\n\n"
+		  "[ca two]\ncert = %s/ecdsa-ca.pem\n",
+		  test_pki(), cdp_url("/one.crl"), test_pki());
+	daemon_start();
+	snprintf(other, sizeof(other), "%s/other.conf", dir);
+	cr_assert_eq(
+	    run("sed '/^\\[ca one\\]/,/^$/d' '%s' > '%s'", conf, other), 0);
+	rc = sh(&out, "'%s' -c '%s' fetch 2>&1", env_path("OTZYV_BIN"), other);
+	cr_assert_eq(rc, 4, "otzyv fetch beside the daemon: exit %d:\n%s", rc,
+		     out);
+	assert_has(out, "another process fetches");
+	free(out);
+	doc = get_json(dport, "/v1/cas");
+	ca = find_ca(doc, "name", "one");
+	cr_assert_not_null(ca, "%s", jdump(doc));
+	cr_assert(json_is_true(json_object_get(ca, "watched")), "%s",
+		  jdump(ca));
+	json_decref(doc);
 	daemon_stop_clean();
 }
