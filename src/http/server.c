@@ -218,6 +218,10 @@ worker_main(void *arg)
 
 	event_base_dispatch(w->base);
 	http_close_all(w);
+	/* A freed bufferevent's socket is closed by a finalizer the loop
+	 * runs: run it now, or the sockets of this worker's connections
+	 * stay open, unread, until the last worker is done draining. */
+	event_base_loop(w->base, EVLOOP_NONBLOCK);
 	return NULL;
 }
 

@@ -2628,6 +2628,47 @@ Test(daemon, sigterm_exits_0)
 	assert_has(daemon_log(), "event=stop");
 }
 
+/* On SIGTERM idle keep-alive connections are closed at once on every
+ * worker, also while another worker drains a request still arriving
+ * (a worker that had nothing left used to keep their sockets open,
+ * unread, until the drain ended: a client's next request there met a
+ * reset seconds later instead of a close). */
+Test(daemon, sigterm_closes_idle_connections_at_once)
+{
+	enum { N = 16 };
+	static const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char part[] = "POST /ocsp HTTP/1.1\r\nHost: x\r\n"
+				   "Content-Length: 100\r\n\r\n0123";
+	struct conn *idle[N], *half;
+	struct resp r;
+	double t0;
+	int i, rc;
+
+	dthreads = 2;
+	set_std(NULL);
+	daemon_start();
+	for (i = 0; i < N; i++) {
+		idle[i] = conn_open();
+		cr_assert(send_all(idle[i]->fd, get, strlen(get)));
+		cr_assert_eq(conn_read(idle[i], &r, 3000), 1);
+		resp_free(&r);
+	}
+	half = conn_open();
+	cr_assert(send_all(half->fd, part, strlen(part)));
+	sleep_ms(100);
+	t0 = now_ms();
+	cr_assert_eq(kill(dpid, SIGTERM), 0);
+	for (i = 0; i < N; i++) {
+		rc = conn_read(idle[i], &r, 1000);
+		cr_assert_eq(rc, 0, "idle connection %d: %d after %.0f ms", i,
+			     rc, now_ms() - t0);
+		conn_close(idle[i]);
+	}
+	cr_assert_lt(now_ms() - t0, 500, "closed after %.0f ms", now_ms() - t0);
+	conn_close(half);
+	cr_assert_eq(daemon_wait(5000), 0, "%s", daemon_log());
+}
+
 /* Counts of the burst client, written to a pipe. */
 struct burst {
 	int ok, refused, closed_empty, incomplete, hung, bad;
