@@ -24,6 +24,19 @@
 #include "otzyv/log.h"
 #include "otzyv/util.h"
 
+/* Names come from the trusted list, URLs and errors from the network:
+ * quoted for a key=value line (log.h). A buffer of each size per call:
+ * NAME_LOG for a name, TEXT_LOG for a URL or a message. */
+#define NAME_LOG 512
+#define TEXT_LOG 2048
+
+static const char *
+esc(const char *s, char *buf, size_t size)
+{
+	log_escape(s, strlen(s), buf, size);
+	return buf;
+}
+
 int64_t
 fetch_now_ms(void)
 {
@@ -110,7 +123,7 @@ fetch_record(struct fetcher *f, struct target *t, int ok, const char *url,
 	int64_t next_update;
 	json_t *ev = NULL;
 	enum store_err e = STORE_OK;
-	char url_copy[MAX_URL_LEN];
+	char url_copy[MAX_URL_LEN], nb[NAME_LOG], tb[TEXT_LOG];
 
 	if (ok && t->imported.attempt_at != 0) {
 		/* Written with the CRL, in the import's transaction. */
@@ -134,19 +147,20 @@ fetch_record(struct fetcher *f, struct target *t, int ok, const char *url,
 	t->next_at = st.next_at;
 	if (e != STORE_OK)
 		log_error("event=fetch_record_failed ca=\"%s\" error=\"%s\"",
-			  t->name, store_strerror(e));
+			  esc(t->name, nb, sizeof(nb)), store_strerror(e));
 	if (ok)
 		log_info("event=fetch_ok ca=\"%s\" id=%u result=%s url=%s "
 			 "bytes=%llu ms=%lld next_in=%lld",
-			 t->name, t->id, t->result, url,
-			 (unsigned long long)t->bytes,
+			 esc(t->name, nb, sizeof(nb)), t->id, t->result,
+			 esc(url, tb, sizeof(tb)), (unsigned long long)t->bytes,
 			 (long long)st.duration_ms,
 			 (long long)(st.next_at - st.attempt_at));
 	else
 		log_warn("event=fetch_failed ca=\"%s\" id=%u failures=%u "
 			 "next_in=%lld error=\"%s\"",
-			 t->name, t->id, st.failures,
-			 (long long)(st.next_at - st.attempt_at), error);
+			 esc(t->name, nb, sizeof(nb)), t->id, st.failures,
+			 (long long)(st.next_at - st.attempt_at),
+			 esc(error, tb, sizeof(tb)));
 }
 
 /* Writes der to path through a temporary file and a rename. */
@@ -257,6 +271,7 @@ refresh_source(struct fetcher *f, const struct target *t,
 	       const struct stored *st, const char *url)
 {
 	enum store_err e;
+	char nb[NAME_LOG];
 
 	if (strcmp(st->url, url) == 0 && strcmp(st->etag, t->etag) == 0 &&
 	    strcmp(st->last_modified, t->last_modified) == 0)
@@ -266,7 +281,7 @@ refresh_source(struct fetcher *f, const struct target *t,
 				 t->last_modified[0] ? t->last_modified : NULL);
 	if (e != STORE_OK)
 		log_warn("event=crl_source_failed ca=\"%s\" error=\"%s\"",
-			 t->name, store_strerror(e));
+			 esc(t->name, nb, sizeof(nb)), store_strerror(e));
 }
 
 int
@@ -278,6 +293,7 @@ fetch_import_body(struct fetcher *f, struct target *t, const char *spool,
 	struct stored st;
 	struct import_attempt a = {f, t, url, {0}};
 	struct store_issuer_edit edit = {record_attempt, &a};
+	char nb[NAME_LOG];
 
 	fetch_stored_get(f, t->id, &st);
 	if (st.present && memcmp(st.sha256, t->sha256, 32) == 0) {
@@ -299,7 +315,8 @@ fetch_import_body(struct fetcher *f, struct target *t, const char *spool,
 		t->imported = a.st;
 		log_info("event=crl_imported ca=\"%s\" id=%u entries=%llu "
 			 "added=%llu removed=%llu changed=%llu",
-			 t->name, t->id, (unsigned long long)r.entries,
+			 esc(t->name, nb, sizeof(nb)), t->id,
+			 (unsigned long long)r.entries,
 			 (unsigned long long)r.stats.added,
 			 (unsigned long long)r.stats.removed,
 			 (unsigned long long)r.stats.changed);
@@ -327,7 +344,7 @@ fetch_import_body(struct fetcher *f, struct target *t, const char *spool,
 void
 fetch_recover_spool(struct fetcher *f, struct target *t)
 {
-	char spool[1024];
+	char spool[1024], nb[NAME_LOG];
 	struct stored st;
 	struct mapfile m;
 	uint8_t md[32];
@@ -350,8 +367,8 @@ fetch_recover_spool(struct fetcher *f, struct target *t)
 	same = st.present && memcmp(md, st.sha256, 32) == 0;
 	mapfile_close(&m);
 	if (same) {
-		log_info("event=fetch_recovered ca=\"%s\" id=%u", t->name,
-			 t->id);
+		log_info("event=fetch_recovered ca=\"%s\" id=%u",
+			 esc(t->name, nb, sizeof(nb)), t->id);
 		fetch_keep_last_good(f, t, spool);
 	} else {
 		unlink(spool);
