@@ -113,6 +113,14 @@ struct status_answer {
 	char url[MAX_URL_LEN];
 };
 
+/* 1 when a CRL of `scope` (STORE_SCOPE_*) answers for a serial asked
+ * alone, its kind of certificate unknown, which it lists (`listed`) or
+ * not: one it lists is revoked whatever its kind; one it does not is
+ * taken for an end-entity certificate's, as the questions by serial
+ * nearly all are, of which a CRL of CA certificates only (an ARL) says
+ * nothing. OCSP and GET /v1/status share this rule. */
+int status_serial_in_scope(unsigned scope, int listed);
+
 /* 1 when the CRL `crl` covers instant `at` asked at `now` (above). */
 int status_crl_covers(const struct store_crl_meta *crl, int64_t at, int64_t now,
 		      int64_t grace);

@@ -177,12 +177,9 @@ answer_one(struct ocsp_responder *r, struct store_txn *t,
 	one->this_update = is.crl.this_update;
 	one->next_update = is.crl.next_update;
 	if (st == STORE_STATE_NOT_LISTED) {
-		/* A CRL of CA certificates only (an ARL) says nothing of
-		 * the end-entity certificates the questions are nearly all
-		 * about: never "good" from one (status.c does the same). */
-		one->status = is.crl.scope == STORE_SCOPE_CAS
-				  ? OCSP_CERT_UNKNOWN
-				  : OCSP_CERT_GOOD;
+		one->status = status_serial_in_scope(is.crl.scope, 0)
+				  ? OCSP_CERT_GOOD
+				  : OCSP_CERT_UNKNOWN;
 	} else {
 		/* RFC 6960 4.2.1: a hold is "revoked" with reason
 		 * certificateHold. */

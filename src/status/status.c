@@ -69,15 +69,10 @@ copy_issuer(const struct store_issuer *is, struct status_answer *a)
 	snprintf(a->url, sizeof(a->url), "%s", m->url ? m->url : "");
 }
 
-/* Whether a CRL of `scope` answers for a serial alone, whose kind of
- * certificate is not known: one it lists is revoked whatever its kind;
- * one it does not list is taken to be an end-entity certificate's, as
- * the questions by serial nearly all are. So a CRL of CA certificates
- * only (an ARL) says nothing of it: never "good" from one. */
-static int
-serial_in_scope(unsigned scope, enum status_code history)
+int
+status_serial_in_scope(unsigned scope, int listed)
 {
-	return scope != STORE_SCOPE_CAS || history != STATUS_GOOD;
+	return scope != STORE_SCOPE_CAS || listed;
 }
 
 /* Whether a CRL of `scope` lists `cert`'s kind of certificate. A CA is
@@ -253,9 +248,10 @@ status_lookup(struct store *s, const struct status_query *q,
 	e = STORE_OK;
 	if (!is.crl.present) {
 		out->why = WHY_NO_CRL;
-	} else if (q->cert != NULL
-		       ? !in_scope(is.crl.scope, q->cert)
-		       : !serial_in_scope(is.crl.scope, out->history_status)) {
+	} else if (q->cert != NULL ? !in_scope(is.crl.scope, q->cert)
+				   : !status_serial_in_scope(
+					 is.crl.scope,
+					 out->history_status != STATUS_GOOD)) {
 		out->why = WHY_SCOPE;
 	} else if (q->cert != NULL && is.crl.idp_dp != NULL &&
 		   !crl_dp_covers(is.crl.idp_dp, is.crl.idp_dp_len, q->cert)) {
