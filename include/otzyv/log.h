@@ -24,4 +24,8 @@ void fatalx(const char *fmt, ...)
  * ASCII kept, '"' and '\\' and everything else as \xHH. */
 void log_escape(const char *in, size_t inlen, char *out, size_t size);
 
+/* log_escape() of the string s (NULL: ""), returning out, so that it
+ * can stand as an argument of a log call. */
+const char *log_escape_str(const char *s, char *out, size_t size);
+
 #endif

@@ -30,13 +30,6 @@
 #define NAME_LOG 512
 #define TEXT_LOG 2048
 
-static const char *
-esc(const char *s, char *buf, size_t size)
-{
-	log_escape(s, strlen(s), buf, size);
-	return buf;
-}
-
 int64_t
 fetch_now_ms(void)
 {
@@ -147,20 +140,22 @@ fetch_record(struct fetcher *f, struct target *t, int ok, const char *url,
 	t->next_at = st.next_at;
 	if (e != STORE_OK)
 		log_error("event=fetch_record_failed ca=\"%s\" error=\"%s\"",
-			  esc(t->name, nb, sizeof(nb)), store_strerror(e));
+			  log_escape_str(t->name, nb, sizeof(nb)),
+			  store_strerror(e));
 	if (ok)
 		log_info("event=fetch_ok ca=\"%s\" id=%u result=%s url=%s "
 			 "bytes=%llu ms=%lld next_in=%lld",
-			 esc(t->name, nb, sizeof(nb)), t->id, t->result,
-			 esc(url, tb, sizeof(tb)), (unsigned long long)t->bytes,
+			 log_escape_str(t->name, nb, sizeof(nb)), t->id,
+			 t->result, log_escape_str(url, tb, sizeof(tb)),
+			 (unsigned long long)t->bytes,
 			 (long long)st.duration_ms,
 			 (long long)(st.next_at - st.attempt_at));
 	else
 		log_warn("event=fetch_failed ca=\"%s\" id=%u failures=%u "
 			 "next_in=%lld error=\"%s\"",
-			 esc(t->name, nb, sizeof(nb)), t->id, st.failures,
-			 (long long)(st.next_at - st.attempt_at),
-			 esc(error, tb, sizeof(tb)));
+			 log_escape_str(t->name, nb, sizeof(nb)), t->id,
+			 st.failures, (long long)(st.next_at - st.attempt_at),
+			 log_escape_str(error, tb, sizeof(tb)));
 }
 
 /* Writes der to path through a temporary file and a rename. */
@@ -281,7 +276,8 @@ refresh_source(struct fetcher *f, const struct target *t,
 				 t->last_modified[0] ? t->last_modified : NULL);
 	if (e != STORE_OK)
 		log_warn("event=crl_source_failed ca=\"%s\" error=\"%s\"",
-			 esc(t->name, nb, sizeof(nb)), store_strerror(e));
+			 log_escape_str(t->name, nb, sizeof(nb)),
+			 store_strerror(e));
 }
 
 int
@@ -315,7 +311,7 @@ fetch_import_body(struct fetcher *f, struct target *t, const char *spool,
 		t->imported = a.st;
 		log_info("event=crl_imported ca=\"%s\" id=%u entries=%llu "
 			 "added=%llu removed=%llu changed=%llu",
-			 esc(t->name, nb, sizeof(nb)), t->id,
+			 log_escape_str(t->name, nb, sizeof(nb)), t->id,
 			 (unsigned long long)r.entries,
 			 (unsigned long long)r.stats.added,
 			 (unsigned long long)r.stats.removed,
@@ -368,7 +364,7 @@ fetch_recover_spool(struct fetcher *f, struct target *t)
 	mapfile_close(&m);
 	if (same) {
 		log_info("event=fetch_recovered ca=\"%s\" id=%u",
-			 esc(t->name, nb, sizeof(nb)), t->id);
+			 log_escape_str(t->name, nb, sizeof(nb)), t->id);
 		fetch_keep_last_good(f, t, spool);
 	} else {
 		unlink(spool);

@@ -449,9 +449,9 @@ warn_cert(struct parser *p, const char *why)
 	char name[160];
 	const char *ca = p->ca->short_name ? p->ca->short_name : p->ca->name;
 
-	log_escape(ca ? ca : "?", ca ? strlen(ca) : 1, name, sizeof(name));
 	log_warn("tsl=%s line=%d ca=\"%s\" certificate skipped: %s", p->label,
-		 xmlTextReaderGetParserLineNumber(p->r), name, why);
+		 xmlTextReaderGetParserLineNumber(p->r),
+		 log_escape_str(ca ? ca : "?", name, sizeof(name)), why);
 	p->key->skipped++;
 	p->info->skipped++;
 }
@@ -463,9 +463,9 @@ warn_skipped(struct parser *p, const char *why, const char *value)
 {
 	char text[256];
 
-	log_escape(value, strlen(value), text, sizeof(text));
 	log_warn("tsl=%s line=%d %s: \"%s\"", p->label,
-		 xmlTextReaderGetParserLineNumber(p->r), why, text);
+		 xmlTextReaderGetParserLineNumber(p->r), why,
+		 log_escape_str(value, text, sizeof(text)));
 }
 
 /* ДанныеСертификата closed: decode, check the thumbprint, keep it. */

@@ -67,6 +67,13 @@ fatalx(const char *fmt, ...)
 	exit(3);
 }
 
+const char *
+log_escape_str(const char *s, char *out, size_t size)
+{
+	log_escape(s ? s : "", s ? strlen(s) : 0, out, size);
+	return out;
+}
+
 void
 log_escape(const char *in, size_t inlen, char *out, size_t size)
 {

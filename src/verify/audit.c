@@ -109,12 +109,8 @@ add(char *buf, size_t *len, const char *fmt, ...)
 static const char *
 esc(const json_t *o, const char *key, char *out, size_t size)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-
-	if (s == NULL)
-		return "";
-	log_escape(s, strlen(s), out, size);
-	return out;
+	return log_escape_str(json_string_value(json_object_get(o, key)), out,
+			      size);
 }
 
 /* " sN_serial=... sN_issuer=... sN_verdict=... sN_reasons=a,b
@@ -176,9 +172,8 @@ verify_audit_write(struct verify_audit *a, const char *id, const json_t *answer,
 		return;
 	add(line, &len, "event=verify_audit request_id=%s", id);
 	if (answer == NULL) {
-		log_escape(error ? error : "", error ? strlen(error) : 0, e,
-			   sizeof(e));
-		add(line, &len, " verdict=error error=\"%s\"", e);
+		add(line, &len, " verdict=error error=\"%s\"",
+		    log_escape_str(error, e, sizeof(e)));
 	} else {
 		add(line, &len, " verdict=%s signers=%zu",
 		    esc(answer, "verdict", e, sizeof(e)),

@@ -14,6 +14,7 @@
 
 #include <criterion/criterion.h>
 
+#include "otzyv/log.h"
 #include "otzyv/util.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -441,4 +442,22 @@ Test(mapfile, directory)
 	mapfile_close(&m);
 	rmdir(dir);
 	free(dir);
+}
+
+/* Untrusted text in a key=value line: printable ASCII kept, '"', '\\'
+ * and every other octet as \xHH, cut whole to the buffer. */
+Test(log, escape_str)
+{
+	char out[64], small[9];
+
+	cr_expect_str_eq(log_escape_str("Test CA 1", out, sizeof(out)),
+			 "Test CA 1");
+	cr_expect_str_eq(log_escape_str("a\"b\\c\n", out, sizeof(out)),
+			 "a\\x22b\\x5cc\\x0a");
+	cr_expect_str_eq(log_escape_str("\xd0\x9e", out, sizeof(out)),
+			 "\\xd0\\x9e");
+	cr_expect_str_eq(log_escape_str(NULL, out, sizeof(out)), "");
+	/* room for "ab" and one \xHH (the next would not fit whole) */
+	cr_expect_str_eq(log_escape_str("ab\"\"", small, sizeof(small)),
+			 "ab\\x22");
 }
