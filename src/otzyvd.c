@@ -16,7 +16,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -28,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -42,6 +40,7 @@
 #include "otzyv/ocsp.h"
 #include "otzyv/registry.h"
 #include "otzyv/store.h"
+#include "otzyv/util.h"
 #include "otzyv/verify.h"
 
 /* How long in-flight responses may take to drain on SIGTERM; replies
@@ -357,66 +356,6 @@ raise_nofile(unsigned want)
 	}
 }
 
-/* Gives what fd (O_PATH) is to uid:gid when it is a regular file with
- * one link: a hard link to a file elsewhere must not be given away, nor
- * anything but the store's own files. 0 with errno on failure. */
-static int
-give_file(int fd, uid_t uid, gid_t gid)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) != 0)
-		return 0;
-	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-	    (st.st_uid == uid && st.st_gid == gid))
-		return 1;
-	return fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == 0;
-}
-
-/* Gives the directory open at dfd, and what is in it down to `depth`
- * levels more, to uid:gid; never through a symbolic link. 0 with errno
- * on failure, the entry's name in `where`. */
-static int
-give_tree(int dfd, int depth, uid_t uid, gid_t gid, char *where, size_t wlen)
-{
-	struct stat st;
-	struct dirent *e;
-	DIR *d;
-	int fd, ok = 1;
-
-	if (fstat(dfd, &st) != 0 || ((st.st_uid != uid || st.st_gid != gid) &&
-				     fchown(dfd, uid, gid) != 0))
-		return 0;
-	if (depth == 0)
-		return 1;
-	if ((fd = dup(dfd)) < 0 || (d = fdopendir(fd)) == NULL)
-		return 0;
-	while (ok && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		fd = openat(dirfd(d), e->d_name,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0) {
-			ok = give_tree(fd, depth - 1, uid, gid, where, wlen);
-		} else if (errno == ENOTDIR || errno == ELOOP) {
-			/* O_PATH opens a symbolic link itself: not followed,
-			 * and give_file() leaves it. */
-			fd = openat(dirfd(d), e->d_name,
-				    O_PATH | O_NOFOLLOW | O_CLOEXEC);
-			ok =
-			    fd >= 0 ? give_file(fd, uid, gid) : errno == ENOENT;
-		} else {
-			ok = errno == ENOENT; /* gone meanwhile */
-		}
-		if (!ok && where[0] == '\0')
-			snprintf(where, wlen, "%s", e->d_name);
-		if (fd >= 0)
-			close(fd);
-	}
-	closedir(d);
-	return ok;
-}
-
 /* Started as root to run as pw: the state directory becomes pw's. It
  * was opened, maybe created, as root, and `otzyv` run as root leaves
  * its files there too; the fetcher, running as pw, writes spool/, crl/
@@ -430,7 +369,7 @@ give_state_dir(const char *dir, const struct passwd *pw)
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ok;
 
 	ok = fd >= 0 &&
-	     give_tree(fd, 2, pw->pw_uid, pw->pw_gid, where, sizeof(where));
+	     dir_give(fd, 2, pw->pw_uid, pw->pw_gid, where, sizeof(where));
 	if (!ok)
 		log_error("event=start_failed reason=\"cannot give the state "
 			  "directory to its user: %s\" path=\"%s\" "

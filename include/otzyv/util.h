@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* 1 when p[0..len) is only spaces, tabs and line ends (or empty). */
 int blank(const uint8_t *p, size_t len);
@@ -46,6 +47,13 @@ struct mapfile {
 	size_t len;
 	int fd;
 };
+
+/* Gives the directory open at dfd, and what is in it down to `depth`
+ * levels more, to uid:gid (src/util/owner.c): directories and regular
+ * files with one link, never through a symbolic link. 1, or 0 with
+ * errno, the name of the entry that failed in `where`. */
+int dir_give(int dfd, int depth, uid_t uid, gid_t gid, char *where,
+	     size_t wlen);
 
 /* Maps `path`; returns 0 or an errno value. An empty file maps to
  * data == NULL, len == 0. */
