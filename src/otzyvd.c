@@ -63,7 +63,13 @@ struct daemon {
 	struct metrics metrics;
 	struct http_server *srv;
 	struct event_base *base;
-	struct event *reload_ev;  /* an admin reload, from a worker */
+	struct event *reload_ev; /* an admin reload, from a worker */
+	/* POST /v1/admin/reload requests waiting for the next reload; no
+	 * more are taken once stopping. Guarded by reload_mu. */
+	pthread_mutex_t reload_mu;
+	struct http_reload **waiting;
+	size_t nwaiting;
+	int stopping;
 	pthread_mutex_t fetch_mu; /* guards fetcher against workers */
 	struct fetcher *fetcher;
 	struct event *fetch_retry; /* a fetcher that could not start */
@@ -87,12 +93,47 @@ admin_refresh(void *arg, const char *ca)
 }
 
 static void
-admin_reload(void *arg)
+admin_reload(void *arg, struct http_reload *r)
 {
 	struct daemon *d = arg;
+	struct http_reload **n = NULL;
+	int stopping;
 
-	/* The reload runs in the main loop, as for SIGHUP. */
-	event_active(d->reload_ev, 0, 0);
+	pthread_mutex_lock(&d->reload_mu);
+	stopping = d->stopping;
+	if (!stopping &&
+	    (n = realloc(d->waiting, (d->nwaiting + 1) * sizeof(*n))) != NULL) {
+		d->waiting = n;
+		d->waiting[d->nwaiting++] = r;
+	}
+	pthread_mutex_unlock(&d->reload_mu);
+	if (stopping)
+		http_reload_done(r, HTTP_RELOAD_STOPPING, NULL, NULL);
+	else if (n == NULL)
+		http_reload_done(r, HTTP_RELOAD_FAILED, "out of memory", NULL);
+	else /* the reload runs in the main loop, as for SIGHUP */
+		event_active(d->reload_ev, 0, 0);
+}
+
+/* Answers every waiting POST /v1/admin/reload; with `stop`, takes no
+ * more. */
+static void
+reload_answer(struct daemon *d, enum http_reload_outcome outcome,
+	      const char *err, const char *const *needs_restart, int stop)
+{
+	struct http_reload **waiting;
+	size_t i, n;
+
+	pthread_mutex_lock(&d->reload_mu);
+	waiting = d->waiting;
+	n = d->nwaiting;
+	d->waiting = NULL;
+	d->nwaiting = 0;
+	d->stopping |= stop;
+	pthread_mutex_unlock(&d->reload_mu);
+	for (i = 0; i < n; i++)
+		http_reload_done(waiting[i], outcome, err, needs_restart);
+	free(waiting);
 }
 
 /* Replaces the fetcher with one for cfg (none when cfg fetches
@@ -446,12 +487,15 @@ listen_changed(const struct config *a, const struct config *b)
 }
 
 /* A reload takes the settings that need a restart (otzyvd(8), SIGNALS)
- * as they run, and says which changed: a new [store] path would send
- * the fetcher and the CRL mirror to another directory than the store
- * that is open, and a new read_timeout would misjudge when an old site
- * is unused. 0 when out of memory. */
+ * as they run, and says which changed (logged, and into `changed`,
+ * NULL-terminated, RESTART_SETTINGS + 1 long): a new [store] path would
+ * send the fetcher and the CRL mirror to another directory than the
+ * store that is open, and a new read_timeout would misjudge when an old
+ * site is unused. 0 when out of memory. */
+#define RESTART_SETTINGS 10
 static int
-keep_running_settings(const struct config *run, struct config *cfg)
+keep_running_settings(const struct config *run, struct config *cfg,
+		      const char **changed)
 {
 	const struct {
 		const char *name;
@@ -482,13 +526,18 @@ keep_running_settings(const struct config *run, struct config *cfg)
 		 run->verify_queue != cfg->verify_queue},
 	};
 	char *path;
-	size_t i;
+	size_t i, n = 0;
 
-	for (i = 0; i < sizeof(restart) / sizeof(restart[0]); i++)
-		if (restart[i].changed)
+	_Static_assert(sizeof(restart) / sizeof(restart[0]) == RESTART_SETTINGS,
+		       "RESTART_SETTINGS counts restart[]");
+	for (i = 0; i < RESTART_SETTINGS; i++)
+		if (restart[i].changed) {
 			log_warn("event=reload_needs_restart setting=\"%s\" "
 				 "reason=\"kept as it runs until a restart\"",
 				 restart[i].name);
+			changed[n++] = restart[i].name;
+		}
+	changed[n] = NULL;
 	if (restart[0].changed) {
 		if ((path = strdup(run->store_path)) == NULL)
 			return 0;
@@ -499,31 +548,26 @@ keep_running_settings(const struct config *run, struct config *cfg)
 	return 1;
 }
 
-static void
-on_hup(evutil_socket_t fd, short what, void *arg)
+/* Loads the configuration again and runs it. 1, or 0 with the cause
+ * in err and the old one still running. */
+static int
+reload(struct daemon *d, const char **needs_restart, char *err, size_t errlen)
 {
-	struct daemon *d = arg;
 	struct config *cfg;
 	struct http_site *site, *old;
 	struct retired *r;
 	struct timeval later;
-	char err[1024];
 
-	(void)fd;
-	(void)what;
-	if ((cfg = config_load(d->conf_path, err, sizeof(err))) == NULL) {
-		log_error("event=reload_failed error=\"%s\"", err);
-		return;
-	}
-	if (!keep_running_settings(d->cfg, cfg)) {
-		log_error("event=reload_failed error=\"out of memory\"");
+	if ((cfg = config_load(d->conf_path, err, errlen)) == NULL)
+		return 0;
+	if (!keep_running_settings(d->cfg, cfg, needs_restart)) {
+		snprintf(err, errlen, "out of memory");
 		config_free(cfg);
-		return;
+		return 0;
 	}
-	if ((site = build_site(d, cfg, d->store, err, sizeof(err))) == NULL) {
-		log_error("event=reload_failed error=\"%s\"", err);
+	if ((site = build_site(d, cfg, d->store, err, errlen)) == NULL) {
 		config_free(cfg);
-		return;
+		return 0;
 	}
 	old = http_server_swap(d->srv, site);
 	replace_fetcher(d, cfg, site->ready_ids);
@@ -546,6 +590,24 @@ on_hup(evutil_socket_t fd, short what, void *arg)
 	config_free(d->cfg);
 	d->cfg = cfg;
 	log_info("event=reload cas=%zu", cfg->ncas);
+	return 1;
+}
+
+static void
+on_hup(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	const char *needs_restart[RESTART_SETTINGS + 1] = {NULL};
+	char err[1024];
+
+	(void)fd;
+	(void)what;
+	if (reload(d, needs_restart, err, sizeof(err))) {
+		reload_answer(d, HTTP_RELOADED, NULL, needs_restart, 0);
+	} else {
+		log_error("event=reload_failed error=\"%s\"", err);
+		reload_answer(d, HTTP_RELOAD_FAILED, err, NULL, 0);
+	}
 }
 
 static void
@@ -653,6 +715,7 @@ run(struct daemon *d)
 	log_info("event=start listen=%s threads=%u cas=%zu version=%s",
 		 o.listen[0], o.threads, d->cfg->ncas, PACKAGE_VERSION);
 	event_base_dispatch(d->base);
+	reload_answer(d, HTTP_RELOAD_STOPPING, NULL, NULL, 1);
 	replace_fetcher_none(d);
 	http_server_stop(d->srv, DRAIN_SECONDS);
 	event_free(ev_term);
@@ -678,6 +741,7 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	pthread_mutex_init(&d.fetch_mu, NULL);
+	pthread_mutex_init(&d.reload_mu, NULL);
 	d.conf_path = getenv("OTZYV_CONF");
 	if (d.conf_path == NULL || *d.conf_path == '\0')
 		d.conf_path = CONFIG_DEFAULT_PATH;
@@ -711,6 +775,7 @@ main(int argc, char **argv)
 	if (d.srv != NULL) {
 		struct http_site *site;
 
+		reload_answer(&d, HTTP_RELOAD_STOPPING, NULL, NULL, 1);
 		http_server_stop(d.srv, 0); /* no-op when already stopped */
 		site = http_server_swap(d.srv, NULL);
 		http_server_free(d.srv);

@@ -75,6 +75,9 @@ struct http_verify_trust *http_verify_trust_new(void);
 /* Drops a reference; the last frees the certificates. NULL-safe. */
 void http_verify_trust_unref(struct http_verify_trust *t);
 
+/* A POST /v1/admin/reload waiting for its reload. */
+struct http_reload;
+
 /*
  * What the workers answer with; replaced whole on reload. Owned by its
  * creator, who frees it (http_site_free) once no worker can use it.
@@ -88,12 +91,28 @@ struct http_site {
 	char *state_dir; /* the store's folder: STATE/crl/ID.crl */
 	struct http_verify_trust *verify; /* NULL: /v1/verify answers 503 */
 	/* The admin listener's actions, run in a worker thread: refresh
-	 * returns how many CAs were made due (-1: no fetcher). */
+	 * returns how many CAs were made due (-1: no fetcher); reload asks
+	 * for a reload, and its caller later calls http_reload_done(r)
+	 * with what came of it. */
 	int (*admin_refresh)(void *arg, const char *ca);
-	void (*admin_reload)(void *arg);
+	void (*admin_reload)(void *arg, struct http_reload *r);
 	void *admin_arg;
 };
 void http_site_free(struct http_site *site);
+
+enum http_reload_outcome {
+	HTTP_RELOADED,	     /* 200, with the settings kept until a restart */
+	HTTP_RELOAD_FAILED,  /* 500, with why the new config was refused */
+	HTTP_RELOAD_STOPPING /* 503: the daemon stops instead */
+};
+
+/*
+ * Answers the request that made r (any thread; once; before
+ * http_server_stop()). needs_restart: NULL-terminated setting names, or
+ * NULL; err: the refusal's cause. r is the server's again.
+ */
+void http_reload_done(struct http_reload *r, enum http_reload_outcome outcome,
+		      const char *err, const char *const *needs_restart);
 
 struct http_server;
 

@@ -322,12 +322,7 @@ admin(struct http_exchange *x)
 		return;
 	}
 	if (path_is(x->head, "/v1/admin/reload")) {
-		if (site->admin_reload == NULL) {
-			http_send_error(x, 503, "reload is not available");
-			return;
-		}
-		site->admin_reload(site->admin_arg);
-		send_json(x, 202, json_pack("{s:b}", "reloading", 1));
+		http_admin_reload(x);
 		return;
 	}
 	if (!path_is(x->head, "/v1/admin/refresh")) {

@@ -664,13 +664,11 @@ on_write(struct bufferevent *bev, void *arg)
 	}
 }
 
-int
-http_defer(struct http_exchange *x, struct http_job *j)
+/* Fills j for x: what the reply and the access log need. 1, or 0 out of
+ * memory. */
+static int
+job_for(struct http_exchange *x, struct http_job *j)
 {
-	struct conn *c = x->conn;
-
-	if (c->job != NULL || x->w->srv->pool == NULL)
-		return 0;
 	/* The head points into the input, drained after dispatch: keep
 	 * what the reply and the access log need. */
 	if ((j->path = malloc(x->head->path_len + 1)) == NULL)
@@ -686,15 +684,32 @@ http_defer(struct http_exchange *x, struct http_job *j)
 	j->head.if_none_match = NULL;
 	j->head.if_none_match_len = 0;
 	j->w = x->w;
-	j->conn = c;
+	j->conn = x->conn;
 	j->t0 = x->t0;
 	j->admin = x->admin;
+	return 1;
+}
+
+int
+http_defer(struct http_exchange *x, struct http_job *j)
+{
+	if (x->conn->job != NULL || x->w->srv->pool == NULL || !job_for(x, j))
+		return 0;
 	if (!http_pool_submit(x->w->srv->pool, j)) {
 		free(j->path);
 		j->path = NULL;
 		return 0;
 	}
-	c->job = j;
+	x->conn->job = j;
+	return 1;
+}
+
+int
+http_await(struct http_exchange *x, struct http_job *j)
+{
+	if (x->conn->job != NULL || !job_for(x, j))
+		return 0;
+	x->conn->job = j;
 	return 1;
 }
 

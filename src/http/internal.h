@@ -197,6 +197,16 @@ void http_pool_free(struct http_pool *p);
  */
 int http_defer(struct http_exchange *x, struct http_job *j);
 
+/*
+ * As http_defer(), for a job the pool does not run: whoever finishes it
+ * hands it back with http_job_done(), while the worker still runs. 1, or
+ * 0 (j untouched, x still to be answered).
+ */
+int http_await(struct http_exchange *x, struct http_job *j);
+
+/* Hands finished job j back to its worker (any thread). */
+void http_job_done(struct http_job *j);
+
 /* The worker's finished jobs, delivered (done_ev's callback). */
 void http_jobs_deliver(evutil_socket_t fd, short what, void *arg);
 
@@ -205,6 +215,9 @@ struct http_job *http_jobs_take(struct worker *w);
 
 /* Frees w's finished jobs (after its loop ended). */
 void http_jobs_drop(struct worker *w);
+
+/* POST /v1/admin/reload, answered once the reload ran (reload.c). */
+void http_admin_reload(struct http_exchange *x);
 
 /* POST /v1/status/batch, answered on the job pool (batch.c). */
 void http_status_batch(struct http_exchange *x);

@@ -97,6 +97,12 @@ hand_back(struct http_job **done, size_t n)
 	}
 }
 
+void
+http_job_done(struct http_job *j)
+{
+	hand_back(&j, 1);
+}
+
 /* A stack taken whole (newest first), as a list oldest first. */
 static struct http_job *
 oldest_first(struct http_job *j)
