@@ -73,6 +73,10 @@ struct daemon {
 	pthread_mutex_t fetch_mu; /* guards fetcher against workers */
 	struct fetcher *fetcher;
 	struct event *fetch_retry; /* a fetcher that could not start */
+	/* CAs a stopped fetcher had been asked to fetch and had not: the
+	 * next one fetches them now. Main thread only. */
+	uint32_t *unfetched;
+	size_t nunfetched;
 };
 
 /* Seconds between attempts to start a fetcher that failed to (another
@@ -136,21 +140,44 @@ reload_answer(struct daemon *d, enum http_reload_outcome outcome,
 	free(waiting);
 }
 
-/* Replaces the fetcher with one for cfg (none when cfg fetches
- * nothing). The old one is stopped first: two must never write the same
- * spool files. */
+/* Stops and frees the fetcher, keeping what it had been asked to fetch
+ * and had not (d->unfetched). */
 static void
-replace_fetcher(struct daemon *d, const struct config *cfg,
-		const uint32_t *ca_ids)
+stop_fetcher(struct daemon *d)
 {
-	struct fetcher *old, *f;
-	char err[1024];
+	struct fetcher *old;
+	uint32_t *ids, *all;
+	size_t n;
 
 	pthread_mutex_lock(&d->fetch_mu);
 	old = d->fetcher;
 	d->fetcher = NULL;
 	pthread_mutex_unlock(&d->fetch_mu);
+	if ((ids = fetcher_stop(old, &n)) != NULL && n > 0 &&
+	    (all = realloc(d->unfetched, (d->nunfetched + n) * sizeof(*all))) !=
+		NULL) {
+		memcpy(all + d->nunfetched, ids, n * sizeof(*ids));
+		d->unfetched = all;
+		d->nunfetched += n;
+	}
+	free(ids);
 	fetcher_free(old);
+}
+
+/* Replaces the fetcher with one for cfg (none when cfg fetches
+ * nothing). The old one is stopped first: two must never write the same
+ * spool files. A refresh asked of the old one, or a transfer it
+ * abandons, is fetched by the new one at once: an operator's refresh
+ * must not vanish because a reload came meanwhile. */
+static void
+replace_fetcher(struct daemon *d, const struct config *cfg,
+		const uint32_t *ca_ids)
+{
+	struct fetcher *f;
+	char err[1024], id[16];
+	size_t i;
+
+	stop_fetcher(d);
 	if (d->fetch_retry != NULL)
 		evtimer_del(d->fetch_retry);
 	/* The config now running is the truth about configured CAs. */
@@ -169,6 +196,13 @@ replace_fetcher(struct daemon *d, const struct config *cfg,
 			evtimer_add(d->fetch_retry, &later);
 		return;
 	}
+	for (i = 0; i < d->nunfetched; i++) {
+		snprintf(id, sizeof(id), "%u", (unsigned)d->unfetched[i]);
+		fetcher_refresh(f, id);
+	}
+	free(d->unfetched);
+	d->unfetched = NULL;
+	d->nunfetched = 0;
 	pthread_mutex_lock(&d->fetch_mu);
 	d->fetcher = f;
 	pthread_mutex_unlock(&d->fetch_mu);
@@ -193,18 +227,6 @@ retry_fetcher(evutil_socket_t fd, short what, void *arg)
 		replace_fetcher(d, d->cfg, ids);
 	}
 	free(ids);
-}
-
-static void
-replace_fetcher_none(struct daemon *d)
-{
-	struct fetcher *old;
-
-	pthread_mutex_lock(&d->fetch_mu);
-	old = d->fetcher;
-	d->fetcher = NULL;
-	pthread_mutex_unlock(&d->fetch_mu);
-	fetcher_free(old);
 }
 
 /* crypto_load_bundle()'s callback: appends to a trust list. */
@@ -716,7 +738,7 @@ run(struct daemon *d)
 		 o.listen[0], o.threads, d->cfg->ncas, PACKAGE_VERSION);
 	event_base_dispatch(d->base);
 	reload_answer(d, HTTP_RELOAD_STOPPING, NULL, NULL, 1);
-	replace_fetcher_none(d);
+	stop_fetcher(d);
 	http_server_stop(d->srv, DRAIN_SECONDS);
 	event_free(ev_term);
 	event_free(ev_int);
@@ -781,13 +803,14 @@ main(int argc, char **argv)
 		http_server_free(d.srv);
 		http_site_free(site);
 	}
-	replace_fetcher_none(&d);
+	stop_fetcher(&d);
 	while (d.retired != NULL)
 		retire_free(d.retired);
 	if (d.reload_ev != NULL)
 		event_free(d.reload_ev);
 	if (d.fetch_retry != NULL)
 		event_free(d.fetch_retry);
+	free(d.unfetched);
 	if (d.base != NULL)
 		event_base_free(d.base);
 	store_close(d.store);

@@ -59,6 +59,15 @@ int fetcher_refresh(struct fetcher *f, const char *ca);
  */
 int fetcher_run_once(struct fetcher *f, const char *ca);
 
+/*
+ * Stops the thread, as fetcher_free() would, and returns the ids of the
+ * CAs f was asked to fetch now and had not yet fetched (a refresh not
+ * begun, a transfer the stop abandons), *n of them (malloc'd; NULL when
+ * out of memory): so that the fetcher replacing f fetches them
+ * (fetcher_refresh() by id), whatever their schedule says.
+ */
+uint32_t *fetcher_stop(struct fetcher *f, size_t *n);
+
 /* Stops the thread (transfers in flight are abandoned; their spool
  * files are never imported) and frees everything. */
 void fetcher_free(struct fetcher *f);

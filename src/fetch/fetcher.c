@@ -603,13 +603,10 @@ abandon(struct fetcher *f, struct target *t)
 	t->busy = 0;
 }
 
-void
-fetcher_free(struct fetcher *f)
+/* Ends f's threads (once). */
+static void
+stop_threads(struct fetcher *f)
 {
-	size_t i, j;
-
-	if (f == NULL)
-		return;
 	pthread_mutex_lock(&f->mu);
 	f->stop = 1;
 	pthread_cond_signal(&f->import_cv);
@@ -617,11 +614,58 @@ fetcher_free(struct fetcher *f)
 	if (f->started) {
 		event_active(f->wake, 0, 0);
 		pthread_join(f->thread, NULL);
+		f->started = 0;
 	}
 	/* An import under way ends first: the store sees it whole or not
 	 * at all either way, but the thread must not outlive f. */
-	if (f->importer_started)
+	if (f->importer_started) {
 		pthread_join(f->importer, NULL);
+		f->importer_started = 0;
+	}
+}
+
+/* 1 when t was asked for and not yet fetched: a refresh not begun (its
+ * flag, or a request the thread had not yet read), or an attempt under
+ * way. */
+static int
+is_wanted(const struct fetcher *f, const struct target *t)
+{
+	size_t j;
+
+	if (t->due || t->busy || f->refresh_all)
+		return 1;
+	for (j = 0; j < f->nrefresh; j++)
+		if (fetch_target_matches(t, f->refresh_names[j]))
+			return 1;
+	return 0;
+}
+
+uint32_t *
+fetcher_stop(struct fetcher *f, size_t *n)
+{
+	uint32_t *ids;
+	size_t i;
+
+	*n = 0;
+	if (f == NULL)
+		return NULL;
+	stop_threads(f);
+	if ((ids = calloc(f->ntargets + 1, sizeof(*ids))) == NULL)
+		return NULL;
+	for (i = 0; i < f->ntargets; i++)
+		if (is_wanted(f, f->targets[i]))
+			ids[(*n)++] = f->targets[i]->id;
+	return ids;
+}
+
+void
+fetcher_free(struct fetcher *f)
+{
+	size_t i, j;
+
+	if (f == NULL)
+		return;
+	stop_threads(f);
 	for (i = 0; i < f->ntargets; i++) {
 		abandon(f, f->targets[i]);
 		fetch_target_free(f->targets[i]);
