@@ -174,7 +174,10 @@ one_ca(const struct store_issuer *is, void *arg)
 	enum report_state st, k;
 	char extra[64];
 
-	if (families[c->family].needs_crl && !crl->present)
+	/* A CA nobody fetches (left by the trusted list or the config)
+	 * would only page someone for a CRL that is meant to age. */
+	if (!report_watched(is, c->now) ||
+	    (families[c->family].needs_crl && !crl->present))
 		return 0;
 	switch (c->family) {
 	case CA_AGE:

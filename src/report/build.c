@@ -168,12 +168,14 @@ crl_json(const struct store_crl_meta *m, int64_t now)
 }
 
 static json_t *
-fetch_json(const struct store_fetch *f)
+fetch_json(const struct store_fetch *f, int watched)
 {
+	/* A CA nobody fetches any more keeps its last attempt's record, but
+	 * has no next one. */
 	return json_pack("{s:o, s:o, s:o, s:I, s:I, s:f, s:I, s:o}",
 			 "last_attempt", time_or_null(f->attempt_at),
 			 "last_success", time_or_null(f->success_at), "next",
-			 time_or_null(f->next_at), "failures",
+			 time_or_null(watched ? f->next_at : 0), "failures",
 			 (json_int_t)f->failures, "failures_total",
 			 (json_int_t)f->failures_total, "duration",
 			 (double)f->duration_ms / 1000.0, "bytes_total",
@@ -207,6 +209,7 @@ json_t *
 report_ca(const struct store_issuer *is, int64_t now, int64_t stale_grace)
 {
 	json_t *o = json_object(), *acc;
+	int watched = report_watched(is, now);
 
 	if (o == NULL)
 		return NULL;
@@ -217,8 +220,7 @@ report_ca(const struct store_issuer *is, int64_t now, int64_t stale_grace)
 				    : hex(is->spki_sha1, 20));
 	json_object_set_new(o, "subject", subject(is));
 	json_object_set_new(o, "source", sources(is->source));
-	json_object_set_new(o, "watched",
-			    json_boolean(report_watched(is, now)));
+	json_object_set_new(o, "watched", json_boolean(watched));
 	json_object_set_new(o, "state",
 			    json_string(report_state_name(
 				report_state_of(is, now, stale_grace))));
@@ -236,7 +238,7 @@ report_ca(const struct store_issuer *is, int64_t now, int64_t stale_grace)
 	json_object_set_new(
 	    o, "urls", urls(is->config_urls ? is->config_urls : is->crl_urls));
 	json_object_set_new(o, "crl", crl_json(&is->crl, now));
-	json_object_set_new(o, "fetch", fetch_json(&is->fetch));
+	json_object_set_new(o, "fetch", fetch_json(&is->fetch, watched));
 	json_object_set_new(
 	    o, "last_error",
 	    is->last_error ? json_pack("{s:s, s:o}", "message", is->last_error,

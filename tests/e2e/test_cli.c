@@ -358,6 +358,8 @@ Test(cli, removed_section_is_no_longer_watched)
 	free(out);
 	cr_assert_eq(json_array_size(json_object_get(doc, "cas")), 2);
 	json_decref(doc);
+	otzyv(&out, "fetch 2>&1"); /* its URLs are not served: it fails */
+	free(out);
 
 	write_conf("");
 	cr_assert_eq(otzyv(&out, "cas --json"), 0);
@@ -379,9 +381,21 @@ Test(cli, removed_section_is_no_longer_watched)
 	cr_assert_str_eq(jstr(ca, "name", NULL), "rsa");
 	cr_assert(json_is_false(json_object_get(ca, "watched")), "%s",
 		  json_dumps(ca, 0));
-	cr_assert_eq(json_array_size(json_object_get(ca, "source")), 0,
-		     "%s", json_dumps(ca, 0));
+	cr_assert_eq(json_array_size(json_object_get(ca, "source")), 0, "%s",
+		     json_dumps(ca, 0));
+	/* Nobody fetches it: no next fetch, though a failed one left it
+	 * in the store. */
+	cr_assert(
+	    json_is_null(json_object_get(json_object_get(ca, "fetch"), "next")),
+	    "%s", json_dumps(ca, 0));
+	cr_assert_gt(json_integer_value(json_object_get(
+			 json_object_get(ca, "fetch"), "failures")),
+		     0, "%s", json_dumps(ca, 0));
 	json_decref(doc);
+	cr_assert_eq(otzyv(&out, "cas"), 0);
+	cr_assert(strstr(out, "\tnever_fetched\trsa\t-\t-\t-\t-\t1\t") != NULL,
+		  "%s", out);
+	free(out);
 	/* otzyv check looks at the watched CAs only. */
 	cr_assert_eq(otzyv(&out, "check"), 2, "%s", out);
 	cr_assert_null(strstr(out, "rsa"), "%s", out);

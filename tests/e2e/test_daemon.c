@@ -1875,6 +1875,36 @@ metric(const char *name)
 	return v;
 }
 
+/* Per-CA metrics are for the CAs the daemon keeps current: a CA whose
+ * section is removed stays in the store, but its CRL is meant to age
+ * from then on, and an alert on it would page someone for nothing. */
+Test(daemon, metrics_of_watched_cas_only)
+{
+	const char *p = test_pki();
+	char *out = NULL;
+
+	set_std(NULL);
+	daemon_start();
+	import_crl("rsa", 1, ENTRIES_1001_2002);
+	import_crl("ecdsa", 1, ENTRIES_1001_2002);
+	cr_assert_eq(sh(&out, "curl -sS --max-time 5 '%s'", url("/metrics")), 0,
+		     "%s", out);
+	assert_has(out, "otzyv_crl_entries{issuer=\"2\",name=\"ecdsa\"} 2");
+	assert_has(out, "otzyv_ca_state{issuer=\"2\",name=\"ecdsa\","
+			"state=\"fresh\"} 1");
+	free(out);
+
+	set_extra("[responder]\ncert = %s/rsa-ocsp.pem\n"
+		  "key = %s/rsa-ocsp.key\n\n[ca rsa]\ncert = %s/rsa-ca.pem\n",
+		  p, p, p);
+	daemon_reload("event=reload ");
+	cr_assert_eq(sh(&out, "curl -sS --max-time 5 '%s'", url("/metrics")), 0,
+		     "%s", out);
+	assert_has(out, "otzyv_crl_entries{issuer=\"1\",name=\"rsa\"} 2");
+	assert_lacks(out, "name=\"ecdsa\"");
+	free(out);
+}
+
 Test(daemon, live_import_changes_cached_answers)
 {
 	const char *p = test_pki();
