@@ -186,8 +186,9 @@ store_issuer_foreach(struct store_txn *t,
 
 /*
  * Replaces issuer `id`'s fetch state with `f` and, when `error` is not
- * NULL, records it as the last error; `event` (may be NULL) goes to the
- * journal. One write transaction.
+ * NULL, records it as the last error; NULL (the attempt succeeded)
+ * clears the last error. `event` (may be NULL) goes to the journal. One
+ * write transaction.
  */
 enum store_err store_issuer_fetched(struct store *s, uint32_t id,
 				    const struct store_fetch *f,

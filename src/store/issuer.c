@@ -387,14 +387,22 @@ struct fetched {
 	const char *error;
 };
 
+/* An attempt that succeeded without a new CRL (a 304, or the stored
+ * file again) heals the CA as an import does (store_merge_crl): its
+ * last error would go on saying it fails. The journal and the failure
+ * counters keep what happened. */
 static void
 set_fetched(struct store_issuer *is, const void *arg)
 {
 	const struct fetched *x = arg;
 
 	is->fetch = *x->f;
-	if (x->error != NULL)
+	if (x->error != NULL) {
 		set_error(is, x->error);
+	} else {
+		is->last_error = NULL;
+		is->last_error_at = 0;
+	}
 }
 
 enum store_err

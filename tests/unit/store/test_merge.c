@@ -1,10 +1,12 @@
 /*
  * Store merges at the store_merge_crl level: add / change / remove,
  * holds placed and lifted, rollback protection, sort checks, full maps,
- * several issuers, and the freshness policy of status_lookup.
+ * several issuers, a last error healed by a fetch without a new CRL,
+ * and the freshness policy of status_lookup.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -403,6 +405,57 @@ Test(merge, edit_is_written_with_the_crl)
 	    store_merge_crl(fx.s, fx.ca, &m0, list_next, &l, &edit, &st),
 	    STORE_ROLLBACK);
 	cr_assert_eq(calls, 1);
+}
+
+/* The issuer's last error and its fetch counters, as stored. */
+static void
+last_error_of(uint32_t ca, char *out, size_t len, struct store_fetch *out_f)
+{
+	struct store_txn *t;
+	struct store_issuer is;
+
+	cr_assert_eq(store_read_begin(fx.s, &t), STORE_OK);
+	cr_assert_eq(store_issuer_get(t, ca, &is), STORE_OK);
+	snprintf(out, len, "%s", is.last_error ? is.last_error : "");
+	if (is.last_error == NULL)
+		cr_assert_eq(is.last_error_at, 0);
+	*out_f = is.fetch;
+	out_f->url = NULL;
+	store_txn_end(t);
+}
+
+/* A fetch that fails, then one that brings nothing new (a 304, or the
+ * stored CRL again: no merge): the CA has healed, its last error goes;
+ * the failure counters stay. */
+Test(merge, success_without_a_new_crl_clears_the_last_error)
+{
+	struct store_entry one[] = {ent("A", 100, CRL_REASON_KEY_COMPROMISE)};
+	struct store_fetch failed = {.attempt_at = 7100,
+				     .success_at = 7000,
+				     .failures = 1,
+				     .failures_total = 1},
+			   ok = {.attempt_at = 7200,
+				 .success_at = 7200,
+				 .failures_total = 1},
+			   got;
+	char err[256];
+
+	cr_assert_eq(merge(fx.ca, meta(7, 7000, 8000, 7), one, 1, NULL),
+		     STORE_OK);
+	cr_assert_eq(store_issuer_fetched(fx.s, fx.ca, &failed,
+					  "http://cdp/ca.crl: HTTP 500", NULL),
+		     STORE_OK);
+	last_error_of(fx.ca, err, sizeof(err), &got);
+	cr_assert_str_eq(err, "http://cdp/ca.crl: HTTP 500");
+	cr_assert_eq(merge(fx.ca, meta(7, 7000, 8000, 7), one, 1, NULL),
+		     STORE_UNCHANGED);
+	cr_assert_eq(store_issuer_fetched(fx.s, fx.ca, &ok, NULL, NULL),
+		     STORE_OK);
+	last_error_of(fx.ca, err, sizeof(err), &got);
+	cr_assert_str_eq(err, "", "the last error outlived a success");
+	cr_assert_eq(got.failures, 0);
+	cr_assert_eq(got.failures_total, 1, "the failure count is kept");
+	cr_assert_eq(got.success_at, 7200);
 }
 
 Test(merge, rollback_by_this_update_without_numbers)
