@@ -39,6 +39,7 @@ enum store_err {
 	STORE_OK = 0,
 	STORE_NOTFOUND,	   /* no such record */
 	STORE_MAP_FULL,	   /* the map is full: raise [store] map_size */
+	STORE_NO_SPACE,	   /* the file system is full (or the quota) */
 	STORE_ROLLBACK,	   /* CRL older than the stored one */
 	STORE_CONFLICT,	   /* same CRL number, different content */
 	STORE_UNCHANGED,   /* the stored CRL, again */

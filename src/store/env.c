@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "internal.h"
 #include "otzyv/limits.h"
 
+/* LMDB's own codes, and the errno values it passes on from the
+ * system: a full disk surfaces so, from a commit's writes. */
 enum store_err
 store_err_from_mdb(int rc)
 {
@@ -22,6 +25,9 @@ store_err_from_mdb(int rc)
 	case MDB_MAP_FULL:
 	case MDB_TXN_FULL:
 		return STORE_MAP_FULL;
+	case ENOSPC:
+	case EDQUOT:
+		return STORE_NO_SPACE;
 	case MDB_READERS_FULL:
 		return STORE_BUSY;
 	case MDB_CORRUPTED:
@@ -44,6 +50,8 @@ store_strerror(enum store_err e)
 		return "not found";
 	case STORE_MAP_FULL:
 		return "store map is full: raise [store] map_size";
+	case STORE_NO_SPACE:
+		return "store: no space left on device (disk or quota full)";
 	case STORE_ROLLBACK:
 		return "CRL is older than the stored one (rollback refused)";
 	case STORE_CONFLICT:
@@ -66,6 +74,37 @@ store_strerror(enum store_err e)
 		       "is still current";
 	}
 	return "unknown store error";
+}
+
+/* Free space under which the store's file system counts as full: a
+ * write cut short leaves less than a block; a few pages of margin. */
+#define FULL_DISK_ROOM (64 * 1024)
+
+/* 1 when the file system of s's environment has no room left. */
+static int
+disk_full(struct store *s)
+{
+	const char *path;
+	struct statvfs v;
+
+	return mdb_env_get_path(s->env, &path) == 0 && statvfs(path, &v) == 0 &&
+	       (uint64_t)v.f_bavail * v.f_frsize < FULL_DISK_ROOM;
+}
+
+/*
+ * Commits txn (ended either way). LMDB says ENOSPC only for a write
+ * that found no room at all; one the disk cut short it reports as EIO
+ * (mdb_page_flush: "short write, filesystem full?"): an I/O error on a
+ * full file system is taken for what it is.
+ */
+enum store_err
+txn_commit(struct store *s, MDB_txn *txn)
+{
+	int rc = mdb_txn_commit(txn);
+
+	if (rc == EIO && disk_full(s))
+		return STORE_NO_SPACE;
+	return store_err_from_mdb(rc);
 }
 
 void
@@ -148,7 +187,7 @@ check_schema(struct store *s, int create)
 		v.mv_size = 4;
 		rc = mdb_put(txn, s->meta, &k, &v, 0);
 		if (rc == 0)
-			return store_err_from_mdb(mdb_txn_commit(txn));
+			return txn_commit(s, txn);
 	} else if (rc == 0) {
 		if (v.mv_size != 4)
 			rc = MDB_CORRUPTED;
@@ -191,7 +230,7 @@ store_open(const char *dir, size_t map_size, int create, struct store **out)
 
 	*out = NULL;
 	if (create && mkdir(dir, 0750) < 0 && errno != EEXIST)
-		return STORE_IO;
+		return store_err_from_mdb(errno);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return STORE_IO;
 	s->map_size = map_size ? map_size : DEFAULT_MAP_SIZE;

@@ -64,7 +64,7 @@ store_event_log(struct store *s, json_t *event)
 		mdb_txn_abort(txn);
 		return e;
 	}
-	return store_err_from_mdb(mdb_txn_commit(txn));
+	return txn_commit(s, txn);
 }
 
 enum store_err

@@ -36,6 +36,10 @@ struct store_txn {
 
 enum store_err store_err_from_mdb(int rc);
 
+/* Commits a write transaction (ended either way): store_err_from_mdb,
+ * and a write cut short on a full disk as STORE_NO_SPACE. */
+enum store_err txn_commit(struct store *s, MDB_txn *txn);
+
 /* Big-endian fixed-width integers, as keys sort. */
 void be32_put(uint8_t *p, uint32_t v);
 uint32_t be32_get(const uint8_t *p);

@@ -329,9 +329,9 @@ store_issuer_register(struct store *s, X509 *cert, const char *name,
 	    (e = put_certids(txn, s, subject, (size_t)subject_len, key, key_len,
 			     id)) != STORE_OK)
 		goto out;
-	rc = mdb_txn_commit(txn);
+	e = txn_commit(s, txn);
 	txn = NULL;
-	if ((e = store_err_from_mdb(rc)) == STORE_OK)
+	if (e == STORE_OK)
 		*out_id = id;
 out:
 	if (txn != NULL)
@@ -360,9 +360,8 @@ issuer_update(struct store *s, uint32_t id,
 		goto out;
 	if (event != NULL && (e = event_put_txn(txn, s, event)) != STORE_OK)
 		goto out;
-	rc = mdb_txn_commit(txn);
+	e = txn_commit(s, txn);
 	txn = NULL;
-	e = store_err_from_mdb(rc);
 out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);

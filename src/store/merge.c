@@ -336,9 +336,9 @@ store_merge_crl(struct store *s, uint32_t id, const struct store_crl_meta *meta,
 		e = ev == NULL ? STORE_INVALID : e;
 		goto out;
 	}
-	rc = mdb_txn_commit(txn);
+	e = txn_commit(s, txn);
 	txn = NULL;
-	if ((e = store_err_from_mdb(rc)) == STORE_OK && out_stats != NULL)
+	if (e == STORE_OK && out_stats != NULL)
 		*out_stats = st;
 out:
 	json_decref(ev);

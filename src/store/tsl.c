@@ -115,7 +115,7 @@ meta_put_json_commit(MDB_txn *txn, struct store *s, const char *key, json_t *o,
 			e = store_err_from_mdb(rc);
 		else if (event == NULL ||
 			 (e = event_put_txn(txn, s, event)) == STORE_OK) {
-			e = store_err_from_mdb(mdb_txn_commit(txn));
+			e = txn_commit(s, txn);
 			txn = NULL;
 		}
 	}

@@ -6,9 +6,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 
 #include <criterion/criterion.h>
 
@@ -71,6 +75,8 @@ setup(void)
 static void
 teardown(void)
 {
+	/* full_disk_is_an_error_named_so's disk, when it failed mounted. */
+	umount2(path_in(fx.dir, "disk"), MNT_DETACH);
 	store_close(fx.s);
 	tmpdir_remove(fx.dir);
 }
@@ -618,6 +624,82 @@ Test(merge, full_map_is_an_error_not_a_crash)
 	    STORE_OK);
 	store_close(small);
 	tmpdir_remove(dir);
+}
+
+static void
+assert_says(int rc, const char *cause)
+{
+	const char *msg = store_strerror(store_err_from_mdb(rc));
+
+	cr_assert_not_null(strstr(msg, cause), "%d: \"%s\" does not say \"%s\"",
+			   rc, msg, cause);
+}
+
+/* A full disk (or quota) is named as such, not as "store I/O error";
+ * a full map says which setting to raise. */
+Test(merge, full_disk_named_by_its_cause)
+{
+	assert_says(ENOSPC, "no space left on device");
+	assert_says(EDQUOT, "no space left on device");
+	assert_says(MDB_MAP_FULL, "raise [store] map_size");
+	assert_says(EIO, "store I/O error");
+}
+
+/* A tmpfs of `size` on `dir`, seen by this process alone (a mount
+ * namespace of its own). 0 when not allowed: it takes CAP_SYS_ADMIN
+ * (CI runs as root), and a user namespace cannot be entered from
+ * Criterion's threaded worker. */
+static int
+private_tmpfs(const char *dir, const char *size)
+{
+	char opts[64];
+
+	if (unshare(CLONE_NEWNS) != 0)
+		return 0;
+	/* Else the mount would propagate to the namespace we came from. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		return 0;
+	snprintf(opts, sizeof(opts), "size=%s,mode=0700", size);
+	return mount("tmpfs", dir, "tmpfs", 0, opts) == 0;
+}
+
+/* The same for real: an import that fills the disk says so, leaves
+ * the store as it was, and a smaller one still fits. */
+Test(merge, full_disk_is_an_error_named_so)
+{
+	char dir[1024];
+	struct store *s;
+	X509 *x;
+	uint32_t id;
+	struct counter c = {0, 200000, 1, {0}};
+	struct store_crl_meta m = meta(1, 1000, 2000, 1);
+	struct store_merge_stats st;
+	enum store_state state;
+	enum store_err e;
+
+	snprintf(dir, sizeof(dir), "%s", path_in(fx.dir, "disk"));
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	if (!private_tmpfs(dir, "512k"))
+		cr_skip_test("no private tmpfs here: %s", strerror(errno));
+	/* The map is far larger than the disk: the disk fills first. */
+	cr_assert_eq(store_open(dir, 64 << 20, 1, &s), STORE_OK);
+	x = load_ca("ecdsa");
+	cr_assert_eq(store_issuer_register(s, x, "disk", STORE_SRC_MANUAL, &id),
+		     STORE_OK);
+	X509_free(x);
+	e = store_merge_crl(s, id, &m, counter_next, &c, NULL, &st);
+	cr_assert_not_null(strstr(store_strerror(e), "no space left on device"),
+			   "%s", store_strerror(e));
+	cr_assert_eq(store_state_at(s, id, (const uint8_t *)"\0\0\1", 3, 1500,
+				    &state, NULL),
+		     STORE_OK);
+	cr_assert_eq(state, STORE_STATE_NOT_LISTED);
+	c.i = 0;
+	c.n = 100;
+	cr_assert_eq(store_merge_crl(s, id, &m, counter_next, &c, NULL, &st),
+		     STORE_OK);
+	store_close(s);
+	cr_assert_eq(umount2(dir, MNT_DETACH), 0, "%s", strerror(errno));
 }
 
 static int
