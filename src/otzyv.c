@@ -882,6 +882,7 @@ cmd_check(struct ctx *c, int argc, char **argv)
 struct dump_ctx {
 	uint32_t only; /* 0: every issuer */
 	const char *only_name;
+	size_t wanted; /* issuers --ca names */
 	struct store_txn *t;
 	enum store_err e;
 };
@@ -908,16 +909,32 @@ dump_serial(const uint8_t *serial, size_t len, struct store_history h,
 	return rc < 0;
 }
 
+/* 1 when --ca (if given) names `is`. */
+static int
+dump_wanted(const struct dump_ctx *d, const struct store_issuer *is)
+{
+	if (d->only && d->only != is->id)
+		return 0;
+	return d->only_name == NULL ||
+	       (is->name != NULL && strcmp(d->only_name, is->name) == 0);
+}
+
+static int
+dump_count(const struct store_issuer *is, void *arg)
+{
+	struct dump_ctx *d = arg;
+
+	d->wanted += dump_wanted(d, is);
+	return 0;
+}
+
 static int
 dump_issuer(const struct store_issuer *is, void *arg)
 {
 	struct dump_ctx *d = arg;
 	uint32_t id = is->id;
 
-	if (d->only && d->only != is->id)
-		return 0;
-	if (d->only_name &&
-	    (is->name == NULL || strcmp(d->only_name, is->name)))
+	if (!dump_wanted(d, is))
 		return 0;
 	d->e = store_revoked_foreach(d->t, is->id, dump_serial, &id);
 	return d->e != STORE_OK;
@@ -940,9 +957,26 @@ cmd_dump(struct ctx *c, int argc, char **argv)
 	} else if (argc != 1) {
 		return die(EXIT_USAGE, "usage: otzyv dump [--ca NAME|ID]");
 	}
-	printf("# issuer serial revoked/reason[..removed] ...\n");
 	if ((e = store_read_begin(c->store, &d.t)) != STORE_OK)
 		return die(EXIT_STORE, "%s", store_strerror(e));
+	/* A --ca that names no CA is a mistake, not an empty dump (as
+	 * fetch --ca): a script must not take it for "nothing revoked". */
+	if (d.only || d.only_name) {
+		e = store_issuer_foreach(d.t, dump_count, &d);
+		if (e != STORE_OK || d.wanted == 0) {
+			store_txn_end(d.t);
+			if (e != STORE_OK)
+				return die(EXIT_STORE, "%s", store_strerror(e));
+			if (d.only)
+				return die(EXIT_USAGE,
+					   "dump: no stored CA has id %u",
+					   (unsigned)d.only);
+			return die(EXIT_USAGE,
+				   "dump: no stored CA is named \"%s\"",
+				   d.only_name);
+		}
+	}
+	printf("# issuer serial revoked/reason[..removed] ...\n");
 	e = store_issuer_foreach(d.t, dump_issuer, &d);
 	store_txn_end(d.t);
 	if (e == STORE_OK)

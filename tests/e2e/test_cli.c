@@ -339,6 +339,33 @@ Test(cli, cas_dump_events)
 	free(out);
 }
 
+/* dump --ca of no stored CA is a usage error (3), as fetch --ca is: an
+ * empty dump would read as "nothing revoked". */
+Test(cli, dump_of_an_unknown_ca_is_a_usage_error)
+{
+	char args[1200], *out = NULL;
+
+	snprintf(args, sizeof(args), "import-crl '%s' >/dev/null",
+		 make_crl("ecdsa", 7, ""));
+	cr_assert_eq(otzyv(NULL, args), 0);
+	cr_assert_eq(otzyv(&out, "dump --ca nosuch 2>&1"), 3, "%s", out);
+	cr_assert_not_null(strstr(out, "\"nosuch\""), "%s", out);
+	free(out);
+	cr_assert_eq(otzyv(&out, "dump --ca nosuch 2>/dev/null"), 3);
+	cr_assert_str_eq(out, "", "nothing on stdout");
+	free(out);
+	cr_assert_eq(otzyv(&out, "dump --ca 99 2>&1"), 3, "%s", out);
+	cr_assert_not_null(strstr(out, "99"), "%s", out);
+	free(out);
+	/* The CA by name and by id. */
+	cr_assert_eq(otzyv(&out, "dump --ca ecdsa"), 0);
+	cr_assert_not_null(strstr(out, "1 1001 "), "%s", out);
+	free(out);
+	cr_assert_eq(otzyv(&out, "dump --ca 1"), 0);
+	cr_assert_not_null(strstr(out, "1 1001 "), "%s", out);
+	free(out);
+}
+
 /* A [ca] section removed from the config that runs (the daemon's, or
  * otzyv fetch's): the CA stays in the store (its CRL and history), but
  * is configured and watched no more. A command merely given another
