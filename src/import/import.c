@@ -50,35 +50,60 @@ struct job {
 	size_t pos; /* next slot the merge iterator yields */
 };
 
+/* Octets of a reason: the longest (a parser's crl_error after a short
+ * prefix) fits, and a file's name or URL before it in a message of
+ * import_result.msg's size. */
+#define WHY_MAX 384
+
 static enum import_status finish(struct job *j, enum import_status st,
 				 const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Sets the outcome; a rejection is also recorded in the store. */
-static enum import_status
-finish(struct job *j, enum import_status st, const char *fmt, ...)
+/*
+ * A rejection in the journal and as the CA's last error. They name the
+ * CRL as the operator knows it: by its URL when it has one, else by the
+ * file given. A fetched CRL's file is a spool file, which tells nobody
+ * anything (the fetcher records its own error, naming the URL, next).
+ */
+static void
+record_rejected(struct job *j, const char *why)
 {
-	struct import_result *r = j->res;
-	va_list ap;
+	const char *url = j->opts->url;
+	char msg[sizeof(j->res->msg)];
 	json_t *ev;
 
-	r->status = st;
-	va_start(ap, fmt);
-	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
-	va_end(ap);
-	if (st != IMPORT_REJECTED)
-		return st;
-	ev = json_pack("{s:s, s:s, s:s, s:s?}", "type", "crl_rejected", "file",
-		       j->label, "reason", r->msg, "url", j->opts->url);
+	ev = json_pack("{s:s, s:s, s:s}", "type", "crl_rejected",
+		       url ? "url" : "file", url ? url : j->label, "reason",
+		       why);
 	if (ev == NULL)
-		return st;
-	if (r->issuer_id != 0) {
-		json_object_set_new(ev, "issuer", json_integer(r->issuer_id));
-		store_issuer_fail(j->s, r->issuer_id, r->msg, ev);
+		return;
+	if (j->res->issuer_id != 0) {
+		json_object_set_new(ev, "issuer",
+				    json_integer(j->res->issuer_id));
+		snprintf(msg, sizeof(msg), "%s: %s", url ? url : j->label, why);
+		store_issuer_fail(j->s, j->res->issuer_id, msg, ev);
 	} else {
 		store_event_log(j->s, ev);
 	}
 	json_decref(ev);
+}
+
+/* Sets the outcome: r->msg is "file: why"; a rejection is also
+ * recorded in the store. */
+static enum import_status
+finish(struct job *j, enum import_status st, const char *fmt, ...)
+{
+	struct import_result *r = j->res;
+	char why[WHY_MAX];
+	va_list ap;
+
+	r->status = st;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(r->msg, sizeof(r->msg), "%s: %s", j->label, why);
+	if (st == IMPORT_REJECTED)
+		record_rejected(j, why);
 	return st;
 }
 
@@ -138,8 +163,7 @@ find_issuer(struct job *j)
 		return IMPORT_OK;
 	}
 	if ((e = store_read_begin(j->s, &t)) != STORE_OK)
-		return finish(j, IMPORT_ERROR, "%s: %s", j->label,
-			      store_strerror(e));
+		return finish(j, IMPORT_ERROR, "%s", store_strerror(e));
 	if (id == 0) {
 		/* Without an AKI, the CA whose key signed it; when none
 		 * did, the name's, for verify() to say so. */
@@ -159,14 +183,12 @@ find_issuer(struct job *j)
 	store_txn_end(t);
 	if (e == STORE_NOTFOUND && j->opts->issuer_id == 0)
 		return finish(j, IMPORT_REJECTED,
-			      "%s: no stored CA has the CRL's issuer name%s; "
+			      "no stored CA has the CRL's issuer name%s; "
 			      "give the CA certificate with --issuer",
-			      j->label,
 			      j->crl.aki ? " and authority key identifier"
 					 : "");
 	if (e != STORE_OK || j->ca == NULL)
-		return finish(j, IMPORT_ERROR, "%s: reading the issuer: %s",
-			      j->label,
+		return finish(j, IMPORT_ERROR, "reading the issuer: %s",
 			      e != STORE_OK ? store_strerror(e) : "bad DER");
 	j->res->issuer_id = id;
 	return IMPORT_OK;
@@ -185,8 +207,8 @@ register_issuer(struct job *j)
 	    j->s, j->opts->issuer, j->opts->name,
 	    j->opts->source ? j->opts->source : STORE_SRC_MANUAL, &id);
 	if (e != STORE_OK)
-		return finish(j, IMPORT_ERROR, "%s: registering the issuer: %s",
-			      j->label, store_strerror(e));
+		return finish(j, IMPORT_ERROR, "registering the issuer: %s",
+			      store_strerror(e));
 	j->res->issuer_id = id;
 	return IMPORT_OK;
 }
@@ -199,17 +221,16 @@ verify(struct job *j)
 	int ok;
 
 	if (!crl_check_issuer(&j->crl, j->ca, &err))
-		return finish(j, IMPORT_REJECTED, "%s: %s", j->label, err.msg);
+		return finish(j, IMPORT_REJECTED, "%s", err.msg);
 	if ((key = X509_get0_pubkey(j->ca)) == NULL)
 		return finish(j, IMPORT_REJECTED,
-			      "%s: the CA's public key is not usable here "
-			      "(a GOST key needs libengine-gost-openssl)",
-			      j->label);
+			      "the CA's public key is not usable here "
+			      "(a GOST key needs libengine-gost-openssl)");
 	/* A hash of the whole CRL: not twice. */
 	ok = j->signed_by_ca || crl_verify_signature(&j->crl, key, &err);
 	ERR_clear_error();
 	if (!ok)
-		return finish(j, IMPORT_REJECTED, "%s: %s", j->label, err.msg);
+		return finish(j, IMPORT_REJECTED, "%s", err.msg);
 	return IMPORT_OK;
 }
 
@@ -238,29 +259,27 @@ check_policy(struct job *j)
 
 	for (i = 0; i < sizeof(partial) / sizeof(partial[0]); i++)
 		if (partial[i].bad)
-			return finish(j, IMPORT_REJECTED, "%s: RFC 5280 %s",
-				      j->label, partial[i].why);
+			return finish(j, IMPORT_REJECTED, "RFC 5280 %s",
+				      partial[i].why);
 	/* Kept with the CRL, to tell which certificates it speaks for. */
 	if (c->idp_dp != NULL && (c->idp_dp_len > MAX_CRL_IDP_DP ||
 				  !crl_dp_valid(c->idp_dp, c->idp_dp_len)))
 		return finish(j, IMPORT_REJECTED,
-			      "%s: RFC 5280 5.2.5: the issuingDistributionPoint"
+			      "RFC 5280 5.2.5: the issuingDistributionPoint"
 			      "'s distributionPoint is not a "
 			      "DistributionPointName of at most %d octets",
-			      j->label, MAX_CRL_IDP_DP);
+			      MAX_CRL_IDP_DP);
 	if (c->this_update > j->opts->now + IMPORT_CLOCK_SLACK)
 		return finish(j, IMPORT_REJECTED,
-			      "%s: RFC 5280 5.1.2.4: thisUpdate is in the "
-			      "future",
-			      j->label);
+			      "RFC 5280 5.1.2.4: thisUpdate is in the "
+			      "future");
 	/* An expired CRL teaches nothing a stored one that outlives it does
 	 * not; it can only be a replay. */
 	if (c->has_next_update && c->next_update < j->opts->now &&
 	    j->stored_next > c->next_update)
 		return finish(j, IMPORT_REJECTED,
-			      "%s: expired (nextUpdate passed) while the "
-			      "stored CRL is valid longer",
-			      j->label);
+			      "expired (nextUpdate passed) while the "
+			      "stored CRL is valid longer");
 	return IMPORT_OK;
 }
 
@@ -306,17 +325,17 @@ index_entries(struct job *j)
 	while ((rc = crl_iter_next(&it, &e, &err)) == 1) {
 		if (e.cert_issuer != NULL)
 			return finish(j, IMPORT_REJECTED,
-				      "%s: entry %zu: RFC 5280 5.3.3: "
+				      "entry %zu: RFC 5280 5.3.3: "
 				      "certificateIssuer is only for indirect "
 				      "CRLs, which are not supported",
-				      j->label, j->nslots);
+				      j->nslots);
 		if (j->nslots == cap) {
 			struct slot *n;
 
 			if (cap >= MAX_CRL_ENTRIES)
 				return finish(j, IMPORT_REJECTED,
-					      "%s: more than %u entries",
-					      j->label, MAX_CRL_ENTRIES);
+					      "more than %u entries",
+					      MAX_CRL_ENTRIES);
 			cap = cap ? cap * 2 : 1024;
 			if ((n = realloc(j->slots, cap * sizeof(*n))) == NULL)
 				return finish(j, IMPORT_ERROR, "out of memory");
@@ -331,7 +350,7 @@ index_entries(struct job *j)
 		j->nslots++;
 	}
 	if (rc < 0)
-		return finish(j, IMPORT_REJECTED, "%s: %s", j->label, err.msg);
+		return finish(j, IMPORT_REJECTED, "%s", err.msg);
 	if (j->nslots > 0) /* an empty CRL has no slots: NULL */
 		qsort_r(j->slots, j->nslots, sizeof(*j->slots), slot_cmp,
 			(void *)j->crl.buf);
@@ -423,18 +442,16 @@ merge(struct job *j)
 		r->entries = r->stats.added + r->stats.changed + r->stats.kept;
 		return finish(j, IMPORT_OK, "imported");
 	case STORE_UNCHANGED:
-		return finish(j, IMPORT_UNCHANGED, "%s: already imported",
-			      j->label);
+		return finish(j, IMPORT_UNCHANGED, "already imported");
 	case STORE_ROLLBACK:
 	case STORE_CONFLICT:
-		return finish(j, IMPORT_REJECTED, "%s: RFC 5280 5.2.3: %s",
-			      j->label, store_strerror(e));
-	case STORE_OTHER_SCOPE:
-		return finish(j, IMPORT_REJECTED, "%s: RFC 5280 5.2.5: %s",
-			      j->label, store_strerror(e));
-	default:
-		return finish(j, IMPORT_ERROR, "%s: %s", j->label,
+		return finish(j, IMPORT_REJECTED, "RFC 5280 5.2.3: %s",
 			      store_strerror(e));
+	case STORE_OTHER_SCOPE:
+		return finish(j, IMPORT_REJECTED, "RFC 5280 5.2.5: %s",
+			      store_strerror(e));
+	default:
+		return finish(j, IMPORT_ERROR, "%s", store_strerror(e));
 	}
 }
 
@@ -454,8 +471,7 @@ import_crl_der(struct store *s, const uint8_t *der, size_t len,
 	j.res = out;
 	j.label = label;
 	if (len > MAX_CRL_FILE_SIZE) {
-		st =
-		    finish(&j, IMPORT_REJECTED, "%s: larger than 4 GiB", label);
+		st = finish(&j, IMPORT_REJECTED, "larger than 4 GiB");
 		goto out;
 	}
 	/* Known before parsing, so that a CRL refused at any step is
@@ -465,7 +481,7 @@ import_crl_der(struct store *s, const uint8_t *der, size_t len,
 	else
 		out->issuer_id = opts->issuer_id;
 	if (!crl_parse(der, len, &j.crl, &err)) {
-		st = finish(&j, IMPORT_REJECTED, "%s: %s", label, err.msg);
+		st = finish(&j, IMPORT_REJECTED, "%s", err.msg);
 		goto out;
 	}
 	out->number = j.crl.number;

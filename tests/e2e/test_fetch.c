@@ -1701,6 +1701,16 @@ Test(fetch, crl_faults, .timeout = 240 * SLOW)
 		      "crl_rejected events for HTML, twin, other CA and "
 		      "rollback:\n%s",
 		      jdump(evs));
+	/* ... naming the URL, never the spool file. */
+	for (i = 0; i < json_array_size(evs); i++) {
+		json_t *ev = json_array_get(evs, i);
+
+		cr_assert(json_is_string(jget(ev, "url")) &&
+			      strstr(jdump(ev), "/spool/") == NULL,
+			  "crl_rejected should name the URL, not the "
+			  "spool:\n%s",
+			  jdump(ev));
+	}
 	json_decref(evs);
 	check_admin_only();
 	check_reload_during_transfer();

@@ -689,6 +689,110 @@ Test(crl_reject, parse_rejection_recorded_on_named_issuer)
 	ctx_close(&c);
 }
 
+struct last_event {
+	const char *type;
+	json_t *last;
+};
+
+/* store_event_foreach: keeps the last event of the type asked for. */
+static int
+keep_last(int64_t us, uint64_t seq, const char *json, size_t len, void *arg)
+{
+	struct last_event *le = arg;
+	json_t *o = json_loadb(json, len, 0, NULL);
+	const char *type = json_string_value(json_object_get(o, "type"));
+
+	(void)us;
+	(void)seq;
+	cr_assert_not_null(o, "event is not JSON: %.*s", (int)len, json);
+	if (type != NULL && strcmp(type, le->type) == 0) {
+		json_decref(le->last);
+		le->last = o;
+	} else {
+		json_decref(o);
+	}
+	return 0;
+}
+
+/* The journal's last event of `type`, as compact JSON (caller frees). */
+static char *
+last_event(struct ctx *c, const char *type)
+{
+	struct last_event le = {type, NULL};
+	struct store_txn *t;
+	char *text;
+
+	cr_assert_eq(store_read_begin(c->s, &t), STORE_OK);
+	cr_assert_eq(store_event_foreach(t, 0, keep_last, &le), STORE_OK);
+	store_txn_end(t);
+	cr_assert_not_null(le.last, "no %s event", type);
+	text = json_dumps(le.last, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(le.last);
+	return text;
+}
+
+/*
+ * A rejected CRL's journal event and last error name the CRL as the
+ * operator knows it: a fetched one by its URL (its file is the
+ * fetcher's spool, an internal path), one imported by hand by the file
+ * given; the reason says why, without the path.
+ */
+Test(crl_reject, rejection_names_the_url_not_the_spool_file)
+{
+	static const char url[] = "http://cdp.example.ru/ca.crl";
+	struct ctx c;
+	struct import_result res;
+	struct import_opts o;
+	struct store_txn *t;
+	struct store_issuer is;
+	char *path, *ev, want[1200];
+
+	ctx_open(&c, "ecdsa");
+	/* As the fetcher imports: the issuer's id, the URL, a spool file. */
+	path = make_crl(&c, "7.part", "ecdsa",
+			"--number 9 --this-update @%lld " BAD_ENTRIES,
+			(long long)(c.now - 60));
+	memset(&o, 0, sizeof(o));
+	o.issuer_id = c.id;
+	o.url = url;
+	o.now = c.now;
+	cr_assert_eq(import_crl_file(c.s, path, &o, &res), IMPORT_REJECTED,
+		     "%s", res.msg);
+	ev = last_event(&c, "crl_rejected");
+	snprintf(want, sizeof(want),
+		 "{\"issuer\":%u,\"reason\":\"RFC 5280 5.2.3: %s\","
+		 "\"seq\":",
+		 (unsigned)c.id, store_strerror(STORE_ROLLBACK));
+	cr_assert_not_null(strstr(ev, want), "%s\nexpected %s", ev, want);
+	snprintf(want, sizeof(want),
+		 ",\"type\":\"crl_rejected\",\"url\":\"%s\"}", url);
+	cr_assert_not_null(strstr(ev, want), "%s\nexpected %s", ev, want);
+	cr_assert_null(strstr(ev, "7.part"),
+		       "the spool file in the journal: %s", ev);
+	free(ev);
+	cr_assert_eq(store_read_begin(c.s, &t), STORE_OK);
+	cr_assert_eq(store_issuer_get(t, c.id, &is), STORE_OK);
+	cr_assert_not_null(is.last_error);
+	cr_assert(strncmp(is.last_error, url, strlen(url)) == 0 &&
+		      strstr(is.last_error, "7.part") == NULL,
+		  "last error: %s", is.last_error);
+	store_txn_end(t);
+
+	/* By hand, without a URL: the file given names it. */
+	cr_assert_eq(import(&c, path, c.ca, &res), IMPORT_REJECTED, "%s",
+		     res.msg);
+	ev = last_event(&c, "crl_rejected");
+	snprintf(want, sizeof(want),
+		 "{\"file\":\"%s\",\"issuer\":%u,"
+		 "\"reason\":\"RFC 5280 5.2.3: ",
+		 path, (unsigned)c.id);
+	cr_assert_not_null(strstr(ev, want), "%s\nexpected %s", ev, want);
+	cr_assert_null(strstr(ev, "\"url\""), "%s", ev);
+	free(ev);
+	free(path);
+	ctx_close(&c);
+}
+
 /* ---- rollback protection (RFC 5280 5.2.3 numbers only increase) ---- */
 
 Test(crl_reject, lower_number_is_rollback)
