@@ -871,6 +871,10 @@ cmd_check(struct ctx *c, int argc, char **argv)
 		printf("OTZYV UNKNOWN - store: %s\n", err);
 		return PLUGIN_UNKNOWN;
 	}
+	/* A list the configuration no longer names is watched no more: its
+	 * last failed attempts are history, not a fault to page for. */
+	if (c->cfg->tsl_url == NULL && c->cfg->tsl_file == NULL)
+		json_object_set_new(doc, "tsl", json_null());
 	rc = report_check(doc, warn, crit, line, sizeof(line));
 	json_decref(doc);
 	printf("%s\n", line);

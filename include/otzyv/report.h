@@ -8,8 +8,13 @@
  * The document (times RFC 3339 UTC, sizes in octets, hex lower case):
  *
  *   {"generated_at": "…",
- *    "tsl": null | {"version": 42, "date": "…", "size": 123,
- *                   "sha256": "hex", "imported_at": "…"},
+ *    "tsl": null | {"version": 42 | null, "date": "…", "size": 123,
+ *                   "sha256": "hex", "imported_at": "…",
+ *                   "fetch": {"last_attempt", "last_success",
+ *                             "failures": n (consecutive),
+ *                             "last_error": "…" | null}
+ *                            (absent before the fetcher's first try;
+ *                             version null while no list was stored)},
  *    "counts": {"fresh": n, "failing": n, "stale": n, "never_fetched": n},
  *    "cas": [CA, …]}                          (by id)
  *
@@ -90,10 +95,13 @@ char *report_html(const json_t *doc, const char *sort, int refresh,
 void report_table(const json_t *doc, FILE *out);
 
 /* `otzyv check`: a Nagios/Icinga plugin status line with perfdata into
- * `line`, over the watched CAs; returns the plugin exit code: 0 OK,
- * 1 WARNING (a CA failing, or a CRL older than warn seconds), 2
- * CRITICAL (a CA stale or never fetched, or a CRL older than crit
- * seconds), 3 UNKNOWN (no watched CA). warn/crit 0: not checked. */
+ * `line`, over the watched CAs and the trusted list of doc.tsl (null
+ * when none is watched); returns the plugin exit code: 0 OK,
+ * 1 WARNING (a CA failing, or a CRL older than warn seconds, or the
+ * list's last fetch failed), 2 CRITICAL (a CA stale or never fetched, or
+ * a CRL older than crit seconds, or the list failing with none stored),
+ * 3 UNKNOWN (no watched CA, and the list not failing). warn/crit 0: not
+ * checked. */
 int report_check(const json_t *doc, int64_t warn, int64_t crit, char *line,
 		 size_t linelen);
 

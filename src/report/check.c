@@ -7,7 +7,9 @@
  *
  * Only watched CAs count: the trusted list names hundreds of CAs nobody
  * asked this responder to keep current, and their state must not page
- * anyone. The text names the CAs at the worst level (the ones to look at
+ * anyone. The list itself counts when its fetch fails, as a CA's does:
+ * the list is how CAs are added, withdrawn and re-keyed. The text names
+ * the list first, then the CAs at the worst level (the ones to look at
  * first); the perfdata carries the counts and the oldest CRL age for
  * graphs. When the caller's line is short, the text is cut and the
  * perfdata kept whole: graphs must not get a truncated value.
@@ -45,6 +47,9 @@ static const char *const rc_word[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 #define TEXT_MAX 2048
 #define PERF_MAX 256
 #define WHY_MAX 64
+
+/* Characters of the trusted list's error in the text ("URL: reason"). */
+#define TSL_ERROR_CHARS 160
 
 /* ---- bounded text --------------------------------------------------- */
 
@@ -227,7 +232,45 @@ tally_cas(const json_t *doc, int64_t warn, int64_t crit, struct tally *t,
 	return 1;
 }
 
+/*
+ * The trusted list's verdict from doc.tsl, with what to say and its
+ * error: a failed last fetch is a warning while a stored list still
+ * serves, critical while none was ever stored (its CAs are unknown).
+ * OK when it did not fail, or when the document has no list (the caller
+ * leaves out one the configuration no longer names).
+ */
+static enum plugin_rc
+tsl_verdict(const json_t *doc, const char **out_what, const char **out_error)
+{
+	const json_t *tsl = json_object_get(doc, "tsl");
+	const json_t *fetch = json_object_get(tsl, "fetch");
+	const json_t *failures = json_object_get(fetch, "failures");
+
+	if (!json_is_integer(failures) || json_integer_value(failures) <= 0)
+		return RC_OK;
+	*out_error = json_string_value(json_object_get(fetch, "last_error"));
+	if (json_is_integer(json_object_get(tsl, "version"))) {
+		*out_what = "trusted list failing";
+		return RC_WARNING;
+	}
+	*out_what = "trusted list never imported";
+	return RC_CRITICAL;
+}
+
 /* ---- the line ------------------------------------------------------- */
+
+/* "trusted list failing (error); " */
+static void
+put_tsl(struct sbuf *b, const char *what, const char *error)
+{
+	sb_printf(b, "%s", what);
+	if (error != NULL && *error != '\0') {
+		sb_printf(b, " (");
+		sb_put_clean(b, error, TSL_ERROR_CHARS);
+		sb_printf(b, ")");
+	}
+	sb_printf(b, "; ");
+}
 
 /* "NAME (why), NAME (why) and N more" for the watched CAs whose verdict
  * is `worst`, in the document's order. The short name when the trusted
@@ -349,8 +392,9 @@ report_check(const json_t *doc, int64_t warn, int64_t crit, char *line,
 	struct sbuf text = {.p = text_buf, .cap = sizeof(text_buf)};
 	struct sbuf perf = {.p = perf_buf, .cap = sizeof(perf_buf)};
 	char why[WHY_MAX];
+	const char *tsl_what = NULL, *tsl_error = NULL;
 	struct tally t;
-	enum plugin_rc rc = RC_OK;
+	enum plugin_rc rc = RC_OK, tsl_rc;
 
 	warn = warn > 0 ? warn : 0;
 	crit = crit > 0 ? crit : 0;
@@ -365,8 +409,14 @@ report_check(const json_t *doc, int64_t warn, int64_t crit, char *line,
 		rc = RC_CRITICAL;
 	else if (t.per_rc[RC_WARNING] > 0)
 		rc = RC_WARNING;
+	if ((tsl_rc = tsl_verdict(doc, &tsl_what, &tsl_error)) != RC_OK)
+		put_tsl(&text, tsl_what, tsl_error);
 	put_text(&text, doc, &t, rc, warn, crit);
 	put_perf(&perf, &t, warn, crit);
+	/* A failing list is a known fault: it outranks "no watched CA"
+	 * (which it may well be the cause of). */
+	if (tsl_rc != RC_OK && (rc == RC_UNKNOWN || tsl_rc > rc))
+		rc = tsl_rc;
 	fit_line(line, linelen, rc, text.p, perf.p);
 	return rc;
 }

@@ -2254,7 +2254,8 @@ Test(fetch, cli, .timeout = 90 * SLOW)
 	cr_assert_eq(jint(json_array_get(evs, 1), "version"), 101);
 	json_decref(evs);
 	/* The configured file is now older than the stored list: the pass
-	 * says so (exit 1, tsl_failed) and the CAs stay fresh. */
+	 * says so (exit 1, tsl_failed), the CAs stay fresh, and otzyv check
+	 * warns of the list as of a failing CA. */
 	rc = otzyv(&out, "fetch");
 	cr_assert_eq(rc, 1, "otzyv fetch of an older [tsl] file: exit %d:\n%s",
 		     rc, out);
@@ -2264,7 +2265,18 @@ Test(fetch, cli, .timeout = 90 * SLOW)
 	assert_has(jstr(json_array_get(evs, 0), "reason"), "rollback");
 	json_decref(evs);
 	rc = otzyv(&out, "check");
-	cr_assert_eq(rc, 0, "otzyv check: exit %d:\n%s", rc, out);
+	cr_assert_eq(rc, 1, "otzyv check with the list failing: exit %d:\n%s",
+		     rc, out);
+	assert_has(out, "OTZYV WARNING - trusted list failing (file://");
+	assert_has(out, "rollback");
+	assert_has(out, "4 watched CAs fresh");
+	free(out);
+	/* The list configured no more: its failure is history. */
+	set_extra("[ca one]\ncert = %s/rsa-ca.pem\ncrl = %s\n", test_pki(),
+		  cdp_url("/one.crl"));
+	conf_write();
+	rc = otzyv(&out, "check");
+	cr_assert_eq(rc, 0, "otzyv check without [tsl]: exit %d:\n%s", rc, out);
 	assert_has(out, "OTZYV OK");
 	free(out);
 }

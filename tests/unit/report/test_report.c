@@ -798,6 +798,93 @@ Test(report, check_critical_by_age)
 	json_decref(doc);
 }
 
+/* The trusted list's fetcher failed `failures` times running; `stored`
+ * 0: no list was ever imported (version null). */
+static void
+tsl_fail(json_t *doc, int stored, const char *error, json_int_t failures)
+{
+	json_t *tsl = json_object_get(doc, "tsl");
+
+	if (!stored)
+		json_object_set_new(tsl, "version", json_null());
+	json_object_set_new(tsl, "fetch",
+			    json_pack("{s:s, s:s, s:I, s:s}", "last_attempt",
+				      "2026-05-01T11:00:00Z", "last_success",
+				      "2026-04-30T10:00:00Z", "failures",
+				      failures, "last_error", error));
+}
+
+/* A failing trusted list is a warning, as a failing CA is; critical
+ * while no list was ever stored. The CAs' text and the perfdata stay. */
+Test(report, check_trusted_list_failing)
+{
+	static const struct ca_row rows[] = {
+	    {"Fresh One", "fresh", 1, 2 * HOUR},
+	};
+	json_t *doc = doc_rows(rows, 1);
+	char line[LINE_MAX_LEN];
+
+	tsl_fail(doc, 1, "https://e-trust.example/tsl.xml: HTTP 503", 2);
+	cr_assert_eq(check_of(doc, 0, 0, line), 1);
+	cr_assert_str_eq(line, "OTZYV WARNING - trusted list failing "
+			       "(https://e-trust.example/tsl.xml: HTTP 503); "
+			       "1 watched CA fresh, oldest CRL 2h 0m old | "
+			       "fresh=1 failing=0 stale=0 never_fetched=0 "
+			       "oldest_crl_age=7200s;;;0;");
+	assert_plugin_line(line, 1);
+	/* a CA critical stays critical, the list named too */
+	cr_assert_eq(check_of(doc, 0, HOUR, line), 2);
+	cr_assert(starts_with(line, "OTZYV CRITICAL - trusted list failing "
+				    "(https://e-trust.example/tsl.xml: HTTP "
+				    "503); 1 of 1 watched CAs critical: "
+				    "Fresh One (CRL 2h 0m old) | "),
+		  "%s", line);
+	json_decref(doc);
+
+	/* never imported: critical */
+	doc = doc_rows(rows, 1);
+	tsl_fail(doc, 0, "file:///etc/otzyv/tsl.xml: rollback", 1);
+	cr_assert_eq(check_of(doc, 0, 0, line), 2);
+	cr_assert(starts_with(line, "OTZYV CRITICAL - trusted list never "
+				    "imported (file:///etc/otzyv/tsl.xml: "
+				    "rollback); 1 watched CA fresh"),
+		  "%s", line);
+	assert_plugin_line(line, 2);
+	json_decref(doc);
+
+	/* no failure since the last success: not named */
+	doc = doc_rows(rows, 1);
+	tsl_fail(doc, 1, "", 0);
+	json_object_set_new(
+	    json_object_get(json_object_get(doc, "tsl"), "fetch"), "last_error",
+	    json_null());
+	cr_assert_eq(check_of(doc, 0, 0, line), 0);
+	cr_assert_null(strstr(line, "trusted list"), "%s", line);
+	json_decref(doc);
+}
+
+/* With no watched CA (the list is where they come from), a failing list
+ * is what is wrong, not "no watched CA"; its error text is cleaned and
+ * cut like a name. */
+Test(report, check_trusted_list_failing_without_watched_ca)
+{
+	json_t *doc = doc_rows(NULL, 0);
+	char line[LINE_MAX_LEN], error[400];
+
+	memset(error, 'x', sizeof(error) - 1);
+	error[sizeof(error) - 1] = '\0';
+	memcpy(error, "a | b\nc", 7);
+	tsl_fail(doc, 1, error, 3);
+	cr_assert_eq(check_of(doc, 0, 0, line), 1);
+	assert_plugin_line(line, 1);
+	cr_assert(starts_with(line, "OTZYV WARNING - trusted list failing "
+				    "(a / b cxxx"),
+		  "%s", line);
+	cr_assert_not_null(strstr(line, "x\xe2\x80\xa6); no watched CA | "),
+			   "cut at 160 characters: %s", line);
+	json_decref(doc);
+}
+
 Test(report, check_unknown_without_watched_ca)
 {
 	static const struct ca_row rows[] = {
