@@ -138,10 +138,11 @@ static const struct {
 		  "Bytes downloaded for the CA.", 0},
 };
 
+/* Per-CA samples, a text per family: the issuers are read once, and a
+ * family's samples must follow its HELP and TYPE lines. */
 struct ca_ctx {
-	struct text *t;
+	struct text fam[CA_FAMILIES];
 	int64_t now, grace;
-	enum ca_family family;
 };
 
 /* Label values are escaped per the exposition format. */
@@ -159,89 +160,106 @@ label(struct text *t, const char *v)
 }
 
 static void
-series(struct ca_ctx *c, const struct store_issuer *is, const char *extra)
+series(struct text *t, enum ca_family f, const struct store_issuer *is,
+       const char *extra)
 {
-	put(c->t, "%s{issuer=\"%u\",name=\"", families[c->family].name, is->id);
-	label(c->t, is->name);
-	put(c->t, "\"%s} ", extra);
+	put(t, "%s{issuer=\"%u\",name=\"", families[f].name, is->id);
+	label(t, is->name);
+	put(t, "\"%s} ", extra);
 }
 
-static int
-one_ca(const struct store_issuer *is, void *arg)
+/* The samples of CA `is` for family f. */
+static void
+ca_samples(struct ca_ctx *c, enum ca_family f, const struct store_issuer *is)
 {
-	struct ca_ctx *c = arg;
 	const struct store_crl_meta *crl = &is->crl;
+	struct text *t = &c->fam[f];
 	enum report_state st, k;
 	char extra[64];
 
-	/* A CA nobody fetches (left by the trusted list or the config)
-	 * would only page someone for a CRL that is meant to age. */
-	if (!report_watched(is, c->now) ||
-	    (families[c->family].needs_crl && !crl->present))
-		return 0;
-	switch (c->family) {
+	switch (f) {
 	case CA_AGE:
-		series(c, is, "");
-		put(c->t, "%lld\n", (long long)(c->now - crl->this_update));
+		series(t, f, is, "");
+		put(t, "%lld\n", (long long)(c->now - crl->this_update));
 		break;
 	case CA_NEXT_UPDATE:
-		series(c, is, "");
-		put(c->t, "%lld\n",
+		series(t, f, is, "");
+		put(t, "%lld\n",
 		    (long long)(crl->next_update ? crl->next_update - c->now
 						 : 0));
 		break;
 	case CA_ENTRIES:
-		series(c, is, "");
-		put(c->t, "%llu\n", (unsigned long long)crl->entries);
+		series(t, f, is, "");
+		put(t, "%llu\n", (unsigned long long)crl->entries);
 		break;
 	case CA_STATE:
 		st = report_state_of(is, c->now, c->grace);
 		for (k = REPORT_FRESH; k <= REPORT_NEVER_FETCHED; k++) {
 			snprintf(extra, sizeof(extra), ",state=\"%s\"",
 				 report_state_name(k));
-			series(c, is, extra);
-			put(c->t, "%d\n", k == st);
+			series(t, f, is, extra);
+			put(t, "%d\n", k == st);
 		}
 		break;
 	case CA_FAILURES:
-		series(c, is, "");
-		put(c->t, "%u\n", is->fetch.failures);
+		series(t, f, is, "");
+		put(t, "%u\n", is->fetch.failures);
 		break;
 	case CA_FAILURES_TOTAL:
-		series(c, is, "");
-		put(c->t, "%llu\n",
-		    (unsigned long long)is->fetch.failures_total);
+		series(t, f, is, "");
+		put(t, "%llu\n", (unsigned long long)is->fetch.failures_total);
 		break;
 	case CA_DURATION:
-		series(c, is, "");
-		put(c->t, "%.3f\n", (double)is->fetch.duration_ms / 1000.0);
+		series(t, f, is, "");
+		put(t, "%.3f\n", (double)is->fetch.duration_ms / 1000.0);
 		break;
 	case CA_BYTES:
-		series(c, is, "");
-		put(c->t, "%llu\n", (unsigned long long)is->fetch.bytes_total);
+		series(t, f, is, "");
+		put(t, "%llu\n", (unsigned long long)is->fetch.bytes_total);
 		break;
 	case CA_FAMILIES:
 		break;
 	}
+}
+
+static int
+one_ca(const struct store_issuer *is, void *arg)
+{
+	struct ca_ctx *c = arg;
+	enum ca_family f;
+
+	/* A CA nobody fetches (left by the trusted list or the config)
+	 * would only page someone for a CRL that is meant to age. */
+	if (!report_watched(is, c->now))
+		return 0;
+	for (f = 0; f < CA_FAMILIES; f++)
+		if (is->crl.present || !families[f].needs_crl)
+			ca_samples(c, f, is);
 	return 0;
 }
 
-/* Every per-CA family from one read transaction. */
+/* Every per-CA family from one pass of one read transaction. */
 static void
 render_cas(struct text *t, struct store *s, int64_t now, int64_t grace)
 {
-	struct ca_ctx cc = {t, now, grace, CA_AGE};
+	struct ca_ctx cc = {.now = now, .grace = grace};
 	struct store_txn *txn;
+	enum ca_family f;
 
-	if (store_read_begin(s, &txn) != STORE_OK)
-		return;
-	for (cc.family = 0; cc.family < CA_FAMILIES; cc.family++) {
-		put(t, "# HELP %s %s\n# TYPE %s %s\n", families[cc.family].name,
-		    families[cc.family].help, families[cc.family].name,
-		    families[cc.family].type);
+	for (f = 0; f < CA_FAMILIES; f++)
+		if ((cc.fam[f].p = malloc(cc.fam[f].cap = 1024)) == NULL)
+			fatalx("out of memory rendering metrics");
+	if (store_read_begin(s, &txn) == STORE_OK) {
 		store_issuer_foreach(txn, one_ca, &cc);
+		store_txn_end(txn);
+		for (f = 0; f < CA_FAMILIES; f++)
+			put(t, "# HELP %s %s\n# TYPE %s %s\n%.*s",
+			    families[f].name, families[f].help,
+			    families[f].name, families[f].type,
+			    (int)cc.fam[f].len, cc.fam[f].p);
 	}
-	store_txn_end(txn);
+	for (f = 0; f < CA_FAMILIES; f++)
+		free(cc.fam[f].p);
 }
 
 /* The trusted list: its version and age, and the fetcher's failures
