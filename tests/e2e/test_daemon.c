@@ -1859,15 +1859,24 @@ Test(daemon, python_cryptography)
 
 /* ---- 5. A CRL imported while the daemon runs ----------------------------- */
 
-static long
-metric(const char *name)
+/* GET /metrics with curl: the text, malloc'd. */
+static char *
+metrics_text(void)
 {
-	char *out = NULL, needle[256];
-	const char *s;
-	long v = -1;
+	char *out = NULL;
 
 	cr_assert_eq(sh(&out, "curl -sS -g --max-time 5 '%s'", url("/metrics")),
 		     0, "%s", out);
+	return out;
+}
+
+static long
+metric(const char *name)
+{
+	char *out = metrics_text(), needle[256];
+	const char *s;
+	long v = -1;
+
 	snprintf(needle, sizeof(needle), "\n%s ", name);
 	if ((s = strstr(out, needle)) != NULL)
 		v = atol(s + strlen(needle));
@@ -1881,14 +1890,13 @@ metric(const char *name)
 Test(daemon, metrics_of_watched_cas_only)
 {
 	const char *p = test_pki();
-	char *out = NULL;
+	char *out;
 
 	set_std(NULL);
 	daemon_start();
 	import_crl("rsa", 1, ENTRIES_1001_2002);
 	import_crl("ecdsa", 1, ENTRIES_1001_2002);
-	cr_assert_eq(sh(&out, "curl -sS --max-time 5 '%s'", url("/metrics")), 0,
-		     "%s", out);
+	out = metrics_text();
 	assert_has(out, "otzyv_crl_entries{issuer=\"2\",name=\"ecdsa\"} 2");
 	assert_has(out, "otzyv_ca_state{issuer=\"2\",name=\"ecdsa\","
 			"state=\"fresh\"} 1");
@@ -1898,8 +1906,7 @@ Test(daemon, metrics_of_watched_cas_only)
 		  "key = %s/rsa-ocsp.key\n\n[ca rsa]\ncert = %s/rsa-ca.pem\n",
 		  p, p, p);
 	daemon_reload("event=reload ");
-	cr_assert_eq(sh(&out, "curl -sS --max-time 5 '%s'", url("/metrics")), 0,
-		     "%s", out);
+	out = metrics_text();
 	assert_has(out, "otzyv_crl_entries{issuer=\"1\",name=\"rsa\"} 2");
 	assert_lacks(out, "name=\"ecdsa\"");
 	free(out);
