@@ -83,6 +83,19 @@ struct daemon {
  * process held the store's spool, say). */
 #define FETCH_RETRY 10
 
+/* Logs event=EVENT error="why", why escaped (log_escape): configuration
+ * errors quote the values they refuse, which would end the field early.
+ * The escaped text is cut to 1K here, whole escapes only, so that the
+ * log line (2K) always closes the field. */
+static void
+log_failed(const char *event, const char *why)
+{
+	char esc[1024];
+
+	log_error("event=%s error=\"%s\"", event,
+		  log_escape_str(why, esc, sizeof(esc)));
+}
+
 static int
 admin_refresh(void *arg, const char *ca)
 {
@@ -627,7 +640,7 @@ on_hup(evutil_socket_t fd, short what, void *arg)
 	if (reload(d, needs_restart, err, sizeof(err))) {
 		reload_answer(d, HTTP_RELOADED, NULL, needs_restart, 0);
 	} else {
-		log_error("event=reload_failed error=\"%s\"", err);
+		log_failed("reload_failed", err);
 		reload_answer(d, HTTP_RELOAD_FAILED, err, NULL, 0);
 	}
 }
@@ -658,7 +671,7 @@ run(struct daemon *d)
 	struct http_site *site;
 	struct event *ev_term, *ev_int, *ev_hup;
 	static char *default_listen[] = {"127.0.0.1:8080"};
-	char err[1024];
+	char err[1024], why[2048];
 	enum store_err e;
 	int rc;
 
@@ -669,21 +682,22 @@ run(struct daemon *d)
 			 "set\"",
 			 getenv("OTZYV_NOW"));
 	if (!crypto_init(d->cfg->gost, err, sizeof(err))) {
-		log_error("event=start_failed error=\"%s: %s\"", d->conf_path,
-			  err);
+		snprintf(why, sizeof(why), "%s: %s", d->conf_path, err);
+		log_failed("start_failed", why);
 		return 3;
 	}
 	raise_nofile(d->cfg->max_connections);
 	e = store_open(d->cfg->store_path, (size_t)d->cfg->map_size, 1,
 		       &d->store);
 	if (e != STORE_OK) {
-		log_error("event=start_failed error=\"%s: %s\"",
-			  d->cfg->store_path, store_strerror(e));
+		snprintf(why, sizeof(why), "%s: %s", d->cfg->store_path,
+			 store_strerror(e));
+		log_failed("start_failed", why);
 		return 4;
 	}
 	if ((site = build_site(d, d->cfg, d->store, err, sizeof(err))) ==
 	    NULL) {
-		log_error("event=start_failed error=\"%s\"", err);
+		log_failed("start_failed", err);
 		return 3;
 	}
 	o.listen = d->cfg->nlisten ? d->cfg->listen : default_listen;
@@ -707,7 +721,7 @@ run(struct daemon *d)
 	    http_server_new(&o, d->store, &d->metrics, site, err, sizeof(err));
 	if (d->srv == NULL) {
 		http_site_free(site);
-		log_error("event=start_failed error=\"%s\"", err);
+		log_failed("start_failed", err);
 		return 4;
 	}
 	if ((rc = drop_privileges(d->cfg->user, d->cfg->store_path)) != 0)
@@ -790,7 +804,7 @@ main(int argc, char **argv)
 		return 3;
 	}
 	if ((d.cfg = config_load(d.conf_path, err, sizeof(err))) == NULL) {
-		log_error("event=start_failed error=\"%s\"", err);
+		log_failed("start_failed", err);
 		return 3;
 	}
 	rc = run(&d);

@@ -20,8 +20,10 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatalx(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 
-/* Copies `in` into out[size] quoted for a key=value line: printable
- * ASCII kept, '"' and '\\' and everything else as \xHH. */
+/* Copies `in` into out[size], NUL-terminated, for the inside of a
+ * key="value" field: printable ASCII kept, '"' as \" and '\\' as \\,
+ * every other octet (control, DEL, non-ASCII) as \xHH. Cut at the last
+ * octet whose whole escape fits, never within an escape. */
 void log_escape(const char *in, size_t inlen, char *out, size_t size);
 
 /* log_escape() of the string s (NULL: ""), returning out, so that it

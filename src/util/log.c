@@ -74,6 +74,10 @@ log_escape_str(const char *s, char *out, size_t size)
 	return out;
 }
 
+/* Each octet takes one to four characters of out; one that would not
+ * fit whole, with the NUL after it, ends the copy there, so that a cut
+ * never leaves half an escape (a lone '\\' would swallow the closing
+ * quote of the field). */
 void
 log_escape(const char *in, size_t inlen, char *out, size_t size)
 {
@@ -82,17 +86,29 @@ log_escape(const char *in, size_t inlen, char *out, size_t size)
 
 	if (size == 0)
 		return;
-	for (i = 0; i < inlen && o + 5 < size; i++) {
+	for (i = 0; i < inlen; i++) {
 		unsigned char ch = (unsigned char)in[i];
+		char esc[4];
+		size_t n;
 
-		if (ch >= 0x20 && ch < 0x7F && ch != '"' && ch != '\\') {
-			out[o++] = (char)ch;
+		if (ch == '"' || ch == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)ch;
+			n = 2;
+		} else if (ch >= 0x20 && ch < 0x7F) {
+			esc[0] = (char)ch;
+			n = 1;
 		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
+			esc[0] = '\\';
+			esc[1] = 'x';
+			esc[2] = hex[ch >> 4];
+			esc[3] = hex[ch & 15];
+			n = 4;
 		}
+		if (n >= size - o)
+			break;
+		memcpy(out + o, esc, n);
+		o += n;
 	}
 	out[o] = '\0';
 }

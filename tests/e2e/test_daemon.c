@@ -2864,7 +2864,9 @@ Test(daemon, bad_start)
 
 	dport = free_port(0);
 
-	/* An unknown key: file:line. */
+	/* An unknown key: file:line, in one logfmt field whose quotes
+	 * read as \" (the field ends at the line's end, not at the first
+	 * quote of the error). */
 	set_std("[server]\nfrobnicate = 1\n");
 	conf_write();
 	cr_assert_eq(daemon_refuses(&out), 3, "%s", out);
@@ -2880,7 +2882,9 @@ Test(daemon, bad_start)
 			line += *s == '\n';
 		}
 		snprintf(expect, sizeof(expect),
-			 "%s:%d: unknown key \"frobnicate\"", conf, line);
+			 "event=start_failed error=\"%s:%d: unknown key "
+			 "\\\"frobnicate\\\" in [server]\"\n",
+			 conf, line);
 		free(text);
 	}
 	assert_has(out, expect);
@@ -2890,7 +2894,7 @@ Test(daemon, bad_start)
 	set_std("[server]\nmax_ocsp_request = lots\n");
 	conf_write();
 	cr_assert_eq(daemon_refuses(&out), 3, "%s", out);
-	assert_has(out, "max_ocsp_request: \"lots\" is not a size");
+	assert_has(out, "max_ocsp_request: \\\"lots\\\" is not a size");
 	snprintf(expect, sizeof(expect), "%s:", conf);
 	assert_has(out, expect);
 	free(out);

@@ -536,8 +536,8 @@ reload(void)
 
 	conf_write();
 	code = admin_post("/v1/admin/reload", &body);
-	cr_assert_eq(code, 200, "POST /v1/admin/reload: HTTP %d: %s\n%s",
-		     code, body, tail_of(logpath));
+	cr_assert_eq(code, 200, "POST /v1/admin/reload: HTTP %d: %s\n%s", code,
+		     body, tail_of(logpath));
 	assert_has(body, "\"reloaded\":true");
 	free(body);
 	cr_assert_gt(count_log("event=reload "), before,
@@ -2388,8 +2388,11 @@ Test(fetch, admin_reload_says_what_came_of_it, .timeout = 60 * SLOW)
 	assert_has(body, "refused");
 	assert_has(body, "threads");
 	free(body);
-	cr_assert_eq(count_log("event=reload_failed"), 1, "%s",
+	/* One logfmt field, the refused value's quotes escaped as \". */
+	cr_assert_eq(count_log("event=reload_failed error=\""), 1, "%s",
 		     tail_of(logpath));
+	cr_assert_eq(count_log("threads: \\\"many\\\" is not a number"), 1,
+		     "%s", tail_of(logpath));
 	cr_assert_eq(get_code("/healthz"), 200);
 
 	set_extra("[verify]\nqueue = 7\n");

@@ -444,8 +444,9 @@ Test(mapfile, directory)
 	free(dir);
 }
 
-/* Untrusted text in a key=value line: printable ASCII kept, '"', '\\'
- * and every other octet as \xHH, cut whole to the buffer. */
+/* Untrusted text in a key="value" field: printable ASCII kept, '"' as
+ * \" and '\\' as \\ (readable, and the field still ends at the first
+ * unescaped quote), every other octet as \xHH; cut whole to the buffer. */
 Test(log, escape_str)
 {
 	char out[64], small[9];
@@ -453,11 +454,31 @@ Test(log, escape_str)
 	cr_expect_str_eq(log_escape_str("Test CA 1", out, sizeof(out)),
 			 "Test CA 1");
 	cr_expect_str_eq(log_escape_str("a\"b\\c\n", out, sizeof(out)),
-			 "a\\x22b\\x5cc\\x0a");
-	cr_expect_str_eq(log_escape_str("\xd0\x9e", out, sizeof(out)),
-			 "\\xd0\\x9e");
+			 "a\\\"b\\\\c\\x0a");
+	cr_expect_str_eq(
+	    log_escape_str("unknown key \"frobnicate\"", out, sizeof(out)),
+	    "unknown key \\\"frobnicate\\\"");
+	cr_expect_str_eq(log_escape_str("\xd0\x9e\x7f", out, sizeof(out)),
+			 "\\xd0\\x9e\\x7f");
 	cr_expect_str_eq(log_escape_str(NULL, out, sizeof(out)), "");
-	/* room for "ab" and one \xHH (the next would not fit whole) */
-	cr_expect_str_eq(log_escape_str("ab\"\"", small, sizeof(small)),
-			 "ab\\x22");
+	/* out[9]: 8 characters and the NUL */
+	cr_expect_str_eq(log_escape_str("abcdefgh", small, sizeof(small)),
+			 "abcdefgh");
+	cr_expect_str_eq(log_escape_str("abcdefghi", small, sizeof(small)),
+			 "abcdefgh");
+	cr_expect_str_eq(log_escape_str("ab\"\"\\", small, sizeof(small)),
+			 "ab\\\"\\\"\\\\");
+	/* an escape that would not fit whole is left out, and what
+	 * follows it too: no half escape, no gap */
+	cr_expect_str_eq(log_escape_str("abcdefg\"h", small, sizeof(small)),
+			 "abcdefg");
+	cr_expect_str_eq(log_escape_str("abcdefg\\", small, sizeof(small)),
+			 "abcdefg");
+	cr_expect_str_eq(log_escape_str("abcde\nf", small, sizeof(small)),
+			 "abcde");
+	cr_expect_str_eq(log_escape_str("abcd\n", small, sizeof(small)),
+			 "abcd\\x0a");
+	cr_expect_str_eq(log_escape_str("\"", small, 2), "");
+	cr_expect_str_eq(log_escape_str("\"", small, 3), "\\\"");
+	cr_expect_str_eq(log_escape_str("x", small, 1), "");
 }
