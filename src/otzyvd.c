@@ -39,6 +39,7 @@
 #include "otzyv/metrics.h"
 #include "otzyv/ocsp.h"
 #include "otzyv/registry.h"
+#include "otzyv/report.h"
 #include "otzyv/store.h"
 #include "otzyv/util.h"
 #include "otzyv/verify.h"
@@ -583,6 +584,21 @@ keep_running_settings(const struct config *run, struct config *cfg,
 	return 1;
 }
 
+/* How many CAs the daemon watches now, for the start and reload lines:
+ * the configured ones and the trusted list's that it keeps current, as
+ * /v1/cas and /metrics count them ("watched"); -1 when the store cannot
+ * be read. Not cfg->ncas: a daemon fed by a trusted list alone watches
+ * its CAs with no [ca] section at all. */
+static long
+watched_cas(struct daemon *d)
+{
+	size_t n;
+
+	if (report_count_watched(d->store, clock_now(), &n) != STORE_OK)
+		return -1;
+	return (long)n;
+}
+
 /* Loads the configuration again and runs it. 1, or 0 with the cause
  * in err and the old one still running. */
 static int
@@ -624,7 +640,8 @@ reload(struct daemon *d, const char **needs_restart, char *err, size_t errlen)
 	}
 	config_free(d->cfg);
 	d->cfg = cfg;
-	log_info("event=reload cas=%zu", cfg->ncas);
+	log_info("event=reload cas=%ld configured=%zu", watched_cas(d),
+		 cfg->ncas);
 	return 1;
 }
 
@@ -748,8 +765,10 @@ run(struct daemon *d)
 		log_error("event=start_failed error=\"cannot start workers\"");
 		return 4;
 	}
-	log_info("event=start listen=%s threads=%u cas=%zu version=%s",
-		 o.listen[0], o.threads, d->cfg->ncas, PACKAGE_VERSION);
+	log_info("event=start listen=%s threads=%u cas=%ld configured=%zu "
+		 "version=%s",
+		 o.listen[0], o.threads, watched_cas(d), d->cfg->ncas,
+		 PACKAGE_VERSION);
 	event_base_dispatch(d->base);
 	reload_answer(d, HTTP_RELOAD_STOPPING, NULL, NULL, 1);
 	stop_fetcher(d);

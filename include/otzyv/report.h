@@ -76,6 +76,12 @@ enum report_state report_state_of(const struct store_issuer *is, int64_t now,
  * valid). */
 int report_watched(const struct store_issuer *is, int64_t now);
 
+/* How many CAs of store s are watched at `now` (report_watched: the
+ * "watched" CAs of /v1/cas and /metrics), into *out_n. One read
+ * transaction. STORE_OK, or the store's error with *out_n 0. */
+enum store_err report_count_watched(struct store *s, int64_t now,
+				    size_t *out_n);
+
 /* One CA object (above); NULL on out of memory. */
 json_t *report_ca(const struct store_issuer *is, int64_t now,
 		  int64_t stale_grace);

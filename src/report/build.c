@@ -89,6 +89,37 @@ report_watched(const struct store_issuer *is, int64_t now)
 	       not_after(is) > now;
 }
 
+struct count {
+	int64_t now;
+	size_t n;
+};
+
+static int
+count_one(const struct store_issuer *is, void *arg)
+{
+	struct count *c = arg;
+
+	c->n += (size_t)report_watched(is, c->now);
+	return 0;
+}
+
+enum store_err
+report_count_watched(struct store *s, int64_t now, size_t *out_n)
+{
+	struct count c = {now, 0};
+	struct store_txn *t;
+	enum store_err e;
+
+	*out_n = 0;
+	if ((e = store_read_begin(s, &t)) != STORE_OK)
+		return e;
+	e = store_issuer_foreach(t, count_one, &c);
+	store_txn_end(t);
+	if (e == STORE_OK)
+		*out_n = c.n;
+	return e;
+}
+
 static json_t *
 time_or_null(int64_t t)
 {

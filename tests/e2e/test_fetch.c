@@ -2411,3 +2411,48 @@ Test(fetch, admin_reload_says_what_came_of_it, .timeout = 60 * SLOW)
 	free(body);
 	daemon_stop_clean();
 }
+
+/* The number of CAs watched ("watched": true) in a /v1/cas document. */
+static int
+count_watched(const json_t *doc)
+{
+	const json_t *ca;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(doc, "cas"), i, ca) n +=
+	    json_is_true(json_object_get(ca, "watched"));
+	return n;
+}
+
+/* event=reload says how many CAs the daemon watches after the reload,
+ * as /v1/cas counts them (cas=), and how many of them are configured
+ * (configured=): a daemon fed by the trusted list alone watches the
+ * list's CAs, none configured. */
+Test(fetch, reload_logs_watched_cas, .timeout = 90 * SLOW)
+{
+	struct key_row rows[8];
+	json_t *doc;
+
+	cdp_start();
+	make_tsl(2);
+	cr_assert_eq(read_manifest(rows, 8), 3, "2 CAs with 3 keys expected");
+	set_extra("[tsl]\nurl = %s\nrefresh = 6h\n", cdp_url("/tsl.xml"));
+	daemon_start();
+	wait_all_fresh(3, 100, 30);
+	reload();
+	cr_assert_eq(count_log("event=reload cas=3 configured=0\n"), 1, "%s",
+		     tail_of(logpath));
+
+	/* A configured CA without crl = is watched (imported by hand). */
+	set_extra("[tsl]\nurl = %s\nrefresh = 6h\n\n[ca alone]\ncert = "
+		  "%s/rsa-ca.pem\n",
+		  cdp_url("/tsl.xml"), test_pki());
+	reload();
+	cr_assert_eq(count_log("event=reload cas=4 configured=1\n"), 1, "%s",
+		     tail_of(logpath));
+	doc = get_json(dport, "/v1/cas");
+	cr_assert_eq(count_watched(doc), 4, "%s", jdump(doc));
+	json_decref(doc);
+	daemon_stop_clean();
+}
