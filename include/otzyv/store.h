@@ -49,6 +49,7 @@ enum store_err {
 	STORE_IO,	   /* anything else from LMDB or the OS */
 	STORE_INVALID,	   /* bad argument (entries unsorted, limits) */
 	STORE_OTHER_SCOPE, /* another part of the CA's CRLs than stored */
+	STORE_TXN_FULL,	   /* one write transaction too big for LMDB */
 };
 
 const char *store_strerror(enum store_err e);

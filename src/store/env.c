@@ -23,8 +23,9 @@ store_err_from_mdb(int rc)
 	case MDB_NOTFOUND:
 		return STORE_NOTFOUND;
 	case MDB_MAP_FULL:
-	case MDB_TXN_FULL:
 		return STORE_MAP_FULL;
+	case MDB_TXN_FULL:
+		return STORE_TXN_FULL;
 	case ENOSPC:
 	case EDQUOT:
 		return STORE_NO_SPACE;
@@ -72,6 +73,15 @@ store_strerror(enum store_err e)
 		return "CRL covers another part of the CA's certificates "
 		       "(issuingDistributionPoint) than the stored one, which "
 		       "is still current";
+	case STORE_TXN_FULL:
+		/* MDB_TXN_FULL: the transaction's dirty page list is full
+		 * and LMDB could not spill pages to make room. It says
+		 * nothing of the map or the disk, and no setting raises
+		 * the limit (MDB_IDL_UM_MAX pages). */
+		return "store write transaction too large for LMDB "
+		       "(MDB_TXN_FULL: too many dirty pages); nothing was "
+		       "written, the stored data stands; please report it, "
+		       "with what was being imported";
 	}
 	return "unknown store error";
 }

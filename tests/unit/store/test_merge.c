@@ -645,6 +645,20 @@ Test(merge, full_disk_named_by_its_cause)
 	assert_says(EIO, "store I/O error");
 }
 
+/* MDB_TXN_FULL is one transaction with too many dirty pages, not a
+ * full map: a larger map_size would not help, so the message must not
+ * send the operator there. */
+Test(merge, txn_full_named_by_its_cause)
+{
+	const char *msg = store_strerror(store_err_from_mdb(MDB_TXN_FULL));
+
+	assert_says(MDB_TXN_FULL, "transaction too large");
+	assert_says(MDB_TXN_FULL, "too many dirty pages");
+	assert_says(MDB_TXN_FULL, "nothing was written");
+	cr_assert_null(strstr(msg, "map_size"), "%s", msg);
+	cr_assert_null(strstr(msg, "map is full"), "%s", msg);
+}
+
 /* A tmpfs of `size` on `dir`, seen by this process alone (a mount
  * namespace of its own). 0 when not allowed: it takes CAP_SYS_ADMIN
  * (CI runs as root), and a user namespace cannot be entered from
