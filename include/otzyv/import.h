@@ -3,7 +3,8 @@
  * signature verified before the store is touched; then it is merged in
  * one write transaction (store_merge_crl). A CRL that fails any check is
  * never imported: the stored one stays, and the issuer's last error and
- * the journal say why.
+ * the journal say why. A CRL imported, or the stored one verified again
+ * (IMPORT_UNCHANGED), clears the issuer's last error.
  */
 #ifndef OTZYV_IMPORT_H
 #define OTZYV_IMPORT_H

@@ -259,6 +259,12 @@ enum store_err store_issuer_register(struct store *s, X509 *cert,
 enum store_err store_issuer_fail(struct store *s, uint32_t id, const char *why,
 				 json_t *event);
 
+/* Clears issuer `id`'s last error, as an import (store_merge_crl) or a
+ * successful fetch (store_issuer_fetched) does: for the stored CRL given
+ * again. A read transaction, and a write one only when there is an
+ * error to clear. */
+enum store_err store_issuer_clear_error(struct store *s, uint32_t id);
+
 /* The history of (issuer, serial). STORE_NOTFOUND: never listed. */
 enum store_err store_history_get(struct store_txn *t, uint32_t issuer,
 				 const uint8_t *serial, size_t serial_len,

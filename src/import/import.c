@@ -442,6 +442,12 @@ merge(struct job *j)
 		r->entries = r->stats.added + r->stats.changed + r->stats.kept;
 		return finish(j, IMPORT_OK, "imported");
 	case STORE_UNCHANGED:
+		/* The stored CRL, verified again: the CA is as well as an
+		 * import would leave it, so an error a refused CRL left
+		 * goes, as a fetch of the same file clears it. */
+		if ((e = store_issuer_clear_error(j->s, r->issuer_id)) !=
+		    STORE_OK)
+			return finish(j, IMPORT_ERROR, "%s", store_strerror(e));
 		return finish(j, IMPORT_UNCHANGED, "already imported");
 	case STORE_ROLLBACK:
 	case STORE_CONFLICT:

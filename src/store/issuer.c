@@ -381,6 +381,34 @@ store_issuer_fail(struct store *s, uint32_t id, const char *why, json_t *event)
 	return issuer_update(s, id, set_error, why, event);
 }
 
+static void
+clear_error(struct store_issuer *is, const void *arg)
+{
+	(void)arg;
+	is->last_error = NULL;
+	is->last_error_at = 0;
+}
+
+enum store_err
+store_issuer_clear_error(struct store *s, uint32_t id)
+{
+	struct store_txn *t;
+	struct store_issuer is;
+	enum store_err e;
+	int has_error = 0;
+
+	/* Most imports have no error to clear: no write transaction for
+	 * them, which would queue behind an import. */
+	if ((e = store_read_begin(s, &t)) != STORE_OK)
+		return e;
+	if ((e = store_issuer_get(t, id, &is)) == STORE_OK)
+		has_error = is.last_error != NULL || is.last_error_at != 0;
+	store_txn_end(t);
+	if (e != STORE_OK || !has_error)
+		return e;
+	return issuer_update(s, id, clear_error, NULL, NULL);
+}
+
 struct fetched {
 	const struct store_fetch *f;
 	const char *error;
@@ -396,12 +424,10 @@ set_fetched(struct store_issuer *is, const void *arg)
 	const struct fetched *x = arg;
 
 	is->fetch = *x->f;
-	if (x->error != NULL) {
+	if (x->error != NULL)
 		set_error(is, x->error);
-	} else {
-		is->last_error = NULL;
-		is->last_error_at = 0;
-	}
+	else
+		clear_error(is, NULL);
 }
 
 enum store_err

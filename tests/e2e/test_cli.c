@@ -182,6 +182,67 @@ Test(cli, import_finds_the_configured_issuer)
 	}
 }
 
+/* The last_error of CA `name` in `otzyv cas --json` (NULL when none;
+ * caller frees). */
+static char *
+last_error_of(const char *name)
+{
+	char *out = NULL, *err = NULL;
+	json_t *doc, *ca = NULL, *le;
+	size_t i;
+
+	cr_assert_eq(otzyv(&out, "cas --json"), 0, "%s", out);
+	doc = json_loads(out, 0, NULL);
+	cr_assert_not_null(doc, "%s", out);
+	json_array_foreach(
+	    json_object_get(doc, "cas"), i,
+	    ca) if (json_is_string(json_object_get(ca, "name")) &&
+		    strcmp(json_string_value(json_object_get(ca, "name")),
+			   name) == 0) break;
+	cr_assert_lt(i, json_array_size(json_object_get(doc, "cas")),
+		     "no CA %s: %s", name, out);
+	le = json_object_get(ca, "last_error");
+	if (!json_is_null(le)) {
+		cr_assert_not_null(
+		    json_string_value(json_object_get(le, "message")), "%s",
+		    out);
+		err = strdup(json_string_value(json_object_get(le, "message")));
+	}
+	json_decref(doc);
+	free(out);
+	return err;
+}
+
+/* The stored CRL imported again by hand ("unchanged") heals the CA as
+ * a fetch of the same file does: the error a refused CRL left goes. */
+Test(cli, unchanged_import_clears_the_last_error)
+{
+	char good[1200], older[1200], *out = NULL, *err;
+
+	snprintf(good, sizeof(good), "import-crl '%s' 2>&1",
+		 make_crl("ecdsa", 2, ""));
+	snprintf(older, sizeof(older), "import-crl '%s' 2>&1",
+		 make_crl("ecdsa", 1, ""));
+	cr_assert_eq(otzyv(&out, good), 0, "%s", out);
+	free(out);
+	cr_assert_null(last_error_of("ecdsa"));
+
+	/* A rollback is refused and recorded as the CA's last error. */
+	cr_assert_eq(otzyv(&out, older), 1, "%s", out);
+	free(out);
+	err = last_error_of("ecdsa");
+	cr_assert_not_null(err, "a refused CRL left no last error");
+	cr_assert_not_null(strstr(err, "rollback"), "%s", err);
+	free(err);
+
+	/* The stored CRL again: unchanged, and the error is gone. */
+	cr_assert_eq(otzyv(&out, good), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "unchanged"), "%s", out);
+	free(out);
+	err = last_error_of("ecdsa");
+	cr_assert_null(err, "last_error outlived an unchanged import: %s", err);
+}
+
 Test(cli, import_of_unknown_issuer_is_rejected)
 {
 	char args[1200], *out = NULL;
