@@ -196,15 +196,19 @@ replace_fetcher(struct daemon *d, const struct config *cfg,
 		evtimer_del(d->fetch_retry);
 	/* The config now running is the truth about configured CAs. */
 	if (!registry_forget_gone(cfg, d->store, ca_ids, err, sizeof(err)))
-		log_error("event=registry_failed error=\"%s\"", err);
+		log_failed("registry_failed", err);
 	if ((f = fetcher_new(cfg, d->store, ca_ids, err, sizeof(err))) ==
 		NULL ||
 	    !fetcher_start(f)) {
 		struct timeval later = {FETCH_RETRY, 0};
 
-		log_error("event=fetch_failed_to_start error=\"%s\" "
-			  "retry_in=%d",
-			  f ? "no thread" : err, FETCH_RETRY);
+		char esc[1024];
+
+		log_error(
+		    "event=fetch_failed_to_start error=\"%s\" "
+		    "retry_in=%d",
+		    log_escape_str(f ? "no thread" : err, esc, sizeof(esc)),
+		    FETCH_RETRY);
 		fetcher_free(f);
 		if (d->fetch_retry != NULL)
 			evtimer_add(d->fetch_retry, &later);
@@ -442,7 +446,7 @@ raise_nofile(unsigned want)
 static int
 give_state_dir(const char *dir, const struct passwd *pw)
 {
-	char where[256] = "";
+	char where[256] = "", path_e[1024], where_e[1024], user_e[256];
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ok;
 
 	ok = fd >= 0 &&
@@ -450,8 +454,11 @@ give_state_dir(const char *dir, const struct passwd *pw)
 	if (!ok)
 		log_error("event=start_failed reason=\"cannot give the state "
 			  "directory to its user: %s\" path=\"%s\" "
-			  "entry=\"%s\" user=%s",
-			  strerror(errno), dir, where, pw->pw_name);
+			  "entry=\"%s\" user=\"%s\"",
+			  strerror(errno),
+			  log_escape_str(dir, path_e, sizeof(path_e)),
+			  log_escape_str(where, where_e, sizeof(where_e)),
+			  log_escape_str(pw->pw_name, user_e, sizeof(user_e)));
 	if (fd >= 0)
 		close(fd);
 	return ok;
@@ -463,12 +470,14 @@ static int
 drop_privileges(const char *user, const char *state_dir)
 {
 	struct passwd *pw;
+	char user_e[256];
 
 	if (getuid() != 0 || user == NULL)
 		return 0;
 	if ((pw = getpwnam(user)) == NULL) {
-		log_error("event=start_failed reason=\"no such user\" user=%s",
-			  user);
+		log_error("event=start_failed reason=\"no such user\" "
+			  "user=\"%s\"",
+			  log_escape_str(user, user_e, sizeof(user_e)));
 		return 3;
 	}
 	if (!give_state_dir(state_dir, pw))
@@ -480,7 +489,8 @@ drop_privileges(const char *user, const char *state_dir)
 			  strerror(errno));
 		return 3;
 	}
-	log_info("event=privileges_dropped user=%s uid=%u", user,
+	log_info("event=privileges_dropped user=\"%s\" uid=%u",
+		 log_escape_str(user, user_e, sizeof(user_e)),
 		 (unsigned)pw->pw_uid);
 	return 0;
 }

@@ -21,9 +21,10 @@ void fatalx(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 
 /* Copies `in` into out[size], NUL-terminated, for the inside of a
- * key="value" field: printable ASCII kept, '"' as \" and '\\' as \\,
- * every other octet (control, DEL, non-ASCII) as \xHH. Cut at the last
- * octet whose whole escape fits, never within an escape. */
+ * key="value" field: printable ASCII and well-formed UTF-8 characters
+ * (not C1 controls) kept, '"' as \" and '\\' as \\, every other octet
+ * (control, DEL, malformed UTF-8) as \xHH. Cut at the last character
+ * whose whole escape fits, never within an escape or a character. */
 void log_escape(const char *in, size_t inlen, char *out, size_t size);
 
 /* log_escape() of the string s (NULL: ""), returning out, so that it

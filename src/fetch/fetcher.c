@@ -535,11 +535,14 @@ run_thread(void *arg)
 int
 fetcher_start(struct fetcher *f)
 {
+	char url[1024];
+
 	if (pthread_create(&f->thread, NULL, run_thread, f) != 0)
 		return 0;
 	f->started = 1;
-	log_info("event=fetch_start cas=%zu tsl=%s", f->ntargets,
-		 f->tsl_enabled ? f->tsl.urls[0] : "none");
+	log_info("event=fetch_start cas=%zu tsl=\"%s\"", f->ntargets,
+		 log_escape_str(f->tsl_enabled ? f->tsl.urls[0] : "none", url,
+				sizeof(url)));
 	return 1;
 }
 

@@ -20,6 +20,7 @@ fetch_tsl_done(struct fetcher *f, int ok, const char *error)
 {
 	struct target *t = &f->tsl;
 	int64_t now = clock_now();
+	char esc[1024];
 	json_t *ev;
 
 	if (ok) {
@@ -35,7 +36,8 @@ fetch_tsl_done(struct fetcher *f, int ok, const char *error)
 		log_warn("event=tsl_record_failed");
 	json_decref(ev);
 	/* Logged once recorded: what the log says, /v1/cas shows. */
-	log_warn("event=tsl_failed error=\"%s\"", error);
+	log_warn("event=tsl_failed error=\"%s\"",
+		 log_escape_str(error, esc, sizeof(esc)));
 }
 
 /* The list is in the spool and nothing else is in flight: import it,

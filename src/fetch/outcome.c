@@ -143,7 +143,7 @@ fetch_record(struct fetcher *f, struct target *t, int ok, const char *url,
 			  log_escape_str(t->name, nb, sizeof(nb)),
 			  store_strerror(e));
 	if (ok)
-		log_info("event=fetch_ok ca=\"%s\" id=%u result=%s url=%s "
+		log_info("event=fetch_ok ca=\"%s\" id=%u result=%s url=\"%s\" "
 			 "bytes=%llu ms=%lld next_in=%lld",
 			 log_escape_str(t->name, nb, sizeof(nb)), t->id,
 			 t->result, log_escape_str(url, tb, sizeof(tb)),

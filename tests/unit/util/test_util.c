@@ -444,9 +444,10 @@ Test(mapfile, directory)
 	free(dir);
 }
 
-/* Untrusted text in a key="value" field: printable ASCII kept, '"' as
- * \" and '\\' as \\ (readable, and the field still ends at the first
- * unescaped quote), every other octet as \xHH; cut whole to the buffer. */
+/* Untrusted text in a key="value" field: printable ASCII and UTF-8
+ * characters kept, '"' as \" and '\\' as \\ (readable, and the field
+ * still ends at the first unescaped quote), every other octet as \xHH;
+ * cut whole to the buffer. */
 Test(log, escape_str)
 {
 	char out[64], small[9];
@@ -459,7 +460,25 @@ Test(log, escape_str)
 	    log_escape_str("unknown key \"frobnicate\"", out, sizeof(out)),
 	    "unknown key \\\"frobnicate\\\"");
 	cr_expect_str_eq(log_escape_str("\xd0\x9e\x7f", out, sizeof(out)),
-			 "\\xd0\\x9e\\x7f");
+			 "\xd0\x9e\\x7f");
+	cr_expect_str_eq(log_escape_str("Тестовый УЦ 1 ✓ 𝔸", out, sizeof(out)),
+			 "Тестовый УЦ 1 ✓ 𝔸");
+	/* malformed UTF-8, octet by octet: a lone lead, a cut sequence,
+	 * overlong forms, a surrogate, past U+10FFFF, a stray
+	 * continuation; and C1 controls (U+0085 NEL) */
+	cr_expect_str_eq(log_escape_str("\xd0", out, sizeof(out)), "\\xd0");
+	cr_expect_str_eq(log_escape_str("\xe2\x9c", out, sizeof(out)),
+			 "\\xe2\\x9c");
+	cr_expect_str_eq(
+	    log_escape_str("\xc0\xa2\xe0\x80\xa2", out, sizeof(out)),
+	    "\\xc0\\xa2\\xe0\\x80\\xa2");
+	cr_expect_str_eq(log_escape_str("\xed\xa0\x80", out, sizeof(out)),
+			 "\\xed\\xa0\\x80");
+	cr_expect_str_eq(log_escape_str("\xf4\x90\x80\x80", out, sizeof(out)),
+			 "\\xf4\\x90\\x80\\x80");
+	cr_expect_str_eq(log_escape_str("\x9e", out, sizeof(out)), "\\x9e");
+	cr_expect_str_eq(log_escape_str("\xc2\x85", out, sizeof(out)),
+			 "\\xc2\\x85");
 	cr_expect_str_eq(log_escape_str(NULL, out, sizeof(out)), "");
 	/* out[9]: 8 characters and the NUL */
 	cr_expect_str_eq(log_escape_str("abcdefgh", small, sizeof(small)),
@@ -481,4 +500,9 @@ Test(log, escape_str)
 	cr_expect_str_eq(log_escape_str("\"", small, 2), "");
 	cr_expect_str_eq(log_escape_str("\"", small, 3), "\\\"");
 	cr_expect_str_eq(log_escape_str("x", small, 1), "");
+	/* a character is cut whole too */
+	cr_expect_str_eq(log_escape_str("abcdefgУ", small, sizeof(small)),
+			 "abcdefg");
+	cr_expect_str_eq(log_escape_str("abcdefУ", small, sizeof(small)),
+			 "abcdefУ");
 }
