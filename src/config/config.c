@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <ini.h>
 
 #include "otzyv/config.h"
@@ -302,16 +303,60 @@ choice(const char *choices, const char *v, int *out)
 	return 0;
 }
 
+/*
+ * 1 when v is ADDRESS:PORT as otzyvd binds it (evutil_parse_sockaddr_port):
+ * a numeric IPv4 address, or an IPv6 one in brackets, and a port from 1
+ * to 65535. Host names are not looked up, so "localhost:8080" is refused
+ * here, with the line it is on, rather than when otzyvd binds.
+ */
+static int
+is_address(const char *v)
+{
+	char host[64], *pct;
+	const char *colon, *h = v;
+	size_t hlen;
+	unsigned char buf[16];
+	char *end;
+	unsigned long port;
+	int v6 = *v == '[';
+
+	if (v6) {
+		if ((colon = strchr(v, ']')) == NULL || colon[1] != ':')
+			return 0;
+		h = v + 1;
+		hlen = (size_t)(colon - h);
+		colon++;
+	} else {
+		if ((colon = strchr(v, ':')) == NULL || strchr(colon + 1, ':'))
+			return 0;
+		hlen = (size_t)(colon - v);
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return 0;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	/* A link-local address may name its interface (fe80::1%eth0). */
+	if (v6 && (pct = strchr(host, '%')) != NULL && pct[1] != '\0')
+		*pct = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, buf) != 1)
+		return 0;
+	if (!isdigit((unsigned char)colon[1]))
+		return 0;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	return errno == 0 && *end == '\0' && port >= 1 && port <= 65535;
+}
+
 static int
 add_listen(struct parse *p, const char *v)
 {
 	struct config *c = p->c;
 	char **n;
 
-	if (strlen(v) > 128 || strchr(v, ':') == NULL)
+	if (!is_address(v))
 		return refuse(p,
-			      "listen: \"%s\" is not HOST:PORT "
-			      "(127.0.0.1:8080, [::1]:8080)",
+			      "listen: \"%s\" is not ADDRESS:PORT, the address "
+			      "numeric (127.0.0.1:8080, [::1]:8080)",
 			      v);
 	if ((n = realloc(c->listen, (c->nlisten + 1) * sizeof(*n))) == NULL ||
 	    (n[c->nlisten] = strdup(v)) == NULL)
@@ -392,10 +437,11 @@ set_key(struct parse *p, size_t k, const char *v)
 			    key->name, v);
 		goto string;
 	case K_ADDR:
-		if (*v != '\0' && (strlen(v) > 128 || strchr(v, ':') == NULL))
+		if (*v != '\0' && !is_address(v))
 			return refuse(p,
-				      "%s: \"%s\" is not HOST:PORT "
-				      "(127.0.0.1:8081), or empty for none",
+				      "%s: \"%s\" is not ADDRESS:PORT, the "
+				      "address numeric (127.0.0.1:8081), or "
+				      "empty for none",
 				      key->name, v);
 		goto string;
 	case K_HEX64:

@@ -11,7 +11,7 @@
  *    its CRL addresses are http, https or file URLs;
  *  - [tsl] has a url or a file, not both; sha256 is 64 hex digits;
  *  - every path is absolute (relative ones resolved against /fuzz);
- *  - listen and admin_listen are HOST:PORT (admin_listen may be empty);
+ *  - listen and admin_listen are ADDRESS:PORT (admin_listen may be empty);
  *  - the counts, sizes and durations the daemon sizes things by are
  *    within the documented ranges.
  *
