@@ -532,13 +532,82 @@ listen_changed(const struct config *a, const struct config *b)
 	return 0;
 }
 
+/* *dst becomes a copy of src (NULL stays NULL); 0 when out of memory,
+ * *dst unchanged. */
+static int
+copy_string(char **dst, const char *src)
+{
+	char *c = NULL;
+
+	if (src != NULL && (c = strdup(src)) == NULL)
+		return 0;
+	free(*dst);
+	*dst = c;
+	return 1;
+}
+
+/* The settings of keep_running_settings() set in cfg as they run, so
+ * that cfg says what runs and the next reload compares with that: a
+ * setting changed in the file is reported at every reload until a
+ * restart. 0 when out of memory (the old configuration runs on). */
+static int
+take_running(const struct config *run, struct config *cfg)
+{
+	char **listen;
+	size_t i;
+
+	if ((listen = calloc(run->nlisten + 1, sizeof(*listen))) == NULL)
+		return 0;
+	for (i = 0; i < run->nlisten; i++)
+		if ((listen[i] = strdup(run->listen[i])) == NULL)
+			goto oom;
+	if (!copy_string(&cfg->store_path, run->store_path) ||
+	    !copy_string(&cfg->admin_listen, run->admin_listen) ||
+	    !copy_string(&cfg->user, run->user))
+		goto oom;
+	for (i = 0; i < cfg->nlisten; i++)
+		free(cfg->listen[i]);
+	free(cfg->listen);
+	cfg->listen = listen;
+	cfg->nlisten = run->nlisten;
+	cfg->map_size = run->map_size;
+	cfg->gost = run->gost;
+	cfg->threads = run->threads;
+	cfg->max_header = run->max_header;
+	cfg->max_ocsp_request = run->max_ocsp_request;
+	cfg->read_timeout = run->read_timeout;
+	cfg->idle_timeout = run->idle_timeout;
+	cfg->max_connections = run->max_connections;
+	cfg->max_keepalive_requests = run->max_keepalive_requests;
+	cfg->access_log = run->access_log;
+	cfg->cache_size = run->cache_size;
+	cfg->max_age = run->max_age;
+	cfg->verify_max_body = run->verify_max_body;
+	cfg->verify_max_batch = run->verify_max_batch;
+	cfg->verify_threads = run->verify_threads;
+	cfg->verify_queue = run->verify_queue;
+	return 1;
+oom:
+	for (i = 0; i < run->nlisten; i++)
+		free(listen[i]);
+	free(listen);
+	return 0;
+}
+
+/* Two optional settings alike (NULL: not set). */
+static int
+same_string(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 /* A reload takes the settings that need a restart (otzyvd(8), SIGNALS)
  * as they run, and says which changed (logged, and into `changed`,
  * NULL-terminated, RESTART_SETTINGS + 1 long): a new [store] path would
  * send the fetcher and the CRL mirror to another directory than the
  * store that is open, and a new read_timeout would misjudge when an old
  * site is unused. 0 when out of memory. */
-#define RESTART_SETTINGS 10
+#define RESTART_SETTINGS 11
 static int
 keep_running_settings(const struct config *run, struct config *cfg,
 		      const char **changed)
@@ -562,6 +631,7 @@ keep_running_settings(const struct config *run, struct config *cfg,
 		 run->max_connections != cfg->max_connections ||
 		 run->max_keepalive_requests != cfg->max_keepalive_requests},
 	    {"[server] access_log", run->access_log != cfg->access_log},
+	    {"[server] user", !same_string(run->user, cfg->user)},
 	    {"[responder] cache_size or max_age",
 	     run->cache_size != cfg->cache_size ||
 		 run->max_age != cfg->max_age},
@@ -571,7 +641,6 @@ keep_running_settings(const struct config *run, struct config *cfg,
 		 run->verify_threads != cfg->verify_threads ||
 		 run->verify_queue != cfg->verify_queue},
 	};
-	char *path;
 	size_t i, n = 0;
 
 	_Static_assert(sizeof(restart) / sizeof(restart[0]) == RESTART_SETTINGS,
@@ -584,14 +653,7 @@ keep_running_settings(const struct config *run, struct config *cfg,
 			changed[n++] = restart[i].name;
 		}
 	changed[n] = NULL;
-	if (restart[0].changed) {
-		if ((path = strdup(run->store_path)) == NULL)
-			return 0;
-		free(cfg->store_path);
-		cfg->store_path = path;
-	}
-	cfg->read_timeout = run->read_timeout;
-	return 1;
+	return take_running(run, cfg);
 }
 
 /* How many CAs the daemon watches now, for the start and reload lines:
@@ -707,7 +769,7 @@ run(struct daemon *d)
 	if (getenv("OTZYV_NOW") != NULL)
 		log_warn("event=clock_pinned now=\"%s\" reason=\"OTZYV_NOW is "
 			 "set\"",
-			 getenv("OTZYV_NOW"));
+			 log_escape_str(getenv("OTZYV_NOW"), why, sizeof(why)));
 	if (!crypto_init(d->cfg->gost, err, sizeof(err))) {
 		snprintf(why, sizeof(why), "%s: %s", d->conf_path, err);
 		log_failed("start_failed", why);

@@ -2402,6 +2402,20 @@ Test(fetch, admin_reload_says_what_came_of_it, .timeout = 60 * SLOW)
 	assert_has(body, "\"needs_restart\":[\"[verify] max_body, "
 			 "max_batch, threads or queue\"]");
 	free(body);
+	/* ... and at every reload until a restart: the old queue runs */
+	code = admin_post("/v1/admin/reload", &body);
+	cr_assert_eq(code, 200, "HTTP %d: %s", code, body);
+	assert_has(body, "\"needs_restart\":[\"[verify] max_body, "
+			 "max_batch, threads or queue\"]");
+	free(body);
+	/* the user otzyvd runs as is chosen at start only */
+	set_extra("[verify]\nqueue = 7\n[server]\nuser = nobody\n");
+	conf_write();
+	code = admin_post("/v1/admin/reload", &body);
+	cr_assert_eq(code, 200, "HTTP %d: %s", code, body);
+	assert_has(body, "\"needs_restart\":[\"[server] user\",\"[verify] "
+			 "max_body, max_batch, threads or queue\"]");
+	free(body);
 
 	set_extra("%s", "");
 	reload();
