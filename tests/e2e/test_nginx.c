@@ -126,7 +126,7 @@ start(void)
 	cr_assert_eq(
 	    run("mkdir -p '%s/cache' && sed -e 's#/var/cache/nginx/otzyv#%s/"
 		"cache#' -e 's#127.0.0.1:8080#127.0.0.1:%d#' "
-		"-e 's#127.0.0.1:8081#127.0.0.1:%d#' "
+		"-e 's#127.0.0.1:8090#127.0.0.1:%d#' "
 		"-e 's#listen 127.0.0.1:8000#listen 127.0.0.1:%d#' "
 		"'%s/../contrib/nginx/otzyv-cache.conf' > '%s/site.conf'",
 		dir, dir, port[0], port[1], port[2], env_path("TESTS_SRCDIR"),
