@@ -27,8 +27,14 @@ long hex_decode(const char *s, uint8_t *out, size_t cap);
  * character. */
 size_t utf8_whole(const char *s, size_t len);
 
-/* "2026-11-21T05:41:43Z" into out[32]. Returns out. */
+/* "2026-11-21T05:41:43Z" into out[32]; "@SECONDS" for an instant
+ * outside the years 0000 to 9999. Returns out. Takes no lock. */
 char *time_format(int64_t t, char *out);
+
+/* RFC 9110 5.6.7 (IMF-fixdate), "Sun, 06 Nov 1994 08:49:37 GMT", into
+ * out[32]; an instant before 1970 or after 9999 as the nearer bound.
+ * Returns out. */
+char *time_format_http(int64_t t, char *out);
 
 /* RFC 3339 ("2026-11-21T05:41:43Z", with "+03:00" offsets, fractions
  * ignored, 't'/'z' accepted) or "@UNIX". Returns 1 or 0. */

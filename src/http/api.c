@@ -238,8 +238,7 @@ crl_cache_headers(struct http_exchange *x, const struct store_crl_meta *m,
 	int64_t now = clock_now(), age;
 	char date[64], etag[80], hex[65], cc[96];
 
-	http_date(m->this_update, date, sizeof(date));
-	http_header(x, "Last-Modified", date);
+	http_header(x, "Last-Modified", time_format_http(m->this_update, date));
 	if (m->next_update > now) {
 		age = m->next_update - now;
 		if (age > x->w->srv->o.max_age)
@@ -247,8 +246,7 @@ crl_cache_headers(struct http_exchange *x, const struct store_crl_meta *m,
 		snprintf(cc, sizeof(cc), "max-age=%lld, public, no-transform",
 			 (long long)age);
 		http_header(x, "Cache-Control", cc);
-		http_date(now + age, date, sizeof(date));
-		http_header(x, "Expires", date);
+		http_header(x, "Expires", time_format_http(now + age, date));
 	} else {
 		http_header(x, "Cache-Control", "max-age=0, must-revalidate");
 	}

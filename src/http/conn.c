@@ -52,6 +52,7 @@
 #include "internal.h"
 #include "otzyv/limits.h"
 #include "otzyv/log.h"
+#include "otzyv/util.h"
 
 /* Connections the admin listener takes beyond max_connections: an
  * operator gets in while the main port is flooded. */
@@ -188,12 +189,9 @@ static const char *
 http_now(struct worker *w)
 {
 	time_t now = time(NULL);
-	struct tm tm;
 
 	if (now != w->date_at) {
-		gmtime_r(&now, &tm);
-		strftime(w->date, sizeof(w->date), "%a, %d %b %Y %H:%M:%S GMT",
-			 &tm);
+		time_format_http(now, w->date);
 		w->date_at = now;
 	}
 	return w->date;

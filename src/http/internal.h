@@ -140,9 +140,6 @@ void http_send(struct http_exchange *x, int code, const char *reason,
 void http_text(struct http_exchange *x, int code, const char *reason,
 	       const char *body, enum metrics_endpoint ep);
 
-/* An HTTP-date (RFC 9110 5.6.7). */
-void http_date(int64_t t, char *out, size_t size);
-
 /* The site in force for this worker's next request. */
 struct http_site *http_site_for(struct worker *w);
 

@@ -77,16 +77,6 @@ http_site_for(struct worker *w)
 	return atomic_load(&w->srv->site);
 }
 
-void
-http_date(int64_t t, char *out, size_t size)
-{
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-}
-
 /*
  * RFC 5019 6.2: caching headers for a GET answer. 1 when the client's
  * If-None-Match already names it (answer 304).
@@ -119,11 +109,10 @@ cache_headers(struct http_exchange *x, const struct ocsp_reply *r,
 		 (long long)age);
 	http_header(x, "Cache-Control", cc);
 	/* RFC 9110 8.8.2.1: never after Date (a CA's clock may be ahead). */
-	http_date(r->this_update < now ? r->this_update : now, date,
-		  sizeof(date));
-	http_header(x, "Last-Modified", date);
-	http_date(now + age, date, sizeof(date));
-	http_header(x, "Expires", date);
+	http_header(x, "Last-Modified",
+		    time_format_http(
+			r->this_update < now ? r->this_update : now, date));
+	http_header(x, "Expires", time_format_http(now + age, date));
 	if ((h = EVP_MD_CTX_new()) == NULL ||
 	    !EVP_DigestInit_ex(h, EVP_sha256(), NULL) ||
 	    !EVP_DigestUpdate(h, req, req_len) ||

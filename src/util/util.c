@@ -105,15 +105,109 @@ utf8_whole(const char *s, size_t len)
 	return cont >= need ? len : i - 1;
 }
 
+/* The first and last second of years 0000 to 9999: the years RFC 3339
+ * and X.509's GeneralizedTime write, in four digits. */
+#define FIRST_SECOND INT64_C(-62167219200)
+#define LAST_SECOND INT64_C(253402300799)
+
+/* A UTC instant taken apart. */
+struct civil {
+	int year;
+	unsigned mon, mday, wday; /* 1..12, 1..31, 0 (Sunday)..6 */
+	unsigned hour, min, sec;
+};
+
+/*
+ * t (within FIRST_SECOND..LAST_SECOND) as a date of the proleptic
+ * Gregorian calendar: the inverse of days-from-civil, in 400-year eras
+ * counted from March. Not gmtime_r(): glibc's takes the process-wide
+ * tzset lock, which every OCSP worker and verify thread would take for
+ * each time it writes.
+ */
+static void
+civil_of(int64_t t, struct civil *c)
+{
+	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+	int64_t secs = t - days * 86400, z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+
+	c->mday = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	c->mon = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	c->year = (int)(yoe + era * 400 + (c->mon <= 2));
+	c->wday = (unsigned)(((days + 4) % 7 + 7) % 7); /* 1970-01-01: Thu */
+	c->hour = (unsigned)(secs / 3600);
+	c->min = (unsigned)(secs / 60 % 60);
+	c->sec = (unsigned)(secs % 60);
+}
+
+/* n in `width` digits at p; returns the end. */
+static char *
+digits(char *p, unsigned n, int width)
+{
+	int i;
+
+	for (i = width - 1; i >= 0; i--, n /= 10)
+		p[i] = (char)('0' + n % 10);
+	return p + width;
+}
+
 char *
 time_format(int64_t t, char *out)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
+	struct civil c;
+	char *p = out;
 
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (t < FIRST_SECOND || t > LAST_SECOND) {
 		snprintf(out, 32, "@%lld", (long long)t);
+		return out;
+	}
+	civil_of(t, &c);
+	p = digits(p, (unsigned)c.year, 4);
+	*p++ = '-';
+	p = digits(p, c.mon, 2);
+	*p++ = '-';
+	p = digits(p, c.mday, 2);
+	*p++ = 'T';
+	p = digits(p, c.hour, 2);
+	*p++ = ':';
+	p = digits(p, c.min, 2);
+	*p++ = ':';
+	p = digits(p, c.sec, 2);
+	*p++ = 'Z';
+	*p = '\0';
+	return out;
+}
+
+char *
+time_format_http(int64_t t, char *out)
+{
+	static const char wdays[] = "SunMonTueWedThuFriSat";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct civil c;
+	char *p = out;
+
+	civil_of(t < 0 ? 0 : t > LAST_SECOND ? LAST_SECOND : t, &c);
+	memcpy(p, wdays + 3 * c.wday, 3);
+	p += 3;
+	*p++ = ',';
+	*p++ = ' ';
+	p = digits(p, c.mday, 2);
+	*p++ = ' ';
+	memcpy(p, months + 3 * (c.mon - 1), 3);
+	p += 3;
+	*p++ = ' ';
+	p = digits(p, (unsigned)c.year, 4);
+	*p++ = ' ';
+	p = digits(p, c.hour, 2);
+	*p++ = ':';
+	p = digits(p, c.min, 2);
+	*p++ = ':';
+	p = digits(p, c.sec, 2);
+	memcpy(p, " GMT", 5);
 	return out;
 }
 

@@ -175,8 +175,14 @@ Test(time, format)
 	    {2147483648LL, "2038-01-19T03:14:08Z"},
 	    {T0, "2026-11-21T05:41:43Z"},
 	    {253402300799LL, "9999-12-31T23:59:59Z"},
-	    /* beyond what gmtime represents: the '@' form */
+	    {-62167219200LL, "0000-01-01T00:00:00Z"},
+	    {-2208988800LL, "1900-01-01T00:00:00Z"},
+	    {4107542400LL, "2100-03-01T00:00:00Z"},
+	    /* beyond four-digit years: the '@' form */
+	    {253402300800LL, "@253402300800"},
+	    {-62167219201LL, "@-62167219201"},
 	    {INT64_MAX, "@9223372036854775807"},
+	    {INT64_MIN, "@-9223372036854775808"},
 	};
 	size_t i;
 
@@ -186,6 +192,62 @@ Test(time, format)
 		cr_expect_eq(time_format(rows[i].t, out), out);
 		cr_expect_str_eq(out, rows[i].want, "row %zu", i);
 	}
+}
+
+/* The calendar arithmetic against glibc's gmtime_r(), second by second
+ * around every year's turn and at pseudo-random instants over the years
+ * 1000 to 9999 (where strftime's %Y has four digits too). */
+Test(time, format_agrees_with_gmtime)
+{
+	uint64_t x = 88172645463325252ULL;
+	int64_t lo = -30610224000LL, hi = 253402300799LL, t;
+	char mine[32], libc[40], http[32], libc_http[40];
+	struct tm tm;
+	time_t tt;
+	int i, y;
+
+	for (i = 0; i < 200000; i++) {
+		if (i < 2 * 9000) {
+			/* 31 December 23:59:59 and 1 January 00:00:00 */
+			y = 1000 + i / 2;
+			memset(&tm, 0, sizeof(tm));
+			tm.tm_year = y - 1900;
+			tm.tm_mday = 1;
+			t = (int64_t)timegm(&tm) - (i % 2);
+		} else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			t = lo + (int64_t)(x % (uint64_t)(hi - lo + 1));
+		}
+		if (t < lo || t > hi)
+			continue;
+		tt = (time_t)t;
+		cr_assert_not_null(gmtime_r(&tt, &tm));
+		strftime(libc, sizeof(libc), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		strftime(libc_http, sizeof(libc_http),
+			 "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		cr_assert_str_eq(time_format(t, mine), libc, "t=%lld",
+				 (long long)t);
+		if (t >= 0)
+			cr_assert_str_eq(time_format_http(t, http), libc_http,
+					 "t=%lld", (long long)t);
+	}
+}
+
+Test(time, format_http)
+{
+	char out[32];
+
+	cr_expect_str_eq(time_format_http(784111777, out),
+			 "Sun, 06 Nov 1994 08:49:37 GMT");
+	cr_expect_str_eq(time_format_http(0, out),
+			 "Thu, 01 Jan 1970 00:00:00 GMT");
+	/* clamped to what an HTTP-date writes */
+	cr_expect_str_eq(time_format_http(-5, out),
+			 "Thu, 01 Jan 1970 00:00:00 GMT");
+	cr_expect_str_eq(time_format_http(INT64_MAX, out),
+			 "Fri, 31 Dec 9999 23:59:59 GMT");
 }
 
 Test(time, parse)
