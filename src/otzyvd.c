@@ -201,7 +201,6 @@ replace_fetcher(struct daemon *d, const struct config *cfg,
 		NULL ||
 	    !fetcher_start(f)) {
 		struct timeval later = {FETCH_RETRY, 0};
-
 		char esc[1024];
 
 		log_error(
