@@ -702,6 +702,11 @@ validate(struct parse *p)
 			    p, p->c->cas[i].line,
 			    "[ca %s] has no cert =", p->c->cas[i].name);
 	}
+	/* "user =" unsets it, as "admin_listen =" does: no user named "". */
+	if (p->c->user != NULL && p->c->user[0] == '\0') {
+		free(p->c->user);
+		p->c->user = NULL;
+	}
 	return 1;
 }
 

@@ -160,6 +160,25 @@ Test(config_load, listen_addresses)
 	tmpdir_remove(dir);
 }
 
+/* [server] user: a name, or empty for none (as admin_listen), not a user
+ * named "" that otzyvd would fail to find. */
+Test(config_load, user)
+{
+	char *dir = tmpdir_new("config");
+	char err[512] = "";
+	struct config *c =
+	    load_text(dir, "[server]\nuser = otzyv\n", err, sizeof(err));
+
+	cr_assert_not_null(c, "%s", err);
+	cr_expect_str_eq(c->user, "otzyv");
+	config_free(c);
+	c = load_text(dir, "[server]\nuser =\n", err, sizeof(err));
+	cr_assert_not_null(c, "%s", err);
+	cr_expect_null(c->user);
+	config_free(c);
+	tmpdir_remove(dir);
+}
+
 /* Keys absent: the documented defaults. */
 Test(config_load, defaults)
 {
