@@ -59,7 +59,10 @@ struct retired {
 struct daemon {
 	struct retired *retired; /* not yet freed */
 	const char *conf_path;
-	struct config *cfg;
+	struct config *cfg; /* running */
+	/* As otzyvd started: what the settings that need a restart still
+	 * are. cfg's until the first reload, then owned here. */
+	struct config *started;
 	struct store *store;
 	struct metrics metrics;
 	struct http_server *srv;
@@ -531,68 +534,6 @@ listen_changed(const struct config *a, const struct config *b)
 	return 0;
 }
 
-/* *dst becomes a copy of src (NULL stays NULL); 0 when out of memory,
- * *dst unchanged. */
-static int
-copy_string(char **dst, const char *src)
-{
-	char *c = NULL;
-
-	if (src != NULL && (c = strdup(src)) == NULL)
-		return 0;
-	free(*dst);
-	*dst = c;
-	return 1;
-}
-
-/* The settings of keep_running_settings() set in cfg as they run, so
- * that cfg says what runs and the next reload compares with that: a
- * setting changed in the file is reported at every reload until a
- * restart. 0 when out of memory (the old configuration runs on). */
-static int
-take_running(const struct config *run, struct config *cfg)
-{
-	char **listen;
-	size_t i;
-
-	if ((listen = calloc(run->nlisten + 1, sizeof(*listen))) == NULL)
-		return 0;
-	for (i = 0; i < run->nlisten; i++)
-		if ((listen[i] = strdup(run->listen[i])) == NULL)
-			goto oom;
-	if (!copy_string(&cfg->store_path, run->store_path) ||
-	    !copy_string(&cfg->admin_listen, run->admin_listen) ||
-	    !copy_string(&cfg->user, run->user))
-		goto oom;
-	for (i = 0; i < cfg->nlisten; i++)
-		free(cfg->listen[i]);
-	free(cfg->listen);
-	cfg->listen = listen;
-	cfg->nlisten = run->nlisten;
-	cfg->map_size = run->map_size;
-	cfg->gost = run->gost;
-	cfg->threads = run->threads;
-	cfg->max_header = run->max_header;
-	cfg->max_ocsp_request = run->max_ocsp_request;
-	cfg->read_timeout = run->read_timeout;
-	cfg->idle_timeout = run->idle_timeout;
-	cfg->max_connections = run->max_connections;
-	cfg->max_keepalive_requests = run->max_keepalive_requests;
-	cfg->access_log = run->access_log;
-	cfg->cache_size = run->cache_size;
-	cfg->max_age = run->max_age;
-	cfg->verify_max_body = run->verify_max_body;
-	cfg->verify_max_batch = run->verify_max_batch;
-	cfg->verify_threads = run->verify_threads;
-	cfg->verify_queue = run->verify_queue;
-	return 1;
-oom:
-	for (i = 0; i < run->nlisten; i++)
-		free(listen[i]);
-	free(listen);
-	return 0;
-}
-
 /* Two optional settings alike (NULL: not set). */
 static int
 same_string(const char *a, const char *b)
@@ -600,12 +541,14 @@ same_string(const char *a, const char *b)
 	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* A reload takes the settings that need a restart (otzyvd(8), SIGNALS)
- * as they run, and says which changed (logged, and into `changed`,
- * NULL-terminated, RESTART_SETTINGS + 1 long): a new [store] path would
- * send the fetcher and the CRL mirror to another directory than the
- * store that is open, and a new read_timeout would misjudge when an old
- * site is unused. 0 when out of memory. */
+/* A reload compares the settings that need a restart (otzyvd(8),
+ * SIGNALS) with `run`, the configuration otzyvd started with, and says
+ * which changed (logged, and into `changed`, NULL-terminated,
+ * RESTART_SETTINGS + 1 long): at every reload until a restart. cfg
+ * takes two as they run: a new [store] path would send the fetcher and
+ * the CRL mirror to another directory than the store that is open, and
+ * a new read_timeout would misjudge when an old site is unused. 0 when
+ * out of memory. */
 #define RESTART_SETTINGS 11
 static int
 keep_running_settings(const struct config *run, struct config *cfg,
@@ -640,6 +583,7 @@ keep_running_settings(const struct config *run, struct config *cfg,
 		 run->verify_threads != cfg->verify_threads ||
 		 run->verify_queue != cfg->verify_queue},
 	};
+	char *path;
 	size_t i, n = 0;
 
 	_Static_assert(sizeof(restart) / sizeof(restart[0]) == RESTART_SETTINGS,
@@ -652,7 +596,14 @@ keep_running_settings(const struct config *run, struct config *cfg,
 			changed[n++] = restart[i].name;
 		}
 	changed[n] = NULL;
-	return take_running(run, cfg);
+	if (restart[0].changed) {
+		if ((path = strdup(run->store_path)) == NULL)
+			return 0;
+		free(cfg->store_path);
+		cfg->store_path = path;
+	}
+	cfg->read_timeout = run->read_timeout;
+	return 1;
 }
 
 /* How many CAs the daemon watches now, for the start and reload lines:
@@ -682,7 +633,7 @@ reload(struct daemon *d, const char **needs_restart, char *err, size_t errlen)
 
 	if ((cfg = config_load(d->conf_path, err, errlen)) == NULL)
 		return 0;
-	if (!keep_running_settings(d->cfg, cfg, needs_restart)) {
+	if (!keep_running_settings(d->started, cfg, needs_restart)) {
 		snprintf(err, errlen, "out of memory");
 		config_free(cfg);
 		return 0;
@@ -709,7 +660,8 @@ reload(struct daemon *d, const char **needs_restart, char *err, size_t errlen)
 		d->retired = r;
 		evtimer_add(r->timer, &later);
 	}
-	config_free(d->cfg);
+	if (d->cfg != d->started)
+		config_free(d->cfg);
 	d->cfg = cfg;
 	log_info("event=reload cas=%ld configured=%zu", watched_cas(d),
 		 cfg->ncas);
@@ -897,6 +849,7 @@ main(int argc, char **argv)
 		log_failed("start_failed", err);
 		return 3;
 	}
+	d.started = d.cfg;
 	rc = run(&d);
 	if (d.srv != NULL) {
 		struct http_site *site;
@@ -918,6 +871,8 @@ main(int argc, char **argv)
 	if (d.base != NULL)
 		event_base_free(d.base);
 	store_close(d.store);
-	config_free(d.cfg);
+	if (d.cfg != d.started)
+		config_free(d.cfg);
+	config_free(d.started);
 	return rc;
 }
