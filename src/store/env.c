@@ -52,7 +52,8 @@ store_strerror(enum store_err e)
 	case STORE_MAP_FULL:
 		return "store map is full: raise [store] map_size";
 	case STORE_NO_SPACE:
-		return "store: no space left on device (disk or quota full)";
+		return "no space left on device for the store (disk or quota "
+		       "full)";
 	case STORE_ROLLBACK:
 		return "CRL is older than the stored one (rollback refused)";
 	case STORE_CONFLICT:
