@@ -155,6 +155,17 @@ digits(char *p, unsigned n, int width)
 	return p + width;
 }
 
+/* "HH:MM:SS" of c at p; returns the end. */
+static char *
+time_of_day(char *p, const struct civil *c)
+{
+	p = digits(p, c->hour, 2);
+	*p++ = ':';
+	p = digits(p, c->min, 2);
+	*p++ = ':';
+	return digits(p, c->sec, 2);
+}
+
 char *
 time_format(int64_t t, char *out)
 {
@@ -172,11 +183,7 @@ time_format(int64_t t, char *out)
 	*p++ = '-';
 	p = digits(p, c.mday, 2);
 	*p++ = 'T';
-	p = digits(p, c.hour, 2);
-	*p++ = ':';
-	p = digits(p, c.min, 2);
-	*p++ = ':';
-	p = digits(p, c.sec, 2);
+	p = time_of_day(p, &c);
 	*p++ = 'Z';
 	*p = '\0';
 	return out;
@@ -202,11 +209,7 @@ time_format_http(int64_t t, char *out)
 	*p++ = ' ';
 	p = digits(p, (unsigned)c.year, 4);
 	*p++ = ' ';
-	p = digits(p, c.hour, 2);
-	*p++ = ':';
-	p = digits(p, c.min, 2);
-	*p++ = ':';
-	p = digits(p, c.sec, 2);
+	p = time_of_day(p, &c);
 	memcpy(p, " GMT", 5);
 	return out;
 }
