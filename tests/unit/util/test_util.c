@@ -512,59 +512,50 @@ Test(mapfile, directory)
  * cut whole to the buffer. */
 Test(log, escape_str)
 {
-	char out[64], small[9];
+	static const struct {
+		const char *in;
+		size_t size; /* of out; 0: 64 */
+		const char *want;
+	} rows[] = {
+	    {"Test CA 1", 0, "Test CA 1"},
+	    {"a\"b\\c\n", 0, "a\\\"b\\\\c\\x0a"},
+	    {"unknown key \"frobnicate\"", 0, "unknown key \\\"frobnicate\\\""},
+	    {"\xd0\x9e\x7f", 0, "\xd0\x9e\\x7f"},
+	    {"Тестовый УЦ 1 ✓ 𝔸", 0, "Тестовый УЦ 1 ✓ 𝔸"},
+	    /* malformed UTF-8, octet by octet: a lone lead, a cut
+	     * sequence, overlong forms, a surrogate, past U+10FFFF, a
+	     * stray continuation; and C1 controls (U+0085 NEL) */
+	    {"\xd0", 0, "\\xd0"},
+	    {"\xe2\x9c", 0, "\\xe2\\x9c"},
+	    {"\xc0\xa2\xe0\x80\xa2", 0, "\\xc0\\xa2\\xe0\\x80\\xa2"},
+	    {"\xed\xa0\x80", 0, "\\xed\\xa0\\x80"},
+	    {"\xf4\x90\x80\x80", 0, "\\xf4\\x90\\x80\\x80"},
+	    {"\x9e", 0, "\\x9e"},
+	    {"\xc2\x85", 0, "\\xc2\\x85"},
+	    {NULL, 0, ""},
+	    /* out[9]: 8 characters and the NUL */
+	    {"abcdefgh", 9, "abcdefgh"},
+	    {"abcdefghi", 9, "abcdefgh"},
+	    {"ab\"\"\\", 9, "ab\\\"\\\"\\\\"},
+	    /* an escape that would not fit whole is left out, and what
+	     * follows it too: no half escape, no gap */
+	    {"abcdefg\"h", 9, "abcdefg"},
+	    {"abcdefg\\", 9, "abcdefg"},
+	    {"abcde\nf", 9, "abcde"},
+	    {"abcd\n", 9, "abcd\\x0a"},
+	    {"\"", 2, ""},
+	    {"\"", 3, "\\\""},
+	    {"x", 1, ""},
+	    /* a character is cut whole too */
+	    {"abcdefgУ", 9, "abcdefg"},
+	    {"abcdefУ", 9, "abcdefУ"},
+	};
+	char out[64];
+	size_t i;
 
-	cr_expect_str_eq(log_escape_str("Test CA 1", out, sizeof(out)),
-			 "Test CA 1");
-	cr_expect_str_eq(log_escape_str("a\"b\\c\n", out, sizeof(out)),
-			 "a\\\"b\\\\c\\x0a");
-	cr_expect_str_eq(
-	    log_escape_str("unknown key \"frobnicate\"", out, sizeof(out)),
-	    "unknown key \\\"frobnicate\\\"");
-	cr_expect_str_eq(log_escape_str("\xd0\x9e\x7f", out, sizeof(out)),
-			 "\xd0\x9e\\x7f");
-	cr_expect_str_eq(log_escape_str("Тестовый УЦ 1 ✓ 𝔸", out, sizeof(out)),
-			 "Тестовый УЦ 1 ✓ 𝔸");
-	/* malformed UTF-8, octet by octet: a lone lead, a cut sequence,
-	 * overlong forms, a surrogate, past U+10FFFF, a stray
-	 * continuation; and C1 controls (U+0085 NEL) */
-	cr_expect_str_eq(log_escape_str("\xd0", out, sizeof(out)), "\\xd0");
-	cr_expect_str_eq(log_escape_str("\xe2\x9c", out, sizeof(out)),
-			 "\\xe2\\x9c");
-	cr_expect_str_eq(
-	    log_escape_str("\xc0\xa2\xe0\x80\xa2", out, sizeof(out)),
-	    "\\xc0\\xa2\\xe0\\x80\\xa2");
-	cr_expect_str_eq(log_escape_str("\xed\xa0\x80", out, sizeof(out)),
-			 "\\xed\\xa0\\x80");
-	cr_expect_str_eq(log_escape_str("\xf4\x90\x80\x80", out, sizeof(out)),
-			 "\\xf4\\x90\\x80\\x80");
-	cr_expect_str_eq(log_escape_str("\x9e", out, sizeof(out)), "\\x9e");
-	cr_expect_str_eq(log_escape_str("\xc2\x85", out, sizeof(out)),
-			 "\\xc2\\x85");
-	cr_expect_str_eq(log_escape_str(NULL, out, sizeof(out)), "");
-	/* out[9]: 8 characters and the NUL */
-	cr_expect_str_eq(log_escape_str("abcdefgh", small, sizeof(small)),
-			 "abcdefgh");
-	cr_expect_str_eq(log_escape_str("abcdefghi", small, sizeof(small)),
-			 "abcdefgh");
-	cr_expect_str_eq(log_escape_str("ab\"\"\\", small, sizeof(small)),
-			 "ab\\\"\\\"\\\\");
-	/* an escape that would not fit whole is left out, and what
-	 * follows it too: no half escape, no gap */
-	cr_expect_str_eq(log_escape_str("abcdefg\"h", small, sizeof(small)),
-			 "abcdefg");
-	cr_expect_str_eq(log_escape_str("abcdefg\\", small, sizeof(small)),
-			 "abcdefg");
-	cr_expect_str_eq(log_escape_str("abcde\nf", small, sizeof(small)),
-			 "abcde");
-	cr_expect_str_eq(log_escape_str("abcd\n", small, sizeof(small)),
-			 "abcd\\x0a");
-	cr_expect_str_eq(log_escape_str("\"", small, 2), "");
-	cr_expect_str_eq(log_escape_str("\"", small, 3), "\\\"");
-	cr_expect_str_eq(log_escape_str("x", small, 1), "");
-	/* a character is cut whole too */
-	cr_expect_str_eq(log_escape_str("abcdefgУ", small, sizeof(small)),
-			 "abcdefg");
-	cr_expect_str_eq(log_escape_str("abcdefУ", small, sizeof(small)),
-			 "abcdefУ");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		cr_expect_str_eq(
+		    log_escape_str(rows[i].in, out,
+				   rows[i].size ? rows[i].size : sizeof(out)),
+		    rows[i].want, "row %zu", i);
 }
